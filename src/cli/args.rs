@@ -1,0 +1,105 @@
+//! Arguments of every subcommand; the doc comments are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Update fleets of host-booted virtual machines (Xen PV guests, KVM direct kernel boot)
+/// and the hosts that run them: facts -> plan -> apply -> verify, over ssh, in parallel.
+///
+/// Exit codes: 0 converged / nothing to change, 1 a host failed or was unreachable,
+/// 2 bad input (nothing was run), 3 `plan` found pending changes, 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "vmup", version, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show, per host, the changes each step would make (with diffs); change nothing.
+    Plan(RunArgs),
+    /// Plan, apply the changes, and verify that every host converged.
+    Apply(RunArgs),
+    /// Show the facts vmup gathers from one host.
+    Facts(FactsArgs),
+    /// Build a throwaway local fleet and run the example runbook on it.
+    Demo(DemoArgs),
+}
+
+/// Arguments shared by `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Inventory file (TOML) naming the machines.
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Runbook file (TOML) with the steps to run.
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// Fleet selection and parallelism.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Print one JSON object per host and a summary line, nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Which hosts, how many at once, and how to reach them.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated.
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Hosts worked on at once [default: 64, or fewer when the batch is smaller].
+    #[arg(short = 'f', long, value_name = "N")]
+    pub forks: Option<usize>,
+    /// Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done.
+    #[arg(long, value_name = "N|N%")]
+    pub serial: Option<String>,
+    /// Stop starting hosts once more than N (or N%) have failed or were unreachable.
+    #[arg(long, value_name = "N|N%")]
+    pub max_fail: Option<String>,
+    /// ssh_config file for ssh and openssh transports [default: ~/.ssh/config].
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Seconds to wait for a connection.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds a remote script may run before the host fails [default: no limit].
+    #[arg(long, value_name = "SECS")]
+    pub command_timeout: Option<u64>,
+    /// Where to write the names of hosts that failed or were unreachable.
+    #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
+    pub retry_file: PathBuf,
+}
+
+/// Arguments of `facts`.
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// The host to read.
+    #[arg(value_name = "HOST")]
+    pub host: String,
+    /// Gather exactly the facts this runbook needs (default: the seed's files).
+    #[arg(long, value_name = "RUNBOOK")]
+    pub runbook: Option<PathBuf>,
+    /// Print the facts as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// ssh_config file for ssh and openssh transports.
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Build the demo fleet here instead of a temporary directory (kept afterwards).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}

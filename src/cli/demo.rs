@@ -1,0 +1,75 @@
+//! `vmup demo`: a throwaway local fleet shaped like the seed's machines, planned, applied
+//! and planned again, so a newcomer sees the whole cycle end in "converged".
+
+use vmup::engine::{run_fleet, Mode, Status};
+
+use super::args::{DemoArgs, FleetArgs};
+use super::error::CliError;
+use super::exit::Exit;
+use super::{human, progress, setup};
+
+/// Builds the demo fleet and runs plan, apply, plan.
+pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
+    let temp;
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("vmup-demo-")
+                .tempdir()
+                .map_err(|e| {
+                    CliError::failed(format!("cannot create a temporary directory: {e}"))
+                })?;
+            temp.path().to_path_buf()
+        }
+    };
+    let (inventory, runbook) = vmup::demo::build(&dir).map_err(|e| {
+        CliError::failed(format!(
+            "cannot build the demo fleet in {}: {e}",
+            dir.display()
+        ))
+    })?;
+    println!(
+        "vmup demo: one Xen host and three CentOS 4 guests as directory trees in {}",
+        dir.display()
+    );
+    println!("runbook: the seed's file-level steps (examples/runbook.toml)\n");
+    let fleet = FleetArgs {
+        limit: None,
+        forks: None,
+        serial: None,
+        max_fail: None,
+        ssh_config: None,
+        connect_timeout: 10,
+        command_timeout: None,
+        retry_file: dir.join("vmup.retry"),
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut last = Vec::new();
+    for (title, mode) in [
+        ("1. vmup plan: what would change", Mode::Plan),
+        ("2. vmup apply: change, then verify", Mode::Apply),
+        ("3. vmup plan again: nothing left to do", Mode::Plan),
+    ] {
+        println!("### {title}\n");
+        let loaded = setup::load(&inventory, &runbook, &fleet, mode)?;
+        let connector = setup::connector(&fleet);
+        let transports = setup::transports(&loaded, &connector)?;
+        let jobs = setup::jobs(&loaded, &transports)?;
+        let sink = progress::Progress::for_stderr(mode, jobs.len());
+        let (reports, summary) = run_fleet(&jobs, &loaded.options, &sink, &cancel);
+        sink.finish();
+        println!("{}", human::render(mode, &reports, &summary));
+        last = reports;
+    }
+    let converged = last.iter().all(|r| r.status == Status::Ok);
+    if args.dir.is_some() {
+        println!("the demo fleet is kept in {}", dir.display());
+    }
+    if converged {
+        println!("every host converged: a second run changes nothing.");
+        Ok(Exit::Success)
+    } else {
+        Err(CliError::failed("the demo fleet did not converge"))
+    }
+}

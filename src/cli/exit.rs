@@ -1,0 +1,30 @@
+//! Exit codes: each one means one thing, so scripts can act on them.
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0    | success: every host converged (apply) or nothing would change (plan) |
+//! | 1    | at least one host failed or was unreachable |
+//! | 2    | bad input: inventory, runbook, pattern or arguments; nothing was run anywhere |
+//! | 3    | plan only: changes are pending on at least one host, none failed |
+//! | 130  | interrupted (Ctrl-C / SIGTERM) before every host was done |
+
+/// What the process returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Converged / nothing to change.
+    Success = 0,
+    /// A host failed or was unreachable.
+    HostFailed = 1,
+    /// Bad input; nothing touched.
+    BadInput = 2,
+    /// Plan found pending changes.
+    ChangesPending = 3,
+    /// Interrupted.
+    Interrupted = 130,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}

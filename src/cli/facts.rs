@@ -1,0 +1,149 @@
+//! `vmup facts`: what vmup reads from one host, as text or JSON.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value};
+use vmup::engine::host_run::gather_facts;
+use vmup::inventory::Inventory;
+use vmup::remote::facts::merge_keys;
+use vmup::remote::{Facts, PathFact};
+use vmup::runbook::Runbook;
+
+use super::args::FactsArgs;
+use super::error::CliError;
+use super::exit::Exit;
+use super::setup;
+
+/// Gathers and prints one host's facts.
+pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
+    let inventory = Inventory::load(&args.inventory).map_err(CliError::input)?;
+    let host = inventory.host(&args.host).ok_or_else(|| {
+        CliError::input(format!(
+            "{:?} is not in {}",
+            args.host,
+            args.inventory.display()
+        ))
+        .hint(format!(
+            "hosts: {}",
+            inventory
+                .hosts
+                .iter()
+                .map(|h| h.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let runbook = match &args.runbook {
+        Some(path) => Runbook::load(path).map_err(CliError::input)?,
+        None => Runbook::parse(
+            Path::new("<built-in example runbook>"),
+            vmup::demo::RUNBOOK.to_string(),
+        )
+        .map_err(CliError::input)?,
+    };
+    let keys = merge_keys(runbook.steps.iter().flat_map(|s| s.resource.facts()));
+    let connector = setup::connector(&super::args::FleetArgs {
+        limit: None,
+        forks: None,
+        serial: None,
+        max_fail: None,
+        ssh_config: args.ssh_config.clone(),
+        connect_timeout: 10,
+        command_timeout: None,
+        retry_file: "vmup.retry".into(),
+    });
+    let transport = connector.transport(host).map_err(CliError::input)?;
+    let facts = gather_facts(host, transport.as_ref(), &keys)
+        .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;
+    if args.json {
+        println!("{}", to_json(&host.name, &facts));
+    } else {
+        print!("{}", to_text(&host.name, &facts));
+    }
+    Ok(Exit::Success)
+}
+
+fn path_json(fact: &PathFact) -> Value {
+    match fact {
+        PathFact::Absent => json!({"type": "absent"}),
+        PathFact::Other => json!({"type": "other"}),
+        PathFact::Dir { mode, uid, gid } => {
+            json!({"type": "directory", "mode": format!("{mode:04o}"), "uid": uid, "gid": gid})
+        }
+        PathFact::Symlink { target } => {
+            json!({"type": "symlink", "target": String::from_utf8_lossy(target)})
+        }
+        PathFact::File {
+            mode,
+            uid,
+            gid,
+            user,
+            group,
+            content,
+        } => json!({
+            "type": "file", "mode": format!("{mode:04o}"), "uid": uid, "gid": gid, "user": user, "group": group,
+            "size": content.as_ref().map(Vec::len),
+            "content": content.as_ref().map(|c| String::from_utf8_lossy(c).into_owned()),
+        }),
+    }
+}
+
+fn to_json(host: &str, facts: &Facts) -> Value {
+    let paths: Map<String, Value> = facts
+        .paths
+        .iter()
+        .map(|(p, f)| (p.clone(), path_json(f)))
+        .collect();
+    let commands: Map<String, Value> = facts
+        .commands
+        .iter()
+        .map(|(n, c)| {
+            (
+                n.clone(),
+                json!({"status": c.status, "stdout": String::from_utf8_lossy(&c.stdout)}),
+            )
+        })
+        .collect();
+    json!({
+        "host": host,
+        "hostname": facts.hostname,
+        "cpus": facts.cpus,
+        "kernel_release": facts.kernel_release,
+        "paths": paths,
+        "commands": commands,
+    })
+}
+
+fn to_text(host: &str, facts: &Facts) -> String {
+    let mut out = format!(
+        "host:           {host}\nhostname:       {}\ncpus:           {}\nkernel release: {}\n",
+        facts.hostname.as_deref().unwrap_or("?"),
+        facts.cpus.map_or("?".to_string(), |c| c.to_string()),
+        facts.kernel_release.as_deref().unwrap_or("?"),
+    );
+    for (path, fact) in &facts.paths {
+        let line = match fact {
+            PathFact::Absent => "absent".to_string(),
+            PathFact::Other => "special file".to_string(),
+            PathFact::Dir { mode, uid, gid } => format!("directory {mode:04o} {uid}:{gid}"),
+            PathFact::Symlink { target } => {
+                format!("symlink -> {}", String::from_utf8_lossy(target))
+            }
+            PathFact::File {
+                mode,
+                user,
+                group,
+                content,
+                ..
+            } => format!(
+                "file {mode:04o} {user}:{group}{}",
+                content
+                    .as_ref()
+                    .map(|c| format!(", {} bytes", c.len()))
+                    .unwrap_or_default()
+            ),
+        };
+        out.push_str(&format!("{path}: {line}\n"));
+    }
+    out
+}

@@ -1,0 +1,114 @@
+//! The human report after a run: per-host changes with diffs, errors, and a summary table.
+
+use std::fmt::Write;
+
+use vmup::engine::{HostReport, Mode, Status, Summary};
+
+/// Renders the final report.
+pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
+    let mut out = String::new();
+    for report in reports {
+        if report.changes.is_empty() && report.error.is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "== {} ({})", report.host, headline(mode, report));
+        for change in &report.changes {
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                change.step, change.resource, change.summary
+            );
+            if mode == Mode::Plan {
+                if let Some(diff) = &change.diff {
+                    for line in diff.lines() {
+                        let _ = writeln!(out, "      {line}");
+                    }
+                }
+            }
+        }
+        if let Some(error) = &report.error {
+            let _ = writeln!(out, "  error ({} phase): {error}", report.phase.as_str());
+        }
+        let _ = writeln!(out);
+    }
+    out.push_str(&table(reports));
+    let _ = writeln!(out, "{}", closing_line(mode, summary));
+    out
+}
+
+fn headline(mode: Mode, report: &HostReport) -> String {
+    let n = report.changes.len();
+    match (report.status, mode) {
+        (Status::Changed, Mode::Plan) => format!("{n} change(s) pending"),
+        (Status::Changed, Mode::Apply) => format!("{n} change(s) applied, verified"),
+        (status, _) => status.as_str().to_string(),
+    }
+}
+
+/// host, status, changes, time: one row per host.
+fn table(reports: &[HostReport]) -> String {
+    let width = reports
+        .iter()
+        .map(|r| r.host.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:<11}  {:>7}  {:>7}\n",
+        "HOST", "STATUS", "CHANGES", "TIME"
+    );
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<11}  {:>7}  {:>6.2}s",
+            r.host,
+            r.status.as_str(),
+            r.changes.len(),
+            r.elapsed.as_secs_f64()
+        );
+    }
+    out
+}
+
+fn closing_line(mode: Mode, s: &Summary) -> String {
+    let mut parts = vec![format!("{} host(s)", s.hosts)];
+    match mode {
+        Mode::Plan => {
+            parts.push(format!(
+                "{} with changes pending ({} changes)",
+                s.changed, s.changes
+            ));
+            parts.push(format!("{} converged", s.ok));
+        }
+        Mode::Apply => {
+            parts.push(format!("{} changed ({} changes)", s.changed, s.changes));
+            parts.push(format!("{} already converged", s.ok));
+        }
+    }
+    for (n, word) in [
+        (s.failed, "failed"),
+        (s.unreachable, "unreachable"),
+        (s.skipped, "skipped"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    let verdict = if s.failed + s.unreachable + s.skipped > 0 {
+        "NOT CONVERGED"
+    } else if mode == Mode::Plan && s.changed > 0 {
+        "changes pending"
+    } else {
+        "converged"
+    };
+    let interrupted = if s.interrupted { " (interrupted)" } else { "" };
+    format!(
+        "{}: {} in {:.2}s: {verdict}{interrupted}",
+        match mode {
+            Mode::Plan => "plan",
+            Mode::Apply => "apply",
+        },
+        parts.join(", "),
+        s.elapsed.as_secs_f64()
+    )
+}

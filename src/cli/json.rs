@@ -1,0 +1,43 @@
+//! `--json`: one JSON object per host as it finishes, then one summary object.
+//!
+//! Host lines: `{"host", "phase", "status", "changes": [{"step", "resource", "path",
+//! "summary", "diff"}], "error", "notes", "elapsed", "round_trips"}`; the last line is
+//! `{"summary": {...}}`. Nothing else is printed on stdout.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use vmup::engine::{Event, EventSink};
+
+/// Writes JSON lines to stdout as events arrive.
+pub struct JsonLines {
+    out: Mutex<std::io::Stdout>,
+}
+
+impl JsonLines {
+    /// A sink writing to standard output.
+    pub fn stdout() -> JsonLines {
+        JsonLines {
+            out: Mutex::new(std::io::stdout()),
+        }
+    }
+
+    fn line(&self, value: &impl serde::Serialize) {
+        if let (Ok(text), Ok(mut out)) = (serde_json::to_string(value), self.out.lock()) {
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl EventSink for JsonLines {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            Event::HostFinished(report) => self.line(report),
+            Event::RunFinished { summary, .. } => {
+                self.line(&serde_json::json!({ "summary": summary }))
+            }
+            _ => {}
+        }
+    }
+}

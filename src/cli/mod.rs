@@ -1,0 +1,36 @@
+//! Command-line interface: one file per subcommand, reporters and exit codes beside them.
+
+mod args;
+mod demo;
+mod error;
+mod exit;
+mod facts;
+mod human;
+mod json;
+mod progress;
+mod run;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+
+/// Parses arguments, runs the subcommand and turns its outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan(args) => run::run(args, vmup::engine::Mode::Plan),
+        Command::Apply(args) => run::run(args, vmup::engine::Mode::Apply),
+        Command::Facts(args) => facts::run(args),
+        Command::Demo(args) => demo::run(args),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("{err}");
+            err.exit_code().into()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Progress while a run works: a live bar on a terminal, a plain line per host otherwise.
+//!
+//! Both go to standard error, so standard output carries only the final report.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use vmup::engine::{Event, EventSink, Mode, Phase};
+
+/// Progress on standard error.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    done: AtomicUsize,
+    total: usize,
+}
+
+impl Progress {
+    /// A live bar when stderr is a terminal, plain lines otherwise.
+    pub fn for_stderr(mode: Mode, total: usize) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(total as u64);
+            let style = ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} hosts {elapsed} {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(match mode {
+                Mode::Plan => "plan ",
+                Mode::Apply => "apply",
+            });
+            bar
+        });
+        Progress {
+            bar,
+            done: AtomicUsize::new(0),
+            total,
+        }
+    }
+
+    /// Clears the bar before the final report is printed.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl EventSink for Progress {
+    fn event(&self, event: &Event<'_>) {
+        match event {
+            Event::PhaseStarted { host, phase } => {
+                if let Some(bar) = &self.bar {
+                    if *phase != Phase::Plan {
+                        bar.set_message(format!("{host}: {}", phase.as_str()));
+                    }
+                }
+            }
+            Event::BatchStarted { number, of, hosts } if *of > 1 => {
+                let line = format!("batch {number}/{of}: {} host(s)", hosts.len());
+                match &self.bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
+            Event::HostFinished(report) => {
+                let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+                let line = format!(
+                    "[{n}/{}] {}: {} ({} change(s), {:.2}s){}",
+                    self.total,
+                    report.host,
+                    report.status.as_str(),
+                    report.changes.len(),
+                    report.elapsed.as_secs_f64(),
+                    report
+                        .error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                );
+                match &self.bar {
+                    Some(bar) => {
+                        bar.inc(1);
+                        if report.status.is_failure() {
+                            bar.println(line);
+                        }
+                    }
+                    None => eprintln!("{line}"),
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Turning arguments into a run: load the user's files, select hosts, build transports.
+//!
+//! Everything that can be wrong with the input is found here, before any host is
+//! contacted, so bad input exits 2 with nothing touched anywhere.
+
+use std::path::Path;
+use std::time::Duration;
+
+use vmup::engine::{Amount, FleetOptions, HostJob, Mode};
+use vmup::inventory::{Host, HostPattern, Inventory};
+use vmup::runbook::Runbook;
+use vmup::transport::connect::{ConnectOptions, Connector};
+use vmup::transport::Transport;
+
+use super::args::FleetArgs;
+use super::error::CliError;
+
+/// The loaded input of a plan or apply run.
+pub struct Loaded {
+    /// The inventory.
+    pub inventory: Inventory,
+    /// The runbook.
+    pub runbook: Runbook,
+    /// Names of the selected hosts, in inventory order.
+    pub selected: Vec<String>,
+    /// Parallelism and budget.
+    pub options: FleetOptions,
+}
+
+/// Loads and checks the inventory, the runbook and the fleet options.
+pub fn load(
+    inventory: &Path,
+    runbook: &Path,
+    fleet: &FleetArgs,
+    mode: Mode,
+) -> Result<Loaded, CliError> {
+    let inventory = Inventory::load(inventory).map_err(CliError::input)?;
+    let runbook = Runbook::load(runbook).map_err(CliError::input)?;
+    runbook.check_hosts(&inventory).map_err(CliError::input)?;
+    let selected: Vec<String> = match &fleet.limit {
+        Some(limit) => HostPattern::new(limit)
+            .select(&inventory)
+            .map_err(|e| CliError::input(format!("--limit: {e}")))?
+            .into_iter()
+            .map(|h| h.name.clone())
+            .collect(),
+        None => inventory.hosts.iter().map(|h| h.name.clone()).collect(),
+    };
+    if selected.is_empty() {
+        return Err(CliError::input("no hosts selected").hint("check --limit and the inventory"));
+    }
+    let amount = |flag: &str, v: &Option<String>| -> Result<Option<Amount>, CliError> {
+        v.as_deref()
+            .map(Amount::parse)
+            .transpose()
+            .map_err(|e| CliError::input(format!("{flag}: {e}")))
+    };
+    let options = FleetOptions {
+        mode,
+        forks: fleet
+            .forks
+            .unwrap_or(vmup::engine::fleet::DEFAULT_FORKS)
+            .max(1),
+        serial: amount("--serial", &fleet.serial)?,
+        max_fail: amount("--max-fail", &fleet.max_fail)?,
+    };
+    Ok(Loaded {
+        inventory,
+        runbook,
+        selected,
+        options,
+    })
+}
+
+/// Builds the connector that makes one transport per host.
+pub fn connector(fleet: &FleetArgs) -> Connector {
+    Connector::new(ConnectOptions {
+        ssh_config: fleet.ssh_config.clone(),
+        connect_timeout: Duration::from_secs(fleet.connect_timeout.max(1)),
+        command_timeout: fleet.command_timeout.map(Duration::from_secs),
+    })
+}
+
+/// One transport per selected host, created up front (connections open lazily).
+pub fn transports(
+    loaded: &Loaded,
+    connector: &Connector,
+) -> Result<Vec<Box<dyn Transport>>, CliError> {
+    loaded
+        .selected
+        .iter()
+        .filter_map(|name| loaded.inventory.host(name))
+        .map(|host| {
+            connector
+                .transport(host)
+                .map_err(|e| CliError::input(e.to_string()))
+        })
+        .collect()
+}
+
+/// The jobs of the run: each selected host with the steps that apply to it.
+pub fn jobs<'a>(
+    loaded: &'a Loaded,
+    transports: &'a [Box<dyn Transport>],
+) -> Result<Vec<HostJob<'a>>, CliError> {
+    let hosts: Vec<&Host> = loaded
+        .selected
+        .iter()
+        .filter_map(|n| loaded.inventory.host(n))
+        .collect();
+    let mut jobs = Vec::with_capacity(hosts.len());
+    for (host, transport) in hosts.into_iter().zip(transports) {
+        let mut steps = Vec::new();
+        for step in &loaded.runbook.steps {
+            let chosen = step
+                .hosts
+                .select(&loaded.inventory)
+                .map_err(CliError::input)?;
+            if chosen.iter().any(|h| h.name == host.name) {
+                steps.push(step);
+            }
+        }
+        jobs.push(HostJob {
+            host,
+            steps,
+            transport: transport.as_ref(),
+        });
+    }
+    Ok(jobs)
+}

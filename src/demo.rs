@@ -1,0 +1,151 @@
+//! The demo fleet: directory trees shaped like the seed's machines, for `vmup demo`.
+//!
+//! One Xen host and three CentOS 4 guests, written under a directory of this machine and
+//! reached with the local transport, so the demo needs neither root nor a network. The
+//! files are what the seed's machines had before the runbook ran: a yum.conf without
+//! `installonlypkgs`, a mingetty-only inittab, a securetty without ttyS0, a live /lib/tls
+//! and the xenU kernel files in /boot.
+
+use std::io;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+/// The example runbook shipped with vmup, covering every file-level step of the seed.
+pub const RUNBOOK: &str = include_str!("../examples/runbook.toml");
+
+/// The inventory of the demo fleet (roots relative to the inventory file).
+pub const INVENTORY: &str = include_str!("../examples/demo-inventory.toml");
+
+/// CentOS 4's /etc/yum.conf: no `installonlypkgs`, so yum's built-in list applies.
+pub const YUM_CONF: &str = "[main]
+cachedir=/var/cache/yum
+debuglevel=2
+logfile=/var/log/yum.log
+pkgpolicy=newest
+distroverpkg=centos-release
+tolerant=1
+exactarch=1
+obsoletes=1
+gpgcheck=1
+plugins=1
+
+# PUT YOUR REPOS HERE OR IN separate files named file.repo
+# in /etc/yum.repos.d
+";
+
+/// CentOS 4's /etc/inittab (gettys on tty1-6 only).
+pub const INITTAB: &str = "#
+# inittab       This file describes how the INIT process should set up
+#               the system in a certain run-level.
+#
+id:3:initdefault:
+
+# System initialization.
+si::sysinit:/etc/rc.d/rc.sysinit
+
+l0:0:wait:/etc/rc.d/rc 0
+l1:1:wait:/etc/rc.d/rc 1
+l2:2:wait:/etc/rc.d/rc 2
+l3:3:wait:/etc/rc.d/rc 3
+l4:4:wait:/etc/rc.d/rc 4
+l5:5:wait:/etc/rc.d/rc 5
+l6:6:wait:/etc/rc.d/rc 6
+
+# Trap CTRL-ALT-DELETE
+ca::ctrlaltdel:/sbin/shutdown -t3 -r now
+
+pf::powerfail:/sbin/shutdown -f -h +2 \"Power Failure; System Shutting Down\"
+pr:12345:powerokwait:/sbin/shutdown -c \"Power Restored; Shutdown Cancelled\"
+
+# Run gettys in standard runlevels
+1:2345:respawn:/sbin/mingetty tty1
+2:2345:respawn:/sbin/mingetty tty2
+3:2345:respawn:/sbin/mingetty tty3
+4:2345:respawn:/sbin/mingetty tty4
+5:2345:respawn:/sbin/mingetty tty5
+6:2345:respawn:/sbin/mingetty tty6
+
+# Run xdm in runlevel 5
+x:5:respawn:/etc/X11/prefdm -nodaemon
+";
+
+/// CentOS 4's /etc/securetty (no serial console).
+pub fn securetty() -> String {
+    let mut s = String::from("console\n");
+    for i in 1..=11 {
+        s.push_str(&format!("vc/{i}\n"));
+    }
+    for i in 1..=11 {
+        s.push_str(&format!("tty{i}\n"));
+    }
+    s
+}
+
+/// The xm domain config a host had for a guest before the update.
+pub fn domain_config(domain: &str, n: usize) -> String {
+    format!(
+        "# Xen domain {domain}\nkernel = \"/boot/vmlinuz-2.6.9-ELxenU\"\nramdisk = \"/boot/initrd-2.6.9-ELxenU-xendrv.img\"\nmemory = 512\nname = \"{domain}\"\nvif = [ 'mac=00:16:3e:00:00:{n:02x}, bridge=xenbr0' ]\ndisk = [ 'phy:/dev/vg0/{lower},sda1,w' ]\nroot = \"/dev/sda1 ro\"\nextra = \"3\"\n",
+        lower = domain.to_lowercase()
+    )
+}
+
+/// Guests of the demo fleet: (inventory name, domain name).
+pub const GUESTS: &[(&str, &str)] = &[("grid", "Grid"), ("ng2", "NG2"), ("vomrs", "VOMRS")];
+
+/// Writes the demo fleet under `dir` and returns the inventory and runbook paths.
+pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
+    let write = |path: PathBuf, content: &str| -> io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, content)
+    };
+    let host = dir.join("xen1");
+    for (n, (_, domain)) in GUESTS.iter().enumerate() {
+        write(
+            host.join(format!("etc/xen/{domain}")),
+            &domain_config(domain, n + 1),
+        )?;
+    }
+    write(
+        host.join("boot/vmlinuz-2.6.9-42.0.3.EL.xs0.4.0.263xenU"),
+        "xen 3.0.4.1 domU kernel\n",
+    )?;
+    for (name, _) in GUESTS {
+        let g = dir.join(name);
+        write(g.join("etc/yum.conf"), YUM_CONF)?;
+        write(g.join("etc/inittab"), INITTAB)?;
+        write(g.join("etc/securetty"), &securetty())?;
+        write(g.join("etc/yum.repos.d/CentOS-Base.repo"), "[base]\nname=CentOS-$releasever - Base\nmirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=os\ngpgcheck=1\n")?;
+        write(
+            g.join("lib/tls/libc-2.3.4.so"),
+            "thread-local-storage libc\n",
+        )?;
+        write(
+            g.join("lib/tls/libpthread-0.10.so"),
+            "thread-local-storage libpthread\n",
+        )?;
+        for release in ["2.6.9-55.ELxenU", "2.6.9-67.0.1.ELxenU"] {
+            write(g.join(format!("boot/vmlinuz-{release}")), "xenU kernel\n")?;
+            write(
+                g.join(format!(
+                    "lib/modules/{release}/kernel/drivers/xen/blkfront/xenblk.ko"
+                )),
+                "module\n",
+            )?;
+        }
+        write(
+            g.join("boot/initrd-2.6.9-67.0.1.ELxenU-xendrv.img"),
+            "initrd with xenblk xennet\n",
+        )?;
+        symlink(
+            "vmlinuz-2.6.9-55.ELxenU",
+            g.join("boot/vmlinuz-2.6.9-ELxenU"),
+        )?;
+    }
+    let inventory = dir.join("inventory.toml");
+    let runbook = dir.join("runbook.toml");
+    write(inventory.clone(), INVENTORY)?;
+    write(runbook.clone(), RUNBOOK)?;
+    Ok((inventory, runbook))
+}

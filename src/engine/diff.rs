@@ -1,0 +1,45 @@
+//! Unified diffs of file contents for plans, the way `diff -u` would show them.
+
+use similar::TextDiff;
+
+/// A unified diff from `old` to `new` labelled with `path`; empty old means a new file.
+pub fn unified(path: &str, old: Option<&[u8]>, new: &[u8]) -> String {
+    let old_text = String::from_utf8_lossy(old.unwrap_or(&[]));
+    let new_text = String::from_utf8_lossy(new);
+    let old_label = if old.is_some() {
+        format!("a{path}")
+    } else {
+        "/dev/null".to_string()
+    };
+    TextDiff::from_lines(old_text.as_ref(), new_text.as_ref())
+        .unified_diff()
+        .context_radius(3)
+        .missing_newline_hint(true)
+        .header(&old_label, &format!("b{path}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_inserted_line_with_context() {
+        let d = unified(
+            "/etc/securetty",
+            Some(b"tty1\ntty2\n"),
+            b"tty1\ntty2\nttyS0\n",
+        );
+        assert!(
+            d.starts_with("--- a/etc/securetty\n+++ b/etc/securetty\n"),
+            "{d}"
+        );
+        assert!(d.contains("+ttyS0\n"), "{d}");
+        assert!(d.contains(" tty2\n"), "{d}");
+    }
+
+    #[test]
+    fn new_file_is_from_dev_null() {
+        assert!(unified("/x", None, b"a\n").starts_with("--- /dev/null\n+++ b/x\n"));
+    }
+}

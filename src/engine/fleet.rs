@@ -1,0 +1,167 @@
+//! The fleet: many hosts in parallel, in rolling batches, within a failure budget.
+//!
+//! Hosts run on `forks` worker threads. With `serial`, hosts go in batches and a batch
+//! starts only when the previous one is done. Failed and unreachable hosts count against
+//! `max_fail`; once it is exceeded no further host starts (hosts already running finish
+//! cleanly), and the hosts that never started are reported `skipped` with the reason. The
+//! same happens on cancellation (Ctrl-C, SIGTERM). Host-before-guest ordering is the
+//! caller's choice of job order.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::event::{Event, EventSink};
+use super::host_run::{run_host, HostRun};
+use super::report::{HostReport, Mode, Summary};
+
+/// A number of hosts, absolute or as a share of the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Amount {
+    /// An absolute number.
+    Count(usize),
+    /// A percentage of the hosts in the run (rounded down, at least 1 for batch sizes).
+    Percent(u32),
+}
+
+impl Amount {
+    /// Parses `N` or `N%`.
+    pub fn parse(text: &str) -> Result<Amount, String> {
+        let t = text.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            let n: u32 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("{text:?} is not a percentage like 25%"))?;
+            if n > 100 {
+                return Err(format!("{text:?} is more than 100%"));
+            }
+            Ok(Amount::Percent(n))
+        } else {
+            t.parse()
+                .map(Amount::Count)
+                .map_err(|_| format!("{text:?} is not a number or a percentage"))
+        }
+    }
+
+    /// The absolute number for a run of `total` hosts.
+    pub fn of(self, total: usize) -> usize {
+        match self {
+            Amount::Count(n) => n,
+            Amount::Percent(p) => total * p as usize / 100,
+        }
+    }
+}
+
+/// How to run the fleet.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    /// Plan or apply.
+    pub mode: Mode,
+    /// Hosts worked on at once.
+    pub forks: usize,
+    /// Batch size for rolling runs; None = one batch.
+    pub serial: Option<Amount>,
+    /// Failures tolerated before no further host starts; None = no limit.
+    pub max_fail: Option<Amount>,
+}
+
+/// The default number of hosts worked on at once: enough to hide network latency, few
+/// enough that a 2-core controller is not swamped by threads.
+pub const DEFAULT_FORKS: usize = 64;
+
+/// One host's work, ready to run.
+pub type HostJob<'a> = HostRun<'a>;
+
+/// Runs every job and returns their reports in job order, plus totals.
+pub fn run_fleet(
+    jobs: &[HostJob<'_>],
+    options: &FleetOptions,
+    sink: &dyn EventSink,
+    cancel: &AtomicBool,
+) -> (Vec<HostReport>, Summary) {
+    let started = Instant::now();
+    let names: Vec<String> = jobs.iter().map(|j| j.host.name.clone()).collect();
+    sink.event(&Event::RunStarted {
+        mode: options.mode,
+        hosts: &names,
+    });
+    let total = jobs.len();
+    let batch_size = options.serial.map_or(total, |s| s.of(total).max(1)).max(1);
+    let budget = options.max_fail.map(|m| m.of(total));
+    let failures = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<HostReport>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let batches: Vec<&[HostJob<'_>]> = jobs.chunks(batch_size).collect();
+    let over_budget = || budget.is_some_and(|b| failures.load(Ordering::SeqCst) > b);
+    let mut offset = 0;
+    for (number, batch) in batches.iter().enumerate() {
+        if over_budget() || cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        sink.event(&Event::BatchStarted {
+            number: number + 1,
+            of: batches.len(),
+            hosts: &names[offset..offset + batch.len()],
+        });
+        let next = AtomicUsize::new(0);
+        let workers = options.forks.max(1).min(batch.len());
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    if over_budget() || cancel.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(job) = batch.get(i) else { return };
+                    let report = run_host(job, options.mode, sink, cancel);
+                    if report.status.is_failure() {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                    sink.event(&Event::HostFinished(&report));
+                    if let Ok(mut slot) = slots[offset + i].lock() {
+                        *slot = Some(report);
+                    }
+                });
+            }
+        });
+        offset += batch.len();
+    }
+    let interrupted = cancel.load(Ordering::SeqCst);
+    let why = if interrupted {
+        "not started: the run was interrupted".to_string()
+    } else {
+        format!(
+            "not started: more than {} host(s) failed",
+            budget.unwrap_or(0)
+        )
+    };
+    let reports: Vec<HostReport> = slots
+        .into_iter()
+        .zip(&names)
+        .map(|(slot, name)| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| HostReport::skipped(name, &why))
+        })
+        .collect();
+    let summary = Summary::of(&reports, started.elapsed(), interrupted);
+    sink.event(&Event::RunFinished {
+        reports: &reports,
+        summary: &summary,
+    });
+    (reports, summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts() {
+        assert_eq!(Amount::parse("2"), Ok(Amount::Count(2)));
+        assert_eq!(Amount::parse("25%").map(|a| a.of(10)), Ok(2));
+        assert!(Amount::parse("x").is_err());
+        assert!(Amount::parse("150%").is_err());
+    }
+}

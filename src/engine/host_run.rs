@@ -1,0 +1,314 @@
+//! One host through facts -> plan -> apply -> verify, one remote command per phase.
+//!
+//! Round trips: `plan` costs one (facts). `apply` costs one when nothing needs changing
+//! (facts; the plan is empty, so there is nothing to verify) and three otherwise (facts,
+//! apply, verify). Verify re-gathers the same facts and re-plans: an empty plan is the
+//! proof of convergence; anything else fails the host with what would still change.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::inventory::Host;
+use crate::remote::apply::{apply_script, parse_apply};
+use crate::remote::facts::{facts_script, merge_keys, parse_facts};
+use crate::remote::frame::Boundary;
+use crate::remote::{Action, Expect, Facts};
+use crate::resource::HostView;
+use crate::runbook::Step;
+use crate::transport::{RemoteOutput, Transport, TransportError};
+
+use super::diff::unified;
+use super::event::{Event, EventSink};
+use super::report::{ChangeReport, HostReport, Mode, Phase, Status};
+
+/// A host and what to run there.
+pub struct HostRun<'a> {
+    /// The machine.
+    pub host: &'a Host,
+    /// Steps that apply to it, in runbook order.
+    pub steps: Vec<&'a Step>,
+    /// How to reach it.
+    pub transport: &'a dyn Transport,
+}
+
+/// A planned change with its place in the report.
+struct PlannedChange {
+    report: ChangeReport,
+    action: Action,
+}
+
+/// Why a host stopped early.
+struct Stop {
+    phase: Phase,
+    status: Status,
+    message: String,
+}
+
+impl Stop {
+    fn failed(phase: Phase, message: String) -> Stop {
+        Stop {
+            phase,
+            status: Status::Failed,
+            message,
+        }
+    }
+}
+
+/// Runs the pipeline on one host and reports how it ended. `cancel` is checked before the
+/// apply phase: a host interrupted after planning applies nothing.
+pub fn run_host(
+    run: &HostRun<'_>,
+    mode: Mode,
+    sink: &dyn EventSink,
+    cancel: &AtomicBool,
+) -> HostReport {
+    let started = Instant::now();
+    let trips = AtomicUsize::new(0);
+    let mut notes = Vec::new();
+    let mut changes: Vec<ChangeReport> = Vec::new();
+    let outcome = pipeline(run, mode, sink, cancel, &trips, &mut notes, &mut changes);
+    let (phase, status, error) = match outcome {
+        Ok((phase, status)) => (phase, status, None),
+        Err(stop) => (stop.phase, stop.status, Some(stop.message)),
+    };
+    HostReport {
+        host: run.host.name.clone(),
+        phase,
+        status,
+        changes,
+        notes,
+        error,
+        elapsed: started.elapsed(),
+        round_trips: trips.load(Ordering::Relaxed),
+    }
+}
+
+fn pipeline(
+    run: &HostRun<'_>,
+    mode: Mode,
+    sink: &dyn EventSink,
+    cancel: &AtomicBool,
+    trips: &AtomicUsize,
+    notes: &mut Vec<String>,
+    changes_out: &mut Vec<ChangeReport>,
+) -> Result<(Phase, Status), Stop> {
+    let host = &run.host.name;
+    let root = run.host.path_root();
+    let keys = merge_keys(run.steps.iter().flat_map(|s| s.resource.facts()));
+
+    sink.event(&Event::PhaseStarted {
+        host,
+        phase: Phase::Facts,
+    });
+    let facts = gather(run, &keys, &root, trips, Phase::Facts)?;
+
+    sink.event(&Event::PhaseStarted {
+        host,
+        phase: Phase::Plan,
+    });
+    let planned = plan(run, &facts, Some(notes)).map_err(|m| Stop::failed(Phase::Plan, m))?;
+    changes_out.extend(planned.iter().map(|c| c.report.clone()));
+    if planned.is_empty() {
+        return Ok((Phase::Plan, Status::Ok));
+    }
+    if mode == Mode::Plan {
+        return Ok((Phase::Plan, Status::Changed));
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return Err(Stop {
+            phase: Phase::Plan,
+            status: Status::Skipped,
+            message: "interrupted before apply: nothing was changed on this host".into(),
+        });
+    }
+
+    sink.event(&Event::PhaseStarted {
+        host,
+        phase: Phase::Apply,
+    });
+    let actions: Vec<Action> = planned.iter().map(|c| c.action.clone()).collect();
+    let boundary = Boundary::random();
+    let script = apply_script(&actions, &root, &boundary)
+        .map_err(|e| Stop::failed(Phase::Apply, e.to_string()))?;
+    let output = remote(run, &script, trips, Phase::Apply)?;
+    let outcome = parse_apply(&boundary, &output.stdout)
+        .map_err(|e| Stop::failed(Phase::Apply, format!("{e}; {}", stderr_excerpt(&output))))?;
+    if let Some(failure) = outcome.failure {
+        let change = &planned[failure.index.min(planned.len() - 1)];
+        let done = outcome.done.len();
+        let what = if failure.changed_underneath {
+            format!(
+                "{}: changed since facts were gathered; left as the other writer left it",
+                change.report.path.as_deref().unwrap_or(&failure.message)
+            )
+        } else {
+            format!("{}: {}", change.report.summary, failure.message.trim())
+        };
+        // Only the changes that completed are reported as made.
+        changes_out.truncate(done);
+        return Err(Stop::failed(
+            Phase::Apply,
+            format!(
+                "{} failed: {what} ({done} earlier change(s) were applied)",
+                change.report.step
+            ),
+        ));
+    }
+
+    sink.event(&Event::PhaseStarted {
+        host,
+        phase: Phase::Verify,
+    });
+    let facts = gather(run, &keys, &root, trips, Phase::Verify)?;
+    let left = plan(run, &facts, None).map_err(|m| Stop::failed(Phase::Verify, m))?;
+    if let Some(first) = left.first() {
+        return Err(Stop::failed(
+            Phase::Verify,
+            format!(
+                "not converged after apply: {} would still {} ({} change(s) left)",
+                first.report.step,
+                first.report.summary,
+                left.len()
+            ),
+        ));
+    }
+    Ok((Phase::Verify, Status::Changed))
+}
+
+/// Runs the facts script and parses it.
+fn gather(
+    run: &HostRun<'_>,
+    keys: &[crate::remote::FactKey],
+    root: &str,
+    trips: &AtomicUsize,
+    phase: Phase,
+) -> Result<Facts, Stop> {
+    let boundary = Boundary::random();
+    let script =
+        facts_script(keys, root, &boundary).map_err(|e| Stop::failed(phase, e.to_string()))?;
+    let output = remote(run, &script, trips, phase)?;
+    parse_facts(keys, &boundary, &output.stdout).map_err(|e| {
+        Stop::failed(
+            phase,
+            format!("reading facts: {e}; {}", stderr_excerpt(&output)),
+        )
+    })
+}
+
+/// Runs one script, mapping transport errors to the host's status.
+fn remote(
+    run: &HostRun<'_>,
+    script: &[u8],
+    trips: &AtomicUsize,
+    phase: Phase,
+) -> Result<RemoteOutput, Stop> {
+    trips.fetch_add(1, Ordering::Relaxed);
+    run.transport.run(script).map_err(|e: TransportError| Stop {
+        phase,
+        status: if e.is_unreachable() {
+            Status::Unreachable
+        } else {
+            Status::Failed
+        },
+        message: e.to_string(),
+    })
+}
+
+fn stderr_excerpt(output: &RemoteOutput) -> String {
+    let text = String::from_utf8_lossy(&output.stderr);
+    let text = text.trim();
+    let status = output
+        .status
+        .map_or("no exit status".to_string(), |s| format!("exit status {s}"));
+    if text.is_empty() {
+        status
+    } else {
+        let tail: Vec<&str> = text.lines().rev().take(3).collect();
+        format!(
+            "{status}, stderr: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        )
+    }
+}
+
+/// Plans every step in order against one view; `notes` collects no-op reasons.
+fn plan(
+    run: &HostRun<'_>,
+    facts: &Facts,
+    mut notes: Option<&mut Vec<String>>,
+) -> Result<Vec<PlannedChange>, String> {
+    let mut view = HostView::new(facts);
+    let mut planned = Vec::new();
+    for step in &run.steps {
+        let label = step.label();
+        if let Some(when) = &step.when {
+            if !when.holds(facts) {
+                if let Some(notes) = notes.as_deref_mut() {
+                    notes.push(format!(
+                        "{label}: skipped, `{}` is false here",
+                        when.as_str()
+                    ));
+                }
+                continue;
+            }
+        }
+        let step_plan = step
+            .resource
+            .plan(&view)
+            .map_err(|e| format!("{label}: {e}"))?;
+        if step_plan.changes.is_empty() {
+            if let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note) {
+                notes.push(format!("{label}: {note}"));
+            }
+        }
+        for change in step_plan.changes {
+            let diff = match &change.action {
+                Action::WriteFile {
+                    path,
+                    expect,
+                    content,
+                    ..
+                } => {
+                    let old = match expect {
+                        Expect::File(old) => Some(old.as_slice()),
+                        _ => None,
+                    };
+                    Some(unified(path, old, content)).filter(|d| !d.is_empty())
+                }
+                _ => None,
+            };
+            view.simulate(&change.action);
+            planned.push(PlannedChange {
+                report: ChangeReport {
+                    step: label.clone(),
+                    resource: step.resource.kind().to_string(),
+                    path: change
+                        .action
+                        .path()
+                        .map(str::to_string)
+                        .or(step.resource.subject().map(str::to_string)),
+                    summary: change.summary,
+                    diff,
+                },
+                action: change.action,
+            });
+        }
+    }
+    Ok(planned)
+}
+
+/// Gathers `keys` from one host in one round trip, outside of a run (`vmup facts`).
+pub fn gather_facts(
+    host: &Host,
+    transport: &dyn Transport,
+    keys: &[crate::remote::FactKey],
+) -> Result<Facts, String> {
+    let steps = Vec::new();
+    let run = HostRun {
+        host,
+        steps,
+        transport,
+    };
+    let trips = AtomicUsize::new(0);
+    gather(&run, keys, &host.path_root(), &trips, Phase::Facts).map_err(|s| s.message)
+}

@@ -1,0 +1,175 @@
+//! What a run found and did, per host and in total: the data reporters render.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Whether a run only plans or also applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Gather facts and show what would change (check mode).
+    Plan,
+    /// Plan, apply, verify.
+    Apply,
+}
+
+/// Where a host is in its pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Reading the host.
+    Facts,
+    /// Deciding changes (no I/O).
+    Plan,
+    /// Performing changes.
+    Apply,
+    /// Reading again to prove convergence.
+    Verify,
+}
+
+impl Phase {
+    /// The phase name as shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Facts => "facts",
+            Phase::Plan => "plan",
+            Phase::Apply => "apply",
+            Phase::Verify => "verify",
+        }
+    }
+}
+
+/// How a host ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Nothing to change.
+    Ok,
+    /// Changes pending (plan) or applied and verified (apply).
+    Changed,
+    /// The host answered but something went wrong; see the error.
+    Failed,
+    /// The host could not be reached; nothing can have changed on it.
+    Unreachable,
+    /// The host was not started or not applied (interrupted, failure budget exceeded).
+    Skipped,
+}
+
+impl Status {
+    /// The status word as shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Changed => "changed",
+            Status::Failed => "failed",
+            Status::Unreachable => "unreachable",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    /// True for the outcomes that count against the failure budget.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Unreachable)
+    }
+}
+
+/// One change planned (or applied) on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    /// The step's label, e.g. `step 3 (serial console login)`.
+    pub step: String,
+    /// Resource kind.
+    pub resource: String,
+    /// The path concerned, if any.
+    pub path: Option<String>,
+    /// One-line summary.
+    pub summary: String,
+    /// Unified diff for file contents.
+    pub diff: Option<String>,
+}
+
+/// Everything known about one host at the end of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostReport {
+    /// Inventory name.
+    pub host: String,
+    /// The last phase reached.
+    pub phase: Phase,
+    /// Outcome.
+    pub status: Status,
+    /// Changes planned (plan) or applied (apply).
+    pub changes: Vec<ChangeReport>,
+    /// Why steps changed nothing, or were skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// What went wrong, with the host, file and step named.
+    pub error: Option<String>,
+    /// Wall time spent on this host.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+    /// Remote commands run on this host.
+    pub round_trips: usize,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+impl HostReport {
+    /// A report for a host that never started.
+    pub fn skipped(host: &str, why: &str) -> HostReport {
+        HostReport {
+            host: host.to_string(),
+            phase: Phase::Facts,
+            status: Status::Skipped,
+            changes: Vec::new(),
+            notes: Vec::new(),
+            error: Some(why.to_string()),
+            elapsed: Duration::ZERO,
+            round_trips: 0,
+        }
+    }
+}
+
+/// Totals for the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Hosts in the run.
+    pub hosts: usize,
+    /// Hosts with nothing to change.
+    pub ok: usize,
+    /// Hosts changed (apply) or with pending changes (plan).
+    pub changed: usize,
+    /// Hosts that failed.
+    pub failed: usize,
+    /// Hosts not reached.
+    pub unreachable: usize,
+    /// Hosts not started or not applied.
+    pub skipped: usize,
+    /// Changes over all hosts.
+    pub changes: usize,
+    /// Whether the run was interrupted.
+    pub interrupted: bool,
+    /// Wall time of the run.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// Adds up host reports.
+    pub fn of(reports: &[HostReport], elapsed: Duration, interrupted: bool) -> Summary {
+        let count = |s: Status| reports.iter().filter(|r| r.status == s).count();
+        Summary {
+            hosts: reports.len(),
+            ok: count(Status::Ok),
+            changed: count(Status::Changed),
+            failed: count(Status::Failed),
+            unreachable: count(Status::Unreachable),
+            skipped: count(Status::Skipped),
+            changes: reports.iter().map(|r| r.changes.len()).sum(),
+            interrupted,
+            elapsed,
+        }
+    }
+}

@@ -1,0 +1,766 @@
+//! Lossless editor for line-oriented config files such as `/etc/inittab` and `/etc/securetty`.
+//!
+//! A file is held as a list of lines, each keeping its own terminator (`\n`, `\r\n`, or
+//! none for a final unterminated line), so [`LineFile::to_bytes`] gives back the parsed
+//! bytes exactly and an edit changes only the lines it is about. Everything works on bytes:
+//! config files need not be UTF-8.
+//!
+//! Rules for new and changed lines:
+//! - A line "matches" a regex when the regex matches its content without the terminator.
+//! - A new line gets the file's dominant terminator: `\r\n` if most terminated lines use
+//!   `\r\n`, otherwise `\n` (so an empty file or a tie gets `\n`).
+//! - A new line in the middle of the file always gets the dominant terminator.
+//! - Adding a line after a final line that has no terminator gives that line the dominant
+//!   terminator and leaves the new last line unterminated: a missing final newline stays
+//!   missing. Appending to an empty file gives `line\n`. The one exception: an empty new
+//!   line after an unterminated last line gets the dominant terminator, because an empty
+//!   unterminated line would not exist when the file is read back.
+//! - Replacing a line keeps that line's terminator, also when it has none (except, for the
+//!   same reason, when the new content is empty).
+//! - Removing lines never changes the bytes of the other lines (removing an unterminated
+//!   last line leaves the file ending with the previous line's terminator).
+//! - The wanted line must not contain `\n` or `\r`: it is written as given, and such a line
+//!   would not read back as one line, so later runs could not recognise it.
+
+use regex::bytes::Regex;
+
+/// How one line ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Terminator {
+    Missing,
+    Lf,
+    CrLf,
+}
+
+impl Terminator {
+    fn as_bytes(self) -> &'static [u8] {
+        match self {
+            Terminator::Missing => b"",
+            Terminator::Lf => b"\n",
+            Terminator::CrLf => b"\r\n",
+        }
+    }
+}
+
+/// One line: its content without the terminator, and the terminator itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Line {
+    content: Vec<u8>,
+    terminator: Terminator,
+}
+
+/// A line-oriented file that can be edited without disturbing the bytes of untouched lines,
+/// so that vmup only changes what it has to on a remote machine.
+///
+/// Invariant: only the last line may have no terminator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineFile {
+    lines: Vec<Line>,
+}
+
+/// What [`LineFile::ensure_present`] should make true: the wanted line, how to recognise an
+/// older version of it, and where to put it when it is new.
+#[derive(Debug, Clone, Copy)]
+pub struct LineEdit<'a> {
+    /// The wanted line, without terminator.
+    pub line: &'a [u8],
+    /// Regex identifying "this line" (an older version to replace); `None` means only a line
+    /// equal to `line` counts.
+    pub matcher: Option<&'a Regex>,
+    /// Where a new line goes; `None` appends it at the end of the file.
+    pub insert: Option<Insert<'a>>,
+    /// When the insert anchor matches no line, append at the end instead of failing.
+    pub or_append: bool,
+}
+
+/// Where a new line goes relative to an anchor line, so that order-sensitive files
+/// (e.g. inittab's getty lines) get new lines in a sensible place.
+#[derive(Debug, Clone, Copy)]
+pub struct Insert<'a> {
+    /// Before or after the anchor line.
+    pub position: Position,
+    /// Regex identifying the anchor line.
+    pub anchor: &'a Regex,
+    /// Which anchor line to use when several match.
+    pub which: Anchor,
+}
+
+/// Side of the anchor line on which a new line is inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// Directly before the anchor line.
+    Before,
+    /// Directly after the anchor line.
+    After,
+}
+
+/// Which of several lines matching the anchor is used, since anchors often match a group
+/// of similar lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The first matching line in the file.
+    First,
+    /// The last matching line in the file.
+    Last,
+}
+
+/// What [`LineFile::ensure_present`] did, so callers can report a change or no change.
+/// Line numbers are 1-based and count lines of the file after the edit.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LineOutcome {
+    /// A line equal to the wanted line was already there; nothing changed.
+    AlreadyPresent,
+    /// The last line matching the matcher was replaced in place.
+    Replaced {
+        /// Number of the replaced line.
+        line_no: usize,
+    },
+    /// The line was inserted next to its anchor.
+    Inserted {
+        /// Number of the new line.
+        line_no: usize,
+    },
+    /// The line was appended at the end of the file.
+    Appended {
+        /// Number of the new line.
+        line_no: usize,
+    },
+}
+
+/// Why [`LineFile::ensure_present`] refused to edit, so the caller can tell the user which
+/// anchor was not found.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LineError {
+    /// No line matches the insert anchor and `or_append` is false; the file is unchanged.
+    #[error("no line matches the anchor /{0}/")]
+    AnchorMissing(String),
+}
+
+impl LineFile {
+    /// Splits bytes into lines. Never fails, and `to_bytes` gives back exactly `bytes`, so
+    /// any file can be edited without risk of mangling it.
+    pub fn parse(bytes: &[u8]) -> LineFile {
+        let lines = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .map(|chunk| {
+                if let Some(content) = chunk.strip_suffix(b"\r\n") {
+                    Line {
+                        content: content.to_vec(),
+                        terminator: Terminator::CrLf,
+                    }
+                } else if let Some(content) = chunk.strip_suffix(b"\n") {
+                    Line {
+                        content: content.to_vec(),
+                        terminator: Terminator::Lf,
+                    }
+                } else {
+                    Line {
+                        content: chunk.to_vec(),
+                        terminator: Terminator::Missing,
+                    }
+                }
+            })
+            .collect();
+        LineFile { lines }
+    }
+
+    /// Serialises the file, so the edited result can be written back to disk.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for line in &self.lines {
+            out.extend_from_slice(&line.content);
+            out.extend_from_slice(line.terminator.as_bytes());
+        }
+        out
+    }
+
+    /// Makes sure the wanted line is in the file, idempotently: running it again changes
+    /// nothing. In order:
+    /// 1. a line equal to `edit.line` exists anywhere: [`LineOutcome::AlreadyPresent`], no
+    ///    change (the line is never moved or duplicated);
+    /// 2. lines match `edit.matcher`: the last of them gets the content `edit.line`, keeping
+    ///    its terminator; other matching lines are left alone;
+    /// 3. otherwise a new line goes next to the anchor of `edit.insert`, or at the end when
+    ///    there is no `insert`. When no line matches the anchor, the line is appended if
+    ///    `edit.or_append`, else [`LineError::AnchorMissing`] is returned and nothing changes.
+    pub fn ensure_present(&mut self, edit: &LineEdit<'_>) -> Result<LineOutcome, LineError> {
+        if self.lines.iter().any(|l| l.content == edit.line) {
+            return Ok(LineOutcome::AlreadyPresent);
+        }
+        let replaced = edit.matcher.and_then(|matcher| {
+            self.lines
+                .iter()
+                .rposition(|l| matcher.is_match(&l.content))
+        });
+        if let Some(i) = replaced {
+            let dominant = self.dominant_terminator();
+            let line = &mut self.lines[i];
+            line.content = edit.line.to_vec();
+            // An empty unterminated last line would vanish when read back, so it gets one.
+            if line.content.is_empty() && line.terminator == Terminator::Missing {
+                line.terminator = dominant;
+            }
+            return Ok(LineOutcome::Replaced { line_no: i + 1 });
+        }
+        let Some(insert) = &edit.insert else {
+            return Ok(self.append(edit.line));
+        };
+        match self.anchor_index(insert) {
+            Some(i) => {
+                let at = match insert.position {
+                    Position::Before => i,
+                    Position::After => i + 1,
+                };
+                self.insert_line(at, edit.line);
+                Ok(LineOutcome::Inserted { line_no: at + 1 })
+            }
+            None if edit.or_append => Ok(self.append(edit.line)),
+            None => Err(LineError::AnchorMissing(insert.anchor.as_str().to_owned())),
+        }
+    }
+
+    /// Removes every line matching `matcher` and returns how many were removed, so a line
+    /// can be made absent however often it was written. The other lines keep their bytes.
+    pub fn ensure_absent(&mut self, matcher: &Regex) -> usize {
+        let before = self.lines.len();
+        self.lines.retain(|l| !matcher.is_match(&l.content));
+        before - self.lines.len()
+    }
+
+    /// Index of the first or last line matching the anchor.
+    fn anchor_index(&self, insert: &Insert<'_>) -> Option<usize> {
+        let mut matching = self
+            .lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| insert.anchor.is_match(&l.content))
+            .map(|(i, _)| i);
+        match insert.which {
+            Anchor::First => matching.next(),
+            Anchor::Last => matching.next_back(),
+        }
+    }
+
+    /// Adds a line at the end of the file.
+    fn append(&mut self, content: &[u8]) -> LineOutcome {
+        let at = self.lines.len();
+        self.insert_line(at, content);
+        LineOutcome::Appended { line_no: at + 1 }
+    }
+
+    /// Inserts a line so that it becomes line index `at`, following the terminator rules in
+    /// the module doc.
+    fn insert_line(&mut self, at: usize, content: &[u8]) {
+        let dominant = self.dominant_terminator();
+        let mut terminator = dominant;
+        let at_end = at == self.lines.len();
+        if let Some(last) = self
+            .lines
+            .last_mut()
+            .filter(|last| at_end && last.terminator == Terminator::Missing)
+        {
+            last.terminator = dominant;
+            // An empty unterminated last line would be no line at all, so it keeps one.
+            if !content.is_empty() {
+                terminator = Terminator::Missing;
+            }
+        }
+        self.lines.insert(
+            at,
+            Line {
+                content: content.to_vec(),
+                terminator,
+            },
+        );
+    }
+
+    /// `\r\n` if most terminated lines use it, else `\n`.
+    fn dominant_terminator(&self) -> Terminator {
+        let crlf = self
+            .lines
+            .iter()
+            .filter(|l| l.terminator == Terminator::CrLf)
+            .count();
+        let lf = self
+            .lines
+            .iter()
+            .filter(|l| l.terminator == Terminator::Lf)
+            .count();
+        if crlf > lf {
+            Terminator::CrLf
+        } else {
+            Terminator::Lf
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// CentOS 4 `/etc/inittab`, byte for byte (note the trailing spaces on some comments).
+    const INITTAB: &str = "\
+#
+# inittab       This file describes how the INIT process should set up
+#               the system in a certain run-level.
+#
+# Author:       Miquel van Smoorenburg, <miquels@drinkel.nl.mugnet.org>
+#               Modified for RHS Linux by Marc Ewing and Donnie Barnes
+#
+
+# Default runlevel. The runlevels used by RHS are:
+#   0 - halt (Do NOT set initdefault to this)
+#   1 - Single user mode
+#   2 - Multiuser, without NFS (The same as 3, if you do not have networking)
+#   3 - Full multiuser mode
+#   4 - unused
+#   5 - X11
+#   6 - reboot (Do NOT set initdefault to this)
+# 
+id:3:initdefault:
+
+# System initialization.
+si::sysinit:/etc/rc.d/rc.sysinit
+
+l0:0:wait:/etc/rc.d/rc 0
+l1:1:wait:/etc/rc.d/rc 1
+l2:2:wait:/etc/rc.d/rc 2
+l3:3:wait:/etc/rc.d/rc 3
+l4:4:wait:/etc/rc.d/rc 4
+l5:5:wait:/etc/rc.d/rc 5
+l6:6:wait:/etc/rc.d/rc 6
+
+# Trap CTRL-ALT-DELETE
+ca::ctrlaltdel:/sbin/shutdown -t3 -r now
+
+# When our UPS tells us power has failed, assume we have a few minutes
+# of power left.  Schedule a shutdown for 2 minutes from now.
+# This does, of course, assume you have powerd installed and your
+# UPS connected and working correctly.  
+pf::powerfail:/sbin/shutdown -f -h +2 \"Power Failure; System Shutting Down\"
+
+# If power was restored before the shutdown kicked in, cancel it.
+pr:12345:powerokwait:/sbin/shutdown -c \"Power Restored; Shutdown Cancelled\"
+
+
+# Run gettys in standard runlevels
+1:2345:respawn:/sbin/mingetty tty1
+2:2345:respawn:/sbin/mingetty tty2
+3:2345:respawn:/sbin/mingetty tty3
+4:2345:respawn:/sbin/mingetty tty4
+5:2345:respawn:/sbin/mingetty tty5
+6:2345:respawn:/sbin/mingetty tty6
+
+# Run xdm in runlevel 5
+x:5:respawn:/etc/X11/prefdm -nodaemon
+";
+
+    /// CentOS 4 `/etc/securetty`.
+    const SECURETTY: &str = "console\nvc/1\nvc/2\nvc/3\nvc/4\nvc/5\nvc/6\nvc/7\nvc/8\nvc/9\n\
+        vc/10\nvc/11\ntty1\ntty2\ntty3\ntty4\ntty5\ntty6\ntty7\ntty8\ntty9\ntty10\ntty11\n";
+
+    const S0: &str = "S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav";
+
+    fn re(pattern: &str) -> Regex {
+        Regex::new(pattern).expect("test regex")
+    }
+
+    /// 1-based number of the first line of `text` starting with `prefix`.
+    fn line_no_of(text: &str, prefix: &str) -> usize {
+        text.lines()
+            .position(|l| l.starts_with(prefix))
+            .expect("prefix in fixture")
+            + 1
+    }
+
+    /// The inittab edit of the seed case: S0 getty before the first mingetty line.
+    fn serial_getty_edit<'a>(matcher: &'a Regex, anchor: &'a Regex) -> LineEdit<'a> {
+        LineEdit {
+            line: S0.as_bytes(),
+            matcher: Some(matcher),
+            insert: Some(Insert {
+                position: Position::Before,
+                anchor,
+                which: Anchor::First,
+            }),
+            or_append: false,
+        }
+    }
+
+    fn apply(text: &str, edit: &LineEdit<'_>) -> (Result<LineOutcome, LineError>, String) {
+        let mut file = LineFile::parse(text.as_bytes());
+        let outcome = file.ensure_present(edit);
+        let bytes = String::from_utf8(file.to_bytes()).expect("utf-8 test data");
+        (outcome, bytes)
+    }
+
+    #[test]
+    fn inittab_serial_getty_inserted_before_first_mingetty() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let (outcome, bytes) = apply(INITTAB, &serial_getty_edit(&matcher, &anchor));
+        let expected = INITTAB.replace(
+            "1:2345:respawn:/sbin/mingetty tty1\n",
+            &format!("{S0}\n1:2345:respawn:/sbin/mingetty tty1\n"),
+        );
+        assert_eq!(bytes, expected);
+        assert_eq!(
+            outcome,
+            Ok(LineOutcome::Inserted {
+                line_no: line_no_of(INITTAB, "1:2345")
+            })
+        );
+    }
+
+    #[test]
+    fn inittab_second_run_changes_nothing() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let edit = serial_getty_edit(&matcher, &anchor);
+        let (_, once) = apply(INITTAB, &edit);
+        let (outcome, twice) = apply(&once, &edit);
+        assert_eq!(outcome, Ok(LineOutcome::AlreadyPresent));
+        assert_eq!(twice, once);
+    }
+
+    #[test]
+    fn line_present_elsewhere_is_neither_moved_nor_duplicated() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let text = format!("{INITTAB}{S0}\n");
+        let (outcome, bytes) = apply(&text, &serial_getty_edit(&matcher, &anchor));
+        assert_eq!(outcome, Ok(LineOutcome::AlreadyPresent));
+        assert_eq!(bytes, text);
+    }
+
+    #[test]
+    fn exact_line_wins_over_other_matching_lines() {
+        // An older S0 line exists too, but the wanted one is already there: no change.
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let text = format!("S0:2345:respawn:/sbin/agetty ttyS0 9600 vt100\n{S0}\nx\n");
+        let (outcome, bytes) = apply(&text, &serial_getty_edit(&matcher, &anchor));
+        assert_eq!(outcome, Ok(LineOutcome::AlreadyPresent));
+        assert_eq!(bytes, text);
+    }
+
+    #[test]
+    fn replaces_last_of_several_matches_in_place() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let old1 = "S0:2345:respawn:/sbin/agetty ttyS0 9600 vt100";
+        let old2 = "S0:2345:respawn:/sbin/agetty ttyS0 19200 vt100";
+        let text = INITTAB.replace("# Run xdm", &format!("{old1}\n\n{old2}\n# Run xdm"));
+        let (outcome, bytes) = apply(&text, &serial_getty_edit(&matcher, &anchor));
+        assert_eq!(bytes, text.replace(old2, S0));
+        assert!(bytes.contains(old1));
+        assert_eq!(
+            outcome,
+            Ok(LineOutcome::Replaced {
+                line_no: line_no_of(&text, old2)
+            })
+        );
+    }
+
+    #[test]
+    fn replace_keeps_terminator_of_replaced_line() {
+        let matcher = re("^S0:");
+        let edit = LineEdit {
+            line: b"S0:new",
+            matcher: Some(&matcher),
+            insert: None,
+            or_append: false,
+        };
+        let (outcome, bytes) = apply("a\r\nS0:old\r\nb\n", &edit);
+        assert_eq!(outcome, Ok(LineOutcome::Replaced { line_no: 2 }));
+        assert_eq!(bytes, "a\r\nS0:new\r\nb\n");
+        let (outcome, bytes) = apply("a\nS0:old", &edit);
+        assert_eq!(outcome, Ok(LineOutcome::Replaced { line_no: 2 }));
+        assert_eq!(bytes, "a\nS0:new");
+    }
+
+    #[test]
+    fn anchor_matching_several_lines_first_last_before_after() {
+        let anchor = re("mingetty");
+        let cases = [
+            (Position::Before, Anchor::First, "1:2345", 0),
+            (Position::After, Anchor::First, "1:2345", 1),
+            (Position::Before, Anchor::Last, "6:2345", 0),
+            (Position::After, Anchor::Last, "6:2345", 1),
+        ];
+        for (position, which, anchor_line, offset) in cases {
+            let edit = LineEdit {
+                line: b"NEW",
+                matcher: None,
+                insert: Some(Insert {
+                    position,
+                    anchor: &anchor,
+                    which,
+                }),
+                or_append: false,
+            };
+            let (outcome, bytes) = apply(INITTAB, &edit);
+            let line_no = line_no_of(INITTAB, anchor_line) + offset;
+            assert_eq!(outcome, Ok(LineOutcome::Inserted { line_no }));
+            let mut expected: Vec<&str> = INITTAB.lines().collect();
+            expected.insert(line_no - 1, "NEW");
+            assert_eq!(bytes, expected.join("\n") + "\n", "{position:?} {which:?}");
+        }
+    }
+
+    #[test]
+    fn missing_anchor_is_an_error_and_changes_nothing() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let mut file = LineFile::parse(SECURETTY.as_bytes());
+        let outcome = file.ensure_present(&serial_getty_edit(&matcher, &anchor));
+        assert_eq!(outcome, Err(LineError::AnchorMissing("^1:".to_owned())));
+        assert_eq!(file.to_bytes(), SECURETTY.as_bytes());
+        assert_eq!(
+            LineError::AnchorMissing("^1:".to_owned()).to_string(),
+            "no line matches the anchor /^1:/"
+        );
+    }
+
+    #[test]
+    fn missing_anchor_with_or_append_appends() {
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let edit = LineEdit {
+            or_append: true,
+            ..serial_getty_edit(&matcher, &anchor)
+        };
+        let (outcome, bytes) = apply(SECURETTY, &edit);
+        assert_eq!(bytes, format!("{SECURETTY}{S0}\n"));
+        let line_no = SECURETTY.lines().count() + 1;
+        assert_eq!(outcome, Ok(LineOutcome::Appended { line_no }));
+    }
+
+    #[test]
+    fn securetty_gets_ttys0_appended_once() {
+        let edit = LineEdit {
+            line: b"ttyS0",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        let (outcome, once) = apply(SECURETTY, &edit);
+        assert_eq!(once, format!("{SECURETTY}ttyS0\n"));
+        assert_eq!(outcome, Ok(LineOutcome::Appended { line_no: 24 }));
+        let (outcome, twice) = apply(&once, &edit);
+        assert_eq!(outcome, Ok(LineOutcome::AlreadyPresent));
+        assert_eq!(twice, once);
+    }
+
+    #[test]
+    fn securetty_ttys0_after_last_vc() {
+        let anchor = re("^vc/");
+        let edit = LineEdit {
+            line: b"ttyS0",
+            matcher: None,
+            insert: Some(Insert {
+                position: Position::After,
+                anchor: &anchor,
+                which: Anchor::Last,
+            }),
+            or_append: false,
+        };
+        let (outcome, bytes) = apply(SECURETTY, &edit);
+        assert_eq!(outcome, Ok(LineOutcome::Inserted { line_no: 13 }));
+        assert_eq!(bytes, SECURETTY.replace("vc/11\n", "vc/11\nttyS0\n"));
+    }
+
+    #[test]
+    fn crlf_file_gets_crlf_for_new_line_and_keeps_other_bytes() {
+        let text = INITTAB.replace('\n', "\r\n");
+        let (matcher, anchor) = (re("^S0:"), re("^1:"));
+        let (_, bytes) = apply(&text, &serial_getty_edit(&matcher, &anchor));
+        let expected = text.replace(
+            "1:2345:respawn:/sbin/mingetty tty1\r\n",
+            &format!("{S0}\r\n1:2345:respawn:/sbin/mingetty tty1\r\n"),
+        );
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn dominant_terminator_is_majority_with_lf_on_tie() {
+        let edit = LineEdit {
+            line: b"new",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert_eq!(apply("a\r\nb\r\nc\n", &edit).1, "a\r\nb\r\nc\nnew\r\n");
+        assert_eq!(apply("a\r\nb\n", &edit).1, "a\r\nb\nnew\n");
+        assert_eq!(apply("a\r\nb\r\nc", &edit).1, "a\r\nb\r\nc\r\nnew");
+    }
+
+    #[test]
+    fn missing_final_newline_is_kept() {
+        let append = LineEdit {
+            line: b"new",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert_eq!(apply("a\nb", &append).1, "a\nb\nnew");
+
+        let anchor = re("^b$");
+        let after_last = LineEdit {
+            insert: Some(Insert {
+                position: Position::After,
+                anchor: &anchor,
+                which: Anchor::First,
+            }),
+            ..append
+        };
+        assert_eq!(
+            apply("a\nb", &after_last),
+            (
+                Ok(LineOutcome::Inserted { line_no: 3 }),
+                "a\nb\nnew".to_owned()
+            )
+        );
+
+        let before_last = LineEdit {
+            insert: Some(Insert {
+                position: Position::Before,
+                anchor: &anchor,
+                which: Anchor::First,
+            }),
+            ..append
+        };
+        assert_eq!(apply("a\nb", &before_last).1, "a\nnew\nb");
+    }
+
+    #[test]
+    fn empty_file_append_gets_newline() {
+        let edit = LineEdit {
+            line: b"ttyS0",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert_eq!(
+            apply("", &edit),
+            (
+                Ok(LineOutcome::Appended { line_no: 1 }),
+                "ttyS0\n".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn empty_line_after_unterminated_last_line_gets_terminator() {
+        let append = LineEdit {
+            line: b"",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert_eq!(apply("a", &append).1, "a\n\n");
+        let matcher = re("^b");
+        let replace = LineEdit {
+            matcher: Some(&matcher),
+            ..append
+        };
+        assert_eq!(apply("a\r\nb", &replace).1, "a\r\n\r\n");
+    }
+
+    #[test]
+    fn ensure_absent_removes_every_match() {
+        let text = format!("{SECURETTY}ttyS0\nconsole\nttyS0");
+        let mut file = LineFile::parse(text.as_bytes());
+        assert_eq!(file.ensure_absent(&re("^ttyS0$")), 2);
+        assert_eq!(file.to_bytes(), format!("{SECURETTY}console\n").as_bytes());
+        assert_eq!(file.ensure_absent(&re("^ttyS0$")), 0);
+
+        let mut file = LineFile::parse(INITTAB.as_bytes());
+        assert_eq!(file.ensure_absent(&re("mingetty")), 6);
+        let expected: Vec<&str> = INITTAB
+            .lines()
+            .filter(|l| !l.contains("mingetty"))
+            .collect();
+        assert_eq!(file.to_bytes(), (expected.join("\n") + "\n").as_bytes());
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_kept() {
+        let text: &[u8] = b"caf\xe9\n\xff\xfe\r\nend";
+        let mut file = LineFile::parse(text);
+        assert_eq!(file.to_bytes(), text);
+        let edit = LineEdit {
+            line: b"\xe9t\xe9",
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert_eq!(
+            file.ensure_present(&edit),
+            Ok(LineOutcome::Appended { line_no: 4 })
+        );
+        assert_eq!(file.to_bytes(), b"caf\xe9\n\xff\xfe\r\nend\n\xe9t\xe9");
+    }
+
+    /// Random files made of short lines with mixed terminators.
+    fn file_strategy() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop::sample::select(vec!["", "a", "b", "S0:x", "1:y", "ab", "c\r"]);
+        let term = prop::sample::select(vec!["\n", "\r\n", ""]);
+        prop::collection::vec((line, term), 0..8).prop_map(|parts| {
+            parts
+                .into_iter()
+                .flat_map(|(l, t)| [l.as_bytes(), t.as_bytes()].concat())
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn parse_to_bytes_round_trips(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            prop_assert_eq!(LineFile::parse(&bytes).to_bytes(), bytes);
+        }
+
+        #[test]
+        fn edits_on_arbitrary_bytes_do_not_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..200),
+        ) {
+            let (matcher, anchor) = (re("^S0:"), re("(?-u)\\xff"));
+            let mut file = LineFile::parse(&bytes);
+            let _ = file.ensure_present(&serial_getty_edit(&matcher, &anchor));
+            file.ensure_absent(&anchor);
+            prop_assert_eq!(LineFile::parse(&file.to_bytes()), file);
+        }
+
+        #[test]
+        fn ensure_present_twice_equals_once(
+            bytes in file_strategy(),
+            line in prop::sample::select(vec!["a", "S0:new", "1:y", "new", ""]),
+            matcher in prop::option::of(prop::sample::select(vec!["^S0:", "^a", "x"])),
+            anchor in prop::option::of(prop::sample::select(vec!["^1:", "b", "^$", "zzz"])),
+            before in any::<bool>(),
+            first in any::<bool>(),
+            or_append in any::<bool>(),
+        ) {
+            let matcher = matcher.map(re);
+            let anchor = anchor.map(re);
+            let edit = LineEdit {
+                line: line.as_bytes(),
+                matcher: matcher.as_ref(),
+                insert: anchor.as_ref().map(|anchor| Insert {
+                    position: if before { Position::Before } else { Position::After },
+                    anchor,
+                    which: if first { Anchor::First } else { Anchor::Last },
+                }),
+                or_append,
+            };
+            let mut file = LineFile::parse(&bytes);
+            let first_outcome = file.ensure_present(&edit);
+            let once = file.to_bytes();
+            let second_outcome = file.ensure_present(&edit);
+            prop_assert_eq!(file.to_bytes(), once.clone());
+            let mut reparsed = LineFile::parse(&once);
+            let reparsed_outcome = reparsed.ensure_present(&edit);
+            prop_assert_eq!(reparsed.to_bytes(), once.clone());
+            if first_outcome.is_ok() {
+                prop_assert_eq!(second_outcome, Ok(LineOutcome::AlreadyPresent));
+                prop_assert_eq!(reparsed_outcome, Ok(LineOutcome::AlreadyPresent));
+            } else {
+                prop_assert_eq!(once, bytes);
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure, lossless parsers and editors for the files the runbook touches.
+//!
+//! Nothing here does I/O. Editing keeps comments and untouched lines byte for byte, so a
+//! plan's diff shows exactly the lines vmup means to change.
+
+pub mod ini;
+pub mod lines;
+pub mod rpmver;

@@ -1,0 +1,343 @@
+//! The inventory: which machines exist, how to reach them, and which guest runs on which host.
+//!
+//! A TOML file with `[defaults]` and one `[hosts.NAME]` table per machine. Guests name the
+//! host they run on (`host`), their domain there and the domain config path, which is what
+//! lets vmup find out which kernel the host boots them with. Every problem is reported as
+//! `file:line:column`.
+
+pub mod pattern;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::source::{read_text, SourceError};
+
+pub use pattern::{HostPattern, PatternError};
+
+/// How vmup reaches a machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// The in-process ssh client (default).
+    Ssh,
+    /// The system OpenSSH client with connection sharing.
+    Openssh,
+    /// This machine's shell, over a directory tree (`root`).
+    Local,
+}
+
+/// What a machine is in the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A machine that runs domains (Xen dom0, KVM host).
+    Host,
+    /// A virtual machine; `host` names where it runs.
+    Guest,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInventory {
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    hosts: BTreeMap<String, Spanned<RawHost>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    user: Option<String>,
+    port: Option<u16>,
+    transport: Option<TransportKind>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    address: Option<String>,
+    user: Option<String>,
+    port: Option<u16>,
+    transport: Option<TransportKind>,
+    root: Option<Spanned<String>>,
+    role: Option<Role>,
+    host: Option<Spanned<String>>,
+    domain: Option<String>,
+    domain_config: Option<Spanned<String>>,
+    #[serde(default)]
+    groups: Vec<Spanned<String>>,
+}
+
+/// One machine of the fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// Inventory name; also the ssh_config alias.
+    pub name: String,
+    /// Address or DNS name to connect to (default: the name, through ssh_config).
+    pub address: Option<String>,
+    /// Remote user.
+    pub user: Option<String>,
+    /// ssh port.
+    pub port: Option<u16>,
+    /// How to reach it.
+    pub transport: TransportKind,
+    /// For `local`: the directory every runbook path is taken under.
+    pub root: Option<PathBuf>,
+    /// Host, guest, or neither.
+    pub role: Option<Role>,
+    /// For a guest: the inventory name of the host it runs on.
+    pub parent: Option<String>,
+    /// For a guest: its domain name on the host.
+    pub domain: Option<String>,
+    /// For a guest: path of its domain config on the host.
+    pub domain_config: Option<String>,
+    /// Explicit groups.
+    pub groups: Vec<String>,
+}
+
+impl Host {
+    /// Implicit and explicit groups this machine belongs to.
+    pub fn all_groups(&self) -> Vec<&str> {
+        let mut groups = vec!["all"];
+        if self.role == Some(Role::Host) {
+            groups.push("hosts");
+        }
+        if self.parent.is_some() {
+            groups.push("guests");
+        }
+        groups.extend(self.groups.iter().map(String::as_str));
+        groups
+    }
+
+    /// The prefix every remote path gets: the local root, or nothing.
+    pub fn path_root(&self) -> String {
+        match &self.root {
+            Some(root) => root.to_string_lossy().trim_end_matches('/').to_string(),
+            None => String::new(),
+        }
+    }
+}
+
+/// The whole fleet, hosts in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// The file it was read from.
+    pub file: PathBuf,
+    /// Machines in the order the file lists them.
+    pub hosts: Vec<Host>,
+}
+
+impl Inventory {
+    /// Reads and checks an inventory file.
+    pub fn load(file: &Path) -> Result<Inventory, SourceError> {
+        let text = read_text(file)?;
+        Inventory::parse(file, &text)
+    }
+
+    /// Parses and checks inventory text; `file` is used for messages and relative roots.
+    pub fn parse(file: &Path, text: &str) -> Result<Inventory, SourceError> {
+        let raw: RawInventory =
+            toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
+        let mut entries: Vec<(String, Spanned<RawHost>)> = raw.hosts.into_iter().collect();
+        entries.sort_by_key(|(_, h)| h.span().start);
+        let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+        let base = file.parent().unwrap_or(Path::new("."));
+        let reserved = ["all", "hosts", "guests"];
+        let mut hosts = Vec::with_capacity(entries.len());
+        for (name, spanned) in entries {
+            let span = spanned.span();
+            let h = spanned.into_inner();
+            if reserved.contains(&name.as_str())
+                || name.is_empty()
+                || name.contains([',', '@', '!', '*', '?', ' '])
+            {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    span,
+                    format!("{name:?} cannot be a host name (reserved word or pattern character)"),
+                ));
+            }
+            let transport = h
+                .transport
+                .or(raw.defaults.transport)
+                .unwrap_or(TransportKind::Ssh);
+            let root = match (&h.root, transport) {
+                (Some(root), TransportKind::Local) => Some(base.join(root.get_ref())),
+                (Some(root), _) => {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        root.span(),
+                        "`root` needs transport = \"local\"",
+                    ))
+                }
+                (None, TransportKind::Local) => {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        span,
+                        format!("host {name} uses transport = \"local\" and needs `root`"),
+                    ))
+                }
+                (None, _) => None,
+            };
+            if let Some(parent) = &h.host {
+                if !names.contains(parent.get_ref()) {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        parent.span(),
+                        format!(
+                            "host {name} runs on {:?}, which is not in the inventory",
+                            parent.get_ref()
+                        ),
+                    ));
+                }
+                if parent.get_ref() == &name {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        parent.span(),
+                        format!("host {name} cannot run on itself"),
+                    ));
+                }
+            }
+            if let Some(dc) = &h.domain_config {
+                if !dc.get_ref().starts_with('/') {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        dc.span(),
+                        "`domain_config` must be an absolute path on the host",
+                    ));
+                }
+            }
+            let mut groups = Vec::new();
+            for g in h.groups {
+                if reserved.contains(&g.get_ref().as_str()) || names.contains(g.get_ref()) {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        g.span(),
+                        format!(
+                            "group {:?} clashes with a host name or an implicit group",
+                            g.get_ref()
+                        ),
+                    ));
+                }
+                groups.push(g.into_inner());
+            }
+            let role = h.role.or(if h.host.is_some() {
+                Some(Role::Guest)
+            } else {
+                None
+            });
+            hosts.push(Host {
+                name,
+                address: h.address,
+                user: h.user.or_else(|| raw.defaults.user.clone()),
+                port: h.port.or(raw.defaults.port),
+                transport,
+                root,
+                role,
+                parent: h.host.map(Spanned::into_inner),
+                domain: h.domain,
+                domain_config: h.domain_config.map(Spanned::into_inner),
+                groups,
+            });
+        }
+        Ok(Inventory {
+            file: file.to_path_buf(),
+            hosts,
+        })
+    }
+
+    /// The machine called `name`.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// Every group name known (implicit and explicit).
+    pub fn group_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.hosts.iter().flat_map(Host::all_groups).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"
+[defaults]
+user = "root"
+
+[hosts.xen1]
+address = "192.0.2.10"
+role = "host"
+
+[hosts.ng2]
+address = "192.0.2.12"
+host = "xen1"
+domain = "NG2"
+domain_config = "/etc/xen/NG2"
+groups = ["grid"]
+
+[hosts.img]
+transport = "local"
+root = "/srv/guests/img"
+"#;
+
+    #[test]
+    fn reads_the_documented_shape_in_order() {
+        let inv = Inventory::parse(Path::new("inv.toml"), SAMPLE).unwrap();
+        let names: Vec<&str> = inv.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["xen1", "ng2", "img"]);
+        let ng2 = inv.host("ng2").unwrap();
+        assert_eq!(ng2.all_groups(), ["all", "guests", "grid"]);
+        assert_eq!(ng2.user.as_deref(), Some("root"));
+        assert_eq!(inv.host("xen1").unwrap().all_groups(), ["all", "hosts"]);
+        assert_eq!(inv.host("img").unwrap().path_root(), "/srv/guests/img");
+    }
+
+    fn error(text: &str) -> String {
+        Inventory::parse(Path::new("inv.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn unknown_key_names_the_place() {
+        let e = error("[hosts.a]\naddress = \"x\"\nadress = \"y\"\n");
+        assert!(e.starts_with("inv.toml:3:1:"), "{e}");
+        assert!(e.contains("adress"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_host_names_are_refused() {
+        let e = error("[hosts.a]\naddress = \"x\"\n[hosts.a]\naddress = \"y\"\n");
+        assert!(e.starts_with("inv.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn guest_naming_a_missing_host() {
+        let e = error("[hosts.g]\nhost = \"xen9\"\n");
+        assert_eq!(
+            e,
+            "inv.toml:2:8: host g runs on \"xen9\", which is not in the inventory"
+        );
+    }
+
+    #[test]
+    fn local_needs_root() {
+        let e = error("[hosts.g]\ntransport = \"local\"\n");
+        assert!(e.contains("needs `root`"), "{e}");
+    }
+}

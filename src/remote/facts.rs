@@ -1,0 +1,383 @@
+//! Facts: what vmup reads from a host, gathered by one generated script in one round trip.
+//!
+//! A fact is a shell snippet plus a pure parser. Resources say which facts they need
+//! ([`FactKey`]); the engine merges the requests of all steps, [`facts_script`] turns them
+//! into one POSIX sh script, and [`parse_facts`] reads the framed output back into [`Facts`].
+//! Snippets use shell built-ins where they can: each process started on the host costs time
+//! on every machine of the fleet.
+
+use std::collections::BTreeMap;
+
+use super::frame::{self, Boundary, FrameError};
+use super::script::Script;
+use super::NulByte;
+
+/// One thing a resource needs to know about a host.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FactKey {
+    /// Type, mode and owner of a path (not following a final symlink), and the bytes of a
+    /// regular file when `content` is true.
+    Path {
+        /// Absolute path on the host (before any transport root is applied).
+        path: String,
+        /// Whether the file's bytes are needed.
+        content: bool,
+    },
+    /// The raw output of a fixed command, stored under `name` for the resource that asked.
+    /// The script is vmup's own code with values already quoted.
+    Command {
+        /// Name the output is stored under.
+        name: String,
+        /// Shell code to run; its standard output is the fact.
+        script: Vec<u8>,
+    },
+}
+
+/// What a host's path looked like when facts were gathered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathFact {
+    /// Nothing exists at the path.
+    Absent,
+    /// A regular file.
+    File {
+        /// Permission bits, e.g. 0o644.
+        mode: u32,
+        /// Numeric owner.
+        uid: u32,
+        /// Numeric group.
+        gid: u32,
+        /// Owner's user name (or the number when it has none).
+        user: String,
+        /// Owner's group name (or the number when it has none).
+        group: String,
+        /// The bytes, when they were asked for.
+        content: Option<Vec<u8>>,
+    },
+    /// A directory.
+    Dir {
+        /// Permission bits.
+        mode: u32,
+        /// Numeric owner.
+        uid: u32,
+        /// Numeric group.
+        gid: u32,
+    },
+    /// A symbolic link and its target as stored.
+    Symlink {
+        /// The link's target bytes.
+        target: Vec<u8>,
+    },
+    /// Something else (device, socket, fifo).
+    Other,
+}
+
+/// Everything gathered from one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Paths by absolute host path.
+    pub paths: BTreeMap<String, PathFact>,
+    /// Number of online CPUs.
+    pub cpus: Option<u32>,
+    /// The host's own idea of its name.
+    pub hostname: Option<String>,
+    /// `uname -r`: the running kernel release.
+    pub kernel_release: Option<String>,
+    /// Outputs of [`FactKey::Command`] facts, by name.
+    pub commands: BTreeMap<String, CommandFact>,
+}
+
+/// Output and exit status of a command fact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandFact {
+    /// Standard output of the command.
+    pub stdout: Vec<u8>,
+    /// Its exit status.
+    pub status: i32,
+}
+
+/// Why fact output could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactsError {
+    /// The framing was broken (script cut short).
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// A record did not have the expected shape.
+    #[error("malformed fact record {0:?}")]
+    Malformed(String),
+    /// A file could not be read on the host.
+    #[error("cannot read {path} on the host: {reason}")]
+    Unreadable {
+        /// Path on the host.
+        path: String,
+        /// What the shell said.
+        reason: String,
+    },
+}
+
+/// Shell functions the facts script relies on. `stat -c` exists in every coreutils since
+/// CentOS 4; `readlink` without options likewise.
+const FACT_FUNCTIONS: &str = r#"vmup_path() {
+  if [ -L "$2" ]; then vmup_rec link "$1"; readlink "$2"
+  elif [ -d "$2" ]; then vmup_rec dir "$1" $(stat -c '%a %u %g' "$2")
+  elif [ -f "$2" ]; then vmup_rec file "$1" $(stat -c '%a %u %g %U %G' "$2")
+    if [ "$3" = 1 ]; then cat "$2" 2>/dev/null || vmup_rec unreadable "$1"; fi
+  elif [ -e "$2" ]; then vmup_rec other "$1"
+  else vmup_rec absent "$1"; fi
+}
+vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
+"#;
+
+/// Builds the one facts script for a host. `root` is prefixed to every path (local
+/// transport over a directory tree), empty for a real host.
+pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result<Vec<u8>, NulByte> {
+    let mut s = Script::new();
+    s.code("LC_ALL=C; export LC_ALL\n");
+    s.code(&frame::prelude(boundary));
+    s.code(FACT_FUNCTIONS);
+    s.code("vmup_rec cpus; vmup_cpus 2>/dev/null\n");
+    s.code("vmup_rec hostname; uname -n\nvmup_rec release; uname -r\n");
+    for (i, key) in keys.iter().enumerate() {
+        match key {
+            FactKey::Path { path, content } => {
+                s.code(&format!("vmup_path {i}"));
+                s.arg(format!("{root}{path}").as_bytes());
+                s.code(if *content { " 1\n" } else { " 0\n" });
+            }
+            FactKey::Command { script, .. } => {
+                s.code(&format!("vmup_rec command {i}\n( "));
+                s.code_bytes(script);
+                s.code(&format!("\n) 2>/dev/null; vmup_rec status {i} $?\n"));
+            }
+        }
+    }
+    s.code(frame::EPILOGUE);
+    s.finish()
+}
+
+/// Reads the framed output of [`facts_script`] for the same `keys`.
+pub fn parse_facts(
+    keys: &[FactKey],
+    boundary: &Boundary,
+    output: &[u8],
+) -> Result<Facts, FactsError> {
+    let records = frame::parse(boundary, output)?;
+    let mut facts = Facts::default();
+    let mut pending_command: Option<(String, Vec<u8>)> = None;
+    for rec in records {
+        let words: Vec<&str> = rec.header.iter().map(String::as_str).collect();
+        let key_at = |w: Option<&&str>| -> Result<&FactKey, FactsError> {
+            w.and_then(|s| s.parse::<usize>().ok())
+                .and_then(|i| keys.get(i))
+                .ok_or_else(|| FactsError::Malformed(rec.header.join(" ")))
+        };
+        let text = || String::from_utf8_lossy(&rec.payload).trim().to_string();
+        match words.first().copied() {
+            Some("cpus") => facts.cpus = text().parse().ok().filter(|n| *n > 0),
+            Some("hostname") => facts.hostname = Some(text()),
+            Some("release") => facts.kernel_release = Some(text()),
+            Some("command") => {
+                if let FactKey::Command { name, .. } = key_at(words.get(1))? {
+                    pending_command = Some((name.clone(), trim_one_newline(rec.payload.clone())));
+                }
+            }
+            Some("status") => {
+                let status = words.get(2).and_then(|s| s.parse().ok()).unwrap_or(-1);
+                if let Some((name, stdout)) = pending_command.take() {
+                    facts.commands.insert(name, CommandFact { stdout, status });
+                }
+            }
+            Some(kind) => {
+                let path = match key_at(words.get(1))? {
+                    FactKey::Path { path, .. } => path.clone(),
+                    FactKey::Command { .. } => {
+                        return Err(FactsError::Malformed(rec.header.join(" ")))
+                    }
+                };
+                let num = |i: usize, radix: u32| -> Result<u32, FactsError> {
+                    words
+                        .get(i)
+                        .and_then(|s| u32::from_str_radix(s, radix).ok())
+                        .ok_or_else(|| FactsError::Malformed(rec.header.join(" ")))
+                };
+                let fact = match kind {
+                    "absent" => PathFact::Absent,
+                    "other" => PathFact::Other,
+                    "link" => PathFact::Symlink {
+                        target: trim_one_newline(rec.payload),
+                    },
+                    "dir" => PathFact::Dir {
+                        mode: num(2, 8)?,
+                        uid: num(3, 10)?,
+                        gid: num(4, 10)?,
+                    },
+                    "file" => PathFact::File {
+                        mode: num(2, 8)?,
+                        uid: num(3, 10)?,
+                        gid: num(4, 10)?,
+                        user: words.get(5).map(|s| s.to_string()).unwrap_or_default(),
+                        group: words.get(6).map(|s| s.to_string()).unwrap_or_default(),
+                        content: Some(rec.payload),
+                    },
+                    "unreadable" => {
+                        return Err(FactsError::Unreadable {
+                            path,
+                            reason: "permission denied or read error".into(),
+                        })
+                    }
+                    _ => return Err(FactsError::Malformed(rec.header.join(" "))),
+                };
+                facts.paths.insert(path, fact);
+            }
+            None => return Err(FactsError::Malformed(String::new())),
+        }
+    }
+    // Files gathered without content carry None, not an empty payload.
+    for key in keys {
+        if let FactKey::Path {
+            path,
+            content: false,
+        } = key
+        {
+            if let Some(PathFact::File { content, .. }) = facts.paths.get_mut(path) {
+                *content = None;
+            }
+        }
+    }
+    Ok(facts)
+}
+
+fn trim_one_newline(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+    }
+    bytes
+}
+
+/// Merges fact requests so each path is read once, with content if any step wants it.
+pub fn merge_keys(keys: impl IntoIterator<Item = FactKey>) -> Vec<FactKey> {
+    let mut paths: BTreeMap<String, bool> = BTreeMap::new();
+    let mut commands: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for key in keys {
+        match key {
+            FactKey::Path { path, content } => {
+                let entry = paths.entry(path).or_insert(false);
+                *entry |= content;
+            }
+            FactKey::Command { name, script } => {
+                commands.entry(name).or_insert(script);
+            }
+        }
+    }
+    paths
+        .into_iter()
+        .map(|(path, content)| FactKey::Path { path, content })
+        .chain(
+            commands
+                .into_iter()
+                .map(|(name, script)| FactKey::Command { name, script }),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn run(keys: &[FactKey], root: &str) -> Facts {
+        let b = Boundary::random();
+        let script = facts_script(keys, root, &b).unwrap();
+        let mut child = std::process::Command::new("sh")
+            .arg("-s")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&script).unwrap();
+        let out = child.wait_with_output().unwrap();
+        parse_facts(keys, &b, &out.stdout).unwrap()
+    }
+
+    #[test]
+    fn gathers_every_kind_of_path_under_a_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/inittab"),
+            b"id:3:initdefault:\nno newline",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("tls")).unwrap();
+        symlink("vmlinuz-2.6.9-55.ELxenU", dir.path().join("vmlinuz")).unwrap();
+        let keys = merge_keys(vec![
+            FactKey::Path {
+                path: "/etc/inittab".into(),
+                content: false,
+            },
+            FactKey::Path {
+                path: "/etc/inittab".into(),
+                content: true,
+            },
+            FactKey::Path {
+                path: "/tls".into(),
+                content: false,
+            },
+            FactKey::Path {
+                path: "/vmlinuz".into(),
+                content: false,
+            },
+            FactKey::Path {
+                path: "/missing".into(),
+                content: true,
+            },
+            FactKey::Command {
+                name: "echo".into(),
+                script: b"printf 'a\\nb'; exit 3".to_vec(),
+            },
+        ]);
+        let facts = run(&keys, root);
+        match &facts.paths["/etc/inittab"] {
+            PathFact::File { content, .. } => {
+                assert_eq!(
+                    content.as_deref(),
+                    Some(&b"id:3:initdefault:\nno newline"[..])
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(facts.paths["/tls"], PathFact::Dir { .. }));
+        assert_eq!(
+            facts.paths["/vmlinuz"],
+            PathFact::Symlink {
+                target: b"vmlinuz-2.6.9-55.ELxenU".to_vec()
+            }
+        );
+        assert_eq!(facts.paths["/missing"], PathFact::Absent);
+        assert_eq!(
+            facts.commands["echo"],
+            CommandFact {
+                stdout: b"a\nb".to_vec(),
+                status: 3
+            }
+        );
+        assert!(facts.cpus.unwrap_or(0) >= 1);
+        assert!(facts.kernel_release.is_some());
+    }
+
+    #[test]
+    fn content_that_looks_like_framing_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = b"\nvmup0000 end\n\nvmup_rec absent 0\n".to_vec();
+        std::fs::write(dir.path().join("f"), &body).unwrap();
+        let keys = vec![FactKey::Path {
+            path: "/f".into(),
+            content: true,
+        }];
+        let facts = run(&keys, dir.path().to_str().unwrap());
+        assert!(
+            matches!(&facts.paths["/f"], PathFact::File { content: Some(c), .. } if *c == body)
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! Remote side of vmup: generated POSIX sh scripts and the parsers for their output.
+//!
+//! Nothing here does I/O: it turns fact requests and planned actions into scripts (through
+//! the one quoting function) and reads the framed output back. Transports carry the bytes.
+
+pub mod apply;
+pub mod facts;
+pub mod frame;
+pub mod quote;
+pub mod script;
+
+pub use apply::{Action, Expect};
+pub use facts::{FactKey, Facts, PathFact};
+pub use quote::{quote, NulByte};

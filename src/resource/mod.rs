@@ -1,0 +1,202 @@
+//! Resources: what a runbook step wants, turned into changes from facts, without any I/O.
+//!
+//! Each resource kind lives in its own file and implements [`Resource`]: it names the facts
+//! it needs, and plans from a [`HostView`] the changes that would make the host match. A
+//! plan with no changes carries a note saying why nothing is needed, so a converged run can
+//! explain itself. Applying and verifying are the engine's job.
+
+pub mod file;
+pub mod ini;
+pub mod line;
+pub mod move_aside;
+pub mod spec;
+pub mod symlink;
+pub mod view;
+
+pub use view::HostView;
+
+use crate::remote::{Action, FactKey, PathFact};
+
+/// One change a step would make, with the sentence the plan shows for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Human summary, e.g. `insert line "S0:..." before line 12`.
+    pub summary: String,
+    /// What the apply script will do.
+    pub action: Action,
+}
+
+/// The outcome of planning one step on one host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepPlan {
+    /// Changes in the order they must be applied.
+    pub changes: Vec<Planned>,
+    /// Why nothing needs doing (or a remark about what will be done).
+    pub note: Option<String>,
+}
+
+impl StepPlan {
+    /// A plan that changes nothing, with the reason.
+    pub fn unchanged(reason: impl Into<String>) -> StepPlan {
+        StepPlan {
+            changes: Vec::new(),
+            note: Some(reason.into()),
+        }
+    }
+
+    /// A plan with a single change.
+    pub fn change(summary: impl Into<String>, action: Action) -> StepPlan {
+        StepPlan {
+            changes: vec![Planned {
+                summary: summary.into(),
+                action,
+            }],
+            note: None,
+        }
+    }
+}
+
+/// Why a step cannot be planned on a host; the host fails and nothing is applied there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// The host's state makes the step impossible as written (anchor missing, wrong type).
+    #[error("{0}")]
+    Refused(String),
+    /// A bug: a resource read a fact it did not ask for.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A kind of desired state. Implementations are pure: facts in, changes out.
+pub trait Resource: std::fmt::Debug + Send + Sync {
+    /// The resource kind as written in runbooks (`line`, `ini`, ...).
+    fn kind(&self) -> &'static str;
+    /// The path the step is about, for reports.
+    fn subject(&self) -> Option<&str>;
+    /// Facts this resource needs from every host it runs on.
+    fn facts(&self) -> Vec<FactKey>;
+    /// Changes that would bring the host to the desired state.
+    fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
+}
+
+/// A fact request for a path whose bytes are needed.
+pub fn file_fact(path: &str) -> FactKey {
+    FactKey::Path {
+        path: path.to_string(),
+        content: true,
+    }
+}
+
+/// A fact request for a path whose type is enough.
+pub fn stat_fact(path: &str) -> FactKey {
+    FactKey::Path {
+        path: path.to_string(),
+        content: false,
+    }
+}
+
+/// The existing text of a regular file to be edited, or why it cannot be edited.
+/// `create` turns a missing file into an empty one (mode 0644, owned by the writer).
+pub fn editable_file(
+    view: &HostView<'_>,
+    path: &str,
+    create: bool,
+) -> Result<EditableFile, PlanError> {
+    match view.path(path)? {
+        PathFact::File {
+            content: Some(content),
+            mode,
+            uid,
+            gid,
+            ..
+        } => Ok(EditableFile {
+            old: Some(content.clone()),
+            mode: *mode,
+            owner: Some(format!("{uid}:{gid}")),
+        }),
+        PathFact::File { content: None, .. } => Err(PlanError::Internal(format!(
+            "the content of {path} was not gathered"
+        ))),
+        PathFact::Absent if create => Ok(EditableFile {
+            old: None,
+            mode: 0o644,
+            owner: None,
+        }),
+        PathFact::Absent => Err(PlanError::Refused(format!(
+            "{path} does not exist (set create = true to create it)"
+        ))),
+        other => Err(PlanError::Refused(format!(
+            "{path} is {}, not a regular file",
+            describe(other)
+        ))),
+    }
+}
+
+/// A file about to be edited: its old bytes (None when it will be created), mode and owner.
+#[derive(Debug, Clone)]
+pub struct EditableFile {
+    /// Current bytes, None when absent.
+    pub old: Option<Vec<u8>>,
+    /// Mode to keep.
+    pub mode: u32,
+    /// Owner to keep, as `uid:gid`.
+    pub owner: Option<String>,
+}
+
+impl EditableFile {
+    /// The current bytes, empty for a file that does not exist yet.
+    pub fn bytes(&self) -> &[u8] {
+        self.old.as_deref().unwrap_or(&[])
+    }
+
+    /// The write action replacing the file with `new`, keeping mode and owner, guarded by
+    /// the old content (compare-and-swap).
+    pub fn write(&self, path: &str, new: Vec<u8>) -> Action {
+        Action::WriteFile {
+            path: path.to_string(),
+            expect: match &self.old {
+                Some(old) => crate::remote::Expect::File(old.clone()),
+                None => crate::remote::Expect::Absent,
+            },
+            content: new,
+            mode: self.mode,
+            owner: self.owner.clone(),
+        }
+    }
+}
+
+/// A few words for a path's type, for messages.
+pub fn describe(fact: &PathFact) -> &'static str {
+    match fact {
+        PathFact::Absent => "absent",
+        PathFact::File { .. } => "a regular file",
+        PathFact::Dir { .. } => "a directory",
+        PathFact::Symlink { .. } => "a symbolic link",
+        PathFact::Other => "a special file",
+    }
+}
+
+/// The expectation matching what a path is now, for removals and renames.
+pub fn expect_current(fact: &PathFact) -> crate::remote::Expect {
+    use crate::remote::Expect;
+    match fact {
+        PathFact::Absent => Expect::Absent,
+        PathFact::Dir { .. } => Expect::Dir,
+        PathFact::Symlink { target } => Expect::Symlink(target.clone()),
+        PathFact::File {
+            content: Some(c), ..
+        } => Expect::File(c.clone()),
+        PathFact::File { content: None, .. } | PathFact::Other => Expect::Exists,
+    }
+}
+
+/// Shows bytes as a short quoted string for summaries.
+pub fn shown(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut:?}...")
+    } else {
+        format!("{text:?}")
+    }
+}

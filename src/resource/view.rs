@@ -1,0 +1,144 @@
+//! The host as a plan sees it: the gathered facts plus the changes planned so far.
+//!
+//! Steps are planned in order, and a later step must see what an earlier step will have
+//! done (two edits of one file chain; a path moved aside is gone). The engine calls
+//! [`HostView::simulate`] after each planned change, so resources stay pure functions of
+//! the view.
+
+use std::collections::BTreeMap;
+
+use crate::remote::{Action, Facts, PathFact};
+
+use super::PlanError;
+
+/// Facts overlaid with the effects of already planned actions.
+#[derive(Debug, Clone)]
+pub struct HostView<'a> {
+    facts: &'a Facts,
+    overlay: BTreeMap<String, PathFact>,
+}
+
+impl<'a> HostView<'a> {
+    /// A view of `facts` with nothing planned yet.
+    pub fn new(facts: &'a Facts) -> HostView<'a> {
+        HostView {
+            facts,
+            overlay: BTreeMap::new(),
+        }
+    }
+
+    /// The gathered facts (CPU count, hostname, command outputs).
+    pub fn facts(&self) -> &'a Facts {
+        self.facts
+    }
+
+    /// What `path` will look like when the earlier planned changes are done.
+    pub fn path(&self, path: &str) -> Result<&PathFact, PlanError> {
+        self.overlay
+            .get(path)
+            .or_else(|| self.facts.paths.get(path))
+            .ok_or_else(|| PlanError::Internal(format!("no fact was gathered for {path}")))
+    }
+
+    /// Records the effect of `action` so later steps plan against it.
+    pub fn simulate(&mut self, action: &Action) {
+        match action {
+            Action::WriteFile {
+                path,
+                content,
+                mode,
+                ..
+            } => {
+                let (uid, gid, user, group) = match self.path(path) {
+                    Ok(PathFact::File {
+                        uid,
+                        gid,
+                        user,
+                        group,
+                        ..
+                    }) => (*uid, *gid, user.clone(), group.clone()),
+                    _ => (0, 0, "root".into(), "root".into()),
+                };
+                self.overlay.insert(
+                    path.clone(),
+                    PathFact::File {
+                        mode: *mode,
+                        uid,
+                        gid,
+                        user,
+                        group,
+                        content: Some(content.clone()),
+                    },
+                );
+            }
+            Action::Symlink { path, target, .. } => {
+                self.overlay.insert(
+                    path.clone(),
+                    PathFact::Symlink {
+                        target: target.clone(),
+                    },
+                );
+            }
+            Action::Rename { from, to, .. } => {
+                for (old, fact) in self.known_under(from) {
+                    let new = format!("{to}{}", &old[from.len()..]);
+                    self.overlay.insert(old, PathFact::Absent);
+                    self.overlay.insert(new, fact);
+                }
+            }
+            Action::Remove { path, .. } => {
+                for (old, _) in self.known_under(path) {
+                    self.overlay.insert(old, PathFact::Absent);
+                }
+            }
+            Action::Run { .. } => {}
+        }
+    }
+
+    /// Every known path equal to `root` or below it, with its current fact.
+    fn known_under(&self, root: &str) -> Vec<(String, PathFact)> {
+        let below = format!("{}/", root.trim_end_matches('/'));
+        let mut found: BTreeMap<String, PathFact> = BTreeMap::new();
+        for (path, fact) in self.facts.paths.iter().chain(self.overlay.iter()) {
+            if path == root || path.starts_with(&below) {
+                found.insert(path.clone(), fact.clone());
+            }
+        }
+        // Overlay entries win over facts because they were chained last.
+        found.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::Expect;
+
+    #[test]
+    fn rename_moves_the_subtree() {
+        let mut facts = Facts::default();
+        facts.paths.insert(
+            "/lib/tls".into(),
+            PathFact::Dir {
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            },
+        );
+        facts
+            .paths
+            .insert("/lib/tls.disabled".into(), PathFact::Absent);
+        let mut view = HostView::new(&facts);
+        view.simulate(&Action::Rename {
+            from: "/lib/tls".into(),
+            to: "/lib/tls.disabled".into(),
+            expect: Expect::Dir,
+        });
+        assert_eq!(view.path("/lib/tls").unwrap(), &PathFact::Absent);
+        assert!(matches!(
+            view.path("/lib/tls.disabled").unwrap(),
+            PathFact::Dir { .. }
+        ));
+        assert!(view.path("/elsewhere").is_err());
+    }
+}

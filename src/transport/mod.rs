@@ -1,0 +1,94 @@
+//! Transports carry one generated POSIX sh script to a host and bring its output back.
+//!
+//! A transport knows nothing about facts, plans or files: it runs a script (fed to `sh -s`
+//! on the host) and returns stdout, stderr and the exit status kept apart. Everything the
+//! engine does on a machine goes through [`Transport::run`], so the local, in-process ssh
+//! and OpenSSH transports are drop-in replacements for each other.
+
+pub mod connect;
+pub mod local;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What one remote script produced; stdout and stderr are kept apart so that fact parsing
+/// never sees diagnostics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteOutput {
+    /// Bytes the script wrote to standard output.
+    pub stdout: Vec<u8>,
+    /// Bytes the script wrote to standard error.
+    pub stderr: Vec<u8>,
+    /// Exit status of `sh`; `None` when the remote side reported no status (killed by a signal).
+    pub status: Option<i32>,
+}
+
+/// Why a script could not be run; [`TransportError::is_unreachable`] separates "never got
+/// there" (reported as `unreachable`) from failures of a host that answered.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The host could not be connected to at all (refused, no route, connect timeout).
+    #[error("cannot connect to {host}: {reason}")]
+    Unreachable {
+        /// Inventory name of the host.
+        host: String,
+        /// What the network or the ssh layer said.
+        reason: String,
+    },
+    /// The host presented a key that is unknown or differs from the known_hosts entry.
+    #[error("host key for {host} refused ({reason}); known hosts file: {}", known_hosts.display())]
+    HostKey {
+        /// Inventory name of the host.
+        host: String,
+        /// The known_hosts file that was consulted.
+        known_hosts: PathBuf,
+        /// Unknown key, changed key, and the fingerprint seen.
+        reason: String,
+    },
+    /// The server refused every credential offered.
+    #[error("authentication failed for {user}@{host}: {reason}")]
+    Auth {
+        /// Inventory name of the host.
+        host: String,
+        /// Remote user name.
+        user: String,
+        /// Which methods and keys were tried.
+        reason: String,
+    },
+    /// The connection was made but the script did not finish in time.
+    #[error("{host}: remote command timed out after {}s", after.as_secs())]
+    Timeout {
+        /// Inventory name of the host.
+        host: String,
+        /// The limit that was exceeded.
+        after: Duration,
+    },
+    /// Anything else on an established connection (channel closed, local spawn failure).
+    #[error("{host}: {reason}")]
+    Io {
+        /// Inventory name of the host.
+        host: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl TransportError {
+    /// True when the host was never reached, so the run reports it `unreachable` rather than
+    /// `failed`: nothing can have changed on it.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Unreachable { .. }
+                | TransportError::HostKey { .. }
+                | TransportError::Auth { .. }
+        )
+    }
+}
+
+/// Runs generated scripts on one host. One value per host for a whole run, so connection
+/// based transports can keep a single connection open across facts, apply and verify.
+pub trait Transport: Send + Sync {
+    /// Runs `script` with `sh -s` on the host, feeding it on standard input.
+    fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError>;
+}

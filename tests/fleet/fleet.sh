@@ -1,0 +1,950 @@
+#!/usr/bin/env bash
+# fleet.sh: a fleet of fake Xen PV guests and dom0 hosts for vmup's end-to-end
+# tests. Every machine is a set of Linux namespaces (net, mount, pid, uts,
+# ipc) whose root is an overlayfs over one cached Debian base, with sshd as
+# PID 1. Nothing is touched in the root network namespace: all machines hang
+# off a bridge inside a private "controller" network namespace.
+# See README.md beside this file for the layout and the measured costs.
+set -euo pipefail
+umask 022
+
+FLEET_TOOLS=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+SELF="$FLEET_TOOLS/fleet.sh"
+BASE_CACHE=${VMUP_TESTBED_CACHE:-/var/cache/vmup-testbed/base-bookworm}
+CACHE_ROOT=$(dirname -- "$BASE_CACHE")
+SUITE=bookworm
+# Bridge ports are limited to 1024 by the kernel (BR_MAX_PORTS).
+MAX_MACHINES=1000
+# RFC 2544 benchmarking range: never routed, never clashes with a real LAN.
+NET_PREFIX_LEN=15
+CTL_ADDR=198.18.0.1
+# Fixed MACs and permanent neighbour entries on both sides: the kernel's ARP
+# table is shared by all namespaces and its limits (gc_thresh*, 1024 entries
+# by default) can only be raised in the root namespace; permanent entries do
+# not count against them, so 1000 machines need no ARP at all.
+CTL_MAC=02:00:c6:12:00:01
+FIRST_HOST_OFFSET=10
+# Every overlay mount uses these: redirect_dir=on makes rename(2) of a lower
+# directory work (else EXDEV); index and metacopy stay off so a host's upper
+# dir can be thrown away and layers restacked freely.
+OVL_OPTS="redirect_dir=on,index=off,metacopy=off,xino=off"
+
+# Files `down` may remove from DIR (nothing else there is touched).
+GENERATED_FILES=(.vmup-fleet .lock fleet.env hosts.txt inventory.toml ssh_config
+    known_hosts known_hosts.hashed id_ed25519 id_ed25519.pub id_rsa id_rsa.pub
+    id_ecdsa id_ecdsa.pub hosts layers rpms)
+
+# ---------------------------------------------------------------- messages
+
+say() { printf 'fleet: %s\n' "$*" >&2; }
+die() { printf 'fleet: error: %s\n' "$*" >&2; exit 1; }
+
+now_ns() { date +%s%N; }
+elapsed_since() { # START_NS -> "1.23"
+    local d=$(( $(now_ns) - $1 ))
+    printf '%d.%02d' $(( d / 1000000000 )) $(( d % 1000000000 / 10000000 ))
+}
+
+usage() {
+    cat <<'EOF'
+usage: fleet.sh COMMAND ...
+  base                          build (or reuse) the cached Debian base root
+  up DIR N [--hosts H]          bring up N guests and H dom0 hosts (state in DIR)
+  down DIR [--keep-files]       stop and remove everything the fleet created
+  reset DIR                     wipe every machine's changes and restart it
+  stop-host DIR NAME            stop one machine's sshd (it becomes unreachable)
+  start-host DIR NAME           start it again
+  exec DIR NAME CMD...          run CMD inside machine NAME (no ssh)
+  ctl DIR CMD...                run CMD in the controller network namespace
+  count-commands DIR NAME       remote commands (exec/shell channels) NAME served
+  count-connections DIR NAME    authenticated ssh connections NAME accepted
+  clear-counts DIR              reset both counters on every machine
+  status DIR                    list machines and whether they run
+EOF
+}
+
+# ---------------------------------------------------------------- base root
+
+# The mirror is read from apt's own configuration at run time, so no host
+# name is ever written down here. Deb822 first, then one-line sources.
+mirror_url() {
+    local url=""
+    if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
+        url=$(awk -v suite="$SUITE" '
+            function flush() {
+                if (types ~ /(^| )deb( |$)/ && (" " suites " ") ~ (" " suite " ") && uris != "" && found == "") {
+                    split(uris, u, " "); found = u[1]
+                }
+                types = ""; suites = ""; uris = ""
+            }
+            /^[ \t]*$/ { flush(); next }
+            /^[ \t]*#/ { next }
+            tolower($1) == "types:"  { $1 = ""; types = $0 }
+            tolower($1) == "suites:" { $1 = ""; suites = $0 }
+            tolower($1) == "uris:"   { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
+            END { flush(); print found }
+        ' /etc/apt/sources.list.d/*.sources)
+    fi
+    if [[ -z $url ]]; then
+        url=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk -v suite="$SUITE" '
+            $1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+                          if ($(i+1) == suite) { print $i; exit } }')
+    fi
+    [[ -n $url ]] || die "no apt source for $SUITE found in /etc/apt (cannot pick a mirror)"
+    printf '%s\n' "$url"
+}
+
+# Build into a temp dir and rename it into place only when complete, under a
+# lock, so a killed or concurrent build never leaves a broken cache.
+cmd_base() {
+    [[ $# -eq 0 ]] || die "usage: fleet.sh base"
+    ensure_base
+}
+
+ensure_base() {
+    [[ -e $BASE_CACHE/.vmup-base-complete ]] && return 0
+    mkdir -p -- "$CACHE_ROOT"
+    exec 8>"$CACHE_ROOT/.base.lock"
+    flock 8
+    if [[ -e $BASE_CACHE/.vmup-base-complete ]]; then exec 8>&-; return 0; fi
+    command -v debootstrap >/dev/null || die "debootstrap is not installed"
+    local mirror tmp start
+    mirror=$(mirror_url)
+    tmp="$BASE_CACHE.tmp.$$"
+    rm -rf -- "$BASE_CACHE".tmp.*
+    start=$(now_ns)
+    say "building base root $BASE_CACHE from $mirror (about a minute, once)"
+    if ! debootstrap --variant=minbase --include=openssh-server,rpm,dnf,python3 \
+            "$SUITE" "$tmp" "$mirror" >"$CACHE_ROOT/debootstrap.log" 2>&1; then
+        tail -n 20 "$CACHE_ROOT/debootstrap.log" >&2
+        rm -rf -- "$tmp"
+        die "debootstrap failed (full log: $CACHE_ROOT/debootstrap.log)"
+    fi
+    finish_base "$tmp"
+    rm -rf -- "$BASE_CACHE"
+    mv -T -- "$tmp" "$BASE_CACHE"
+    exec 8>&-
+    say "base root ready in $(elapsed_since "$start") s ($(du -sh "$BASE_CACHE" | cut -f1))"
+}
+
+# Make the base generic: no host keys, no hostname, no machine id, no apt
+# cache; Debian's rpm keeps its database under ~/.rpmdb unless told otherwise.
+finish_base() {
+    local root=$1
+    rm -f -- "$root"/etc/ssh/ssh_host_*
+    : >"$root/etc/machine-id"
+    printf 'localhost\n' >"$root/etc/hostname"
+    rm -rf -- "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*_Packages
+    mkdir -p -- "$root/etc/rpm" "$root/var/lib/rpm"
+    printf '%%_dbpath /var/lib/rpm\n' >"$root/etc/rpm/macros"
+    date -u +%FT%TZ >"$root/.vmup-base-complete"
+}
+
+# ---------------------------------------------------------------- fleet state
+
+# open_fleet DIR: sets the globals every command uses. The DIR hash names
+# the namespaces, so two fleets (two test runs) never collide.
+open_fleet() {
+    [[ -n ${1:-} ]] || die "missing DIR"
+    DIR=$(realpath -m -- "$1")
+    # Overlay options use ',' and ':' as separators: keep paths plain.
+    [[ $DIR =~ ^[A-Za-z0-9/._+-]+$ ]] || die "DIR may only hold letters, digits and / . _ + - (got $DIR)"
+    [[ $BASE_CACHE =~ ^[A-Za-z0-9/._+-]+$ ]] || die "VMUP_TESTBED_CACHE may only hold letters, digits and / . _ + -"
+    HASH=$(printf '%s' "$DIR" | sha256sum | cut -c1-8)
+    CTL_NS="vmup-ctl-$HASH"
+    HOST_NS_PREFIX="vmup-$HASH-"
+    MARKER="$DIR/.vmup-fleet"
+}
+
+host_ns() { printf '%s%s' "$HOST_NS_PREFIX" "$1"; }
+
+# Serialise commands that change the fleet (two `up`s at once would race).
+lock_fleet() {
+    mkdir -p -- "$DIR"
+    exec 9>"$DIR/.lock"
+    flock -w 300 9 || die "$DIR is locked by another fleet.sh for 5 minutes"
+}
+
+# plan_fleet N H: names, addresses and roles of every machine, dom0s first.
+#   NAMES[i] ADDRS[i] MACS[i] ROLES[i] (host|guest); for guests DOM0_OF[i], DOMAIN_OF[i], GUEST_NO[i]
+plan_fleet() {
+    local n=$1 h=$2 i k=$FIRST_HOST_OFFSET
+    NAMES=() ADDRS=() MACS=() ROLES=() DOM0_OF=() DOMAIN_OF=() GUEST_NO=()
+    next_addr() { # skips .0 and .255 so no tool mistakes an address for a network or broadcast one
+        while (( k % 256 == 0 || k % 256 == 255 )); do k=$((k + 1)); done
+        ADDRS+=("198.$((18 + k / 65536)).$((k / 256 % 256)).$((k % 256))")
+        MACS+=("$(printf '02:00:c6:%02x:%02x:%02x' $((18 + k / 65536)) $((k / 256 % 256)) $((k % 256)))")
+        k=$((k + 1))
+    }
+    for ((i = 1; i <= h; i++)); do
+        next_addr
+        NAMES+=("xen$i") ROLES+=(host) DOM0_OF+=("") DOMAIN_OF+=("") GUEST_NO+=(0)
+    done
+    local name
+    for ((i = 1; i <= n; i++)); do
+        next_addr
+        printf -v name 'g%02d' "$i"
+        NAMES+=("$name") ROLES+=(guest) GUEST_NO+=("$i") DOMAIN_OF+=("${name^^}")
+        # Round robin over the dom0s: g01 on xen1, g02 on xen2, ...
+        if (( h > 0 )); then DOM0_OF+=("xen$(( (i - 1) % h + 1 ))"); else DOM0_OF+=(""); fi
+    done
+}
+
+# read_fleet: plan_fleet from the marker written by `up`.
+read_fleet() {
+    [[ -f $MARKER ]] || die "no fleet in $DIR (run: fleet.sh up $DIR N)"
+    local guests hosts
+    guests=$(sed -n 's/^guests=//p' "$MARKER")
+    hosts=$(sed -n 's/^hosts=//p' "$MARKER")
+    plan_fleet "$guests" "$hosts"
+}
+
+index_of() { # NAME -> index into NAMES, or die
+    local i
+    for i in "${!NAMES[@]}"; do
+        [[ ${NAMES[i]} == "$1" ]] && { echo "$i"; return 0; }
+    done
+    die "no machine named $1 in $DIR (machines: ${NAMES[*]})"
+}
+
+# ---------------------------------------------------------------- processes
+
+# netns_inodes NS...: prints "NS INODE" for every existing namespace file.
+netns_inodes() {
+    local f=() ns
+    for ns in "$@"; do [[ -e /run/netns/$ns ]] && f+=("/run/netns/$ns"); done
+    (( ${#f[@]} )) || return 0
+    stat -L -c '%n %i' -- "${f[@]}" | sed 's|^/run/netns/||'
+}
+
+# proc_net_inode PID: inode of the process's network namespace, or nothing.
+proc_net_inode() {
+    local link
+    link=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 0
+    link=${link#net:[}
+    printf '%s' "${link%]}"
+}
+
+# running_pids NAME...: prints "NAME PID1 LAUNCHER" for each machine whose
+# recorded PID 1 still exists and still lives in that machine's network
+# namespace (so a reused pid is never signalled).
+running_pids() {
+    local -A ino=()
+    local ns i name pid ppid
+    local -a nss=()
+    for name in "$@"; do nss+=("$(host_ns "$name")"); done
+    while read -r ns i; do ino[$ns]=$i; done < <(netns_inodes "${nss[@]}")
+    for name in "$@"; do
+        ns=$(host_ns "$name")
+        [[ -n ${ino[$ns]:-} && -f $DIR/hosts/$name/pid ]] || continue
+        read -r pid ppid <"$DIR/hosts/$name/pid" || continue
+        [[ $(proc_net_inode "$pid") == "${ino[$ns]}" ]] || continue
+        echo "$name $pid $ppid"
+    done
+}
+
+# alive PID [NETNS-INODE]: the process exists, is not a zombie and (if given)
+# is in that network namespace.
+alive() {
+    local st
+    [[ -r /proc/$1/stat ]] || return 1
+    read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null || return 1
+    [[ $st != Z ]] || return 1
+    [[ -z ${2:-} || $(proc_net_inode "$1") == "$2" ]]
+}
+
+# stop_machines NAME...: SIGTERM each PID 1 (sshd; `unshare --fork` would
+# ignore it), wait until PID 1 and its launcher are gone (then the machine's
+# mount namespace, and with it the overlay mount, is gone too), SIGKILL
+# whatever is left after a few seconds.
+stop_machines() {
+    local -a victims=() ; local name pid ppid ns ino deadline sig
+    local -A nsino=()
+    while read -r ns ino; do nsino[$ns]=$ino; done < <(netns_inodes "${@/#/$HOST_NS_PREFIX}")
+    while read -r name pid ppid; do
+        ino=${nsino[$(host_ns "$name")]}
+        kill -TERM "$pid" 2>/dev/null || true
+        victims+=("$pid:$ino" "$ppid:$ino")
+    done < <(running_pids "$@")
+    for sig in KILL none; do
+        deadline=$(( $(date +%s) + 5 ))
+        while :; do
+            local left=() v
+            for v in "${victims[@]}"; do alive "${v%%:*}" "${v#*:}" && left+=("$v"); done
+            victims=("${left[@]}")
+            (( ${#victims[@]} == 0 )) && break 2
+            (( $(date +%s) >= deadline )) && break
+            sleep 0.02
+        done
+        [[ $sig == none ]] && die "could not stop pids: ${victims[*]%%:*}"
+        say "machines did not stop on SIGTERM, sending SIGKILL to ${victims[*]%%:*}"
+        for v in "${victims[@]}"; do kill -KILL "${v%%:*}" 2>/dev/null || true; done
+    done
+    for name in "$@"; do rm -f -- "$DIR/hosts/$name/pid"; done
+}
+
+# start_machines NAME...: launch each machine in the background, detached
+# (setsid) from the caller; host-init.sh records its pids in DIR/hosts/NAME/pid.
+start_machines() {
+    local name i hd lower seed
+    for name in "$@"; do
+        i=$(index_of "$name")
+        hd="$DIR/hosts/$name"
+        if [[ ${ROLES[i]} == host ]]; then seed="$DIR/layers/seed-dom0"; else seed="$DIR/layers/seed-guest"; fi
+        lower="$hd/layer:$seed:$BASE_CACHE"
+        rm -f -- "$hd/pid"
+        mkdir -p -- "$hd/upper" "$hd/work" "$hd/root"
+        setsid nsenter --net="/run/netns/$(host_ns "$name")" -- \
+            unshare --mount --uts --ipc --pid --fork --kill-child -- \
+            /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
+                "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" \
+            </dev/null >"$hd/console.log" 2>&1 &
+    done
+}
+
+# wait_ready NAME...: every machine's sshd answers on port 22 from the
+# controller namespace (one parallel probe, 30 s at most).
+wait_ready() {
+    (( $# )) || return 0
+    local args=() name i failed
+    for name in "$@"; do i=$(index_of "$name"); args+=("$name=${ADDRS[i]}"); done
+    if ! failed=$(nsenter --net="/run/netns/$CTL_NS" -- python3 "$FLEET_TOOLS/probe.py" 30 "${args[@]}" 2>&1); then
+        while read -r name _; do
+            [[ -f $DIR/hosts/$name/console.log ]] && sed "s/^/  $name console: /" "$DIR/hosts/$name/console.log" | tail -n 5 >&2
+        done <<<"$failed"
+        die "machines not answering on port 22: $(awk '{print $1}' <<<"$failed" | tr '\n' ' ')"
+    fi
+}
+
+# ---------------------------------------------------------------- network
+
+# ensure_network: controller namespace with bridge br0 (198.18.0.1/15), one
+# namespace per machine, one veth pair each (eth0 inside the machine, vhI on
+# the bridge). Only what is missing is created; the root namespace is never
+# touched. The machine's eth0 gets its address from host-init.sh.
+ensure_network() {
+    local existing batch="" i name ns
+    existing=" $(ip netns list | awk '{printf "%s ", $1}')"
+    [[ $existing == *" $CTL_NS "* ]] || batch+="netns add $CTL_NS"$'\n'
+    for name in "${NAMES[@]}"; do
+        ns=$(host_ns "$name")
+        [[ $existing == *" $ns "* ]] || batch+="netns add $ns"$'\n'
+    done
+    [[ -z $batch ]] || ip -batch - <<<"$batch"
+
+    if ! ip -n "$CTL_NS" link show br0 >/dev/null 2>&1; then
+        ip -n "$CTL_NS" -batch - <<EOF
+link set lo up
+link add br0 address $CTL_MAC type bridge forward_delay 0 stp_state 0
+addr add $CTL_ADDR/$NET_PREFIX_LEN dev br0
+link set br0 up
+EOF
+    fi
+    local links
+    links=" $(ip -n "$CTL_NS" -o link show | awk -F': ' '{sub(/@.*/, "", $2); printf "%s ", $2}')"
+    batch=""
+    for i in "${!NAMES[@]}"; do
+        [[ $links == *" vh$i "* ]] && continue
+        batch+="link add vh$i type veth peer name eth0 address ${MACS[i]} netns $(host_ns "${NAMES[i]}")"$'\n'
+        batch+="link set vh$i master br0 up"$'\n'
+    done
+    for i in "${!NAMES[@]}"; do
+        batch+="neigh replace ${ADDRS[i]} lladdr ${MACS[i]} dev br0 nud permanent"$'\n'
+    done
+    ip -n "$CTL_NS" -batch - <<<"$batch"
+}
+
+# ---------------------------------------------------------------- files
+
+# write_atomic FILE: stdin to FILE via a temp file and rename.
+write_atomic() {
+    cat >"$1.tmp.$$"
+    mv -f -- "$1.tmp.$$" "$1"
+}
+
+ensure_client_keys() {
+    [[ -f $DIR/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C "vmup-fleet" -f "$DIR/id_ed25519"
+    [[ -f $DIR/id_rsa ]] || ssh-keygen -q -t rsa -b 3072 -N '' -C "vmup-fleet-rsa" -f "$DIR/id_rsa"
+    [[ -f $DIR/id_ecdsa ]] || ssh-keygen -q -t ecdsa -b 256 -N '' -C "vmup-fleet-ecdsa" -f "$DIR/id_ecdsa"
+}
+
+# The xm-style domain config the runbook edits on the dom0.
+domain_config() { # GUEST-INDEX
+    local i=$1 no=${GUEST_NO[$1]}
+    cat <<EOF
+kernel = "/boot/vmlinuz-2.6.9-ELxenU"
+ramdisk = "/boot/initrd-2.6.9-ELxenU-xendrv.img"
+memory = 512
+name = "${DOMAIN_OF[i]}"
+vif = [ 'mac=00:16:3e:00:$(printf '%02x:%02x' $((no / 256 % 256)) $((no % 256))), bridge=xenbr0' ]
+disk = [ 'phy:/dev/vg0/${NAMES[i]},sda1,w' ]
+root = "/dev/sda1 ro"
+extra = "3"
+EOF
+}
+
+# make_host_layer INDEX: the small per-machine layer (hostname, host key,
+# authorized_keys, and on a dom0 the domain configs of its guests). Written
+# into a plain directory: it only holds real directories of the base (/etc,
+# /root), never a path through one of bookworm's /lib-style symlinks, and
+# its directory modes match the base's because an upper layer's win.
+make_host_layer() {
+    local i=$1 name=${NAMES[$1]} j
+    local hd="$DIR/hosts/$name"
+    [[ -d $hd/layer ]] && return 0
+    local l="$hd/layer.tmp"
+    rm -rf -- "$l"
+    mkdir -p -- "$l/etc/ssh"
+    mkdir -m 0700 -- "$l/root" "$l/root/.ssh"
+    printf '%s\n' "$name" >"$l/etc/hostname"
+    ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$l/etc/ssh/ssh_host_ed25519_key"
+    cat "$DIR"/id_ed25519.pub "$DIR"/id_rsa.pub "$DIR"/id_ecdsa.pub >"$l/root/.ssh/authorized_keys"
+    chmod 0600 "$l/root/.ssh/authorized_keys"
+    if [[ ${ROLES[i]} == host ]]; then
+        mkdir -p -- "$l/etc/xen"
+        for j in "${!NAMES[@]}"; do
+            [[ ${DOM0_OF[j]} == "$name" ]] && domain_config "$j" >"$l/etc/xen/${DOMAIN_OF[j]}"
+        done
+    fi
+    mv -T -- "$l" "$hd/layer"
+}
+
+ensure_host_layers() {
+    local i pids=() p failed=0
+    mkdir -p -- "$DIR/hosts"
+    for i in "${!NAMES[@]}"; do
+        [[ -d $DIR/hosts/${NAMES[i]}/layer ]] && continue
+        make_host_layer "$i" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    (( failed == 0 )) || die "could not create every machine's layer"
+}
+
+# write_client_files: known_hosts (plain and hashed), ssh_config,
+# inventory.toml, fleet.env, hosts.txt; regenerated on every `up`.
+write_client_files() {
+    local i key
+    {
+        for i in "${!NAMES[@]}"; do
+            read -r key <"$DIR/hosts/${NAMES[i]}/layer/etc/ssh/ssh_host_ed25519_key.pub"
+            printf '%s %s\n' "${ADDRS[i]}" "$(cut -d' ' -f1,2 <<<"$key")"
+        done
+    } | write_atomic "$DIR/known_hosts"
+    cp -- "$DIR/known_hosts" "$DIR/known_hosts.hashed.tmp"
+    ssh-keygen -q -H -f "$DIR/known_hosts.hashed.tmp" >/dev/null 2>&1
+    rm -f -- "$DIR/known_hosts.hashed.tmp.old"
+    mv -f -- "$DIR/known_hosts.hashed.tmp" "$DIR/known_hosts.hashed"
+
+    {
+        echo "# generated by vmup tests/fleet/fleet.sh; use inside the controller namespace"
+        for i in "${!NAMES[@]}"; do
+            cat <<EOF
+
+Host ${NAMES[i]}
+  HostName ${ADDRS[i]}
+  User root
+  IdentityFile $DIR/id_ed25519
+  UserKnownHostsFile $DIR/known_hosts
+  StrictHostKeyChecking yes
+  IdentitiesOnly yes
+EOF
+        done
+        printf '\nHost *\n  BatchMode yes\n  ConnectTimeout 10\n'
+    } | write_atomic "$DIR/ssh_config"
+
+    {
+        printf '[defaults]\nuser = "root"\n'
+        for i in "${!NAMES[@]}"; do
+            printf '\n[hosts.%s]\naddress = "%s"\n' "${NAMES[i]}" "${ADDRS[i]}"
+            if [[ ${ROLES[i]} == host ]]; then
+                printf 'role = "host"\n'
+            else
+                [[ -n ${DOM0_OF[i]} ]] && printf 'host = "%s"\ndomain = "%s"\ndomain_config = "/etc/xen/%s"\n' \
+                    "${DOM0_OF[i]}" "${DOMAIN_OF[i]}" "${DOMAIN_OF[i]}"
+                printf 'groups = ["grid"]\n'
+            fi
+        done
+    } | write_atomic "$DIR/inventory.toml"
+
+    local dom0s=() guests=()
+    for i in "${!NAMES[@]}"; do
+        if [[ ${ROLES[i]} == host ]]; then dom0s+=("${NAMES[i]}"); else guests+=("${NAMES[i]}"); fi
+    done
+    cat <<EOF | write_atomic "$DIR/fleet.env"
+# generated by vmup tests/fleet/fleet.sh: source it from tests
+FLEET_DIR="$DIR"
+FLEET_SH="$SELF"
+FLEET_CTL_NETNS="$CTL_NS"
+FLEET_CTL_ADDR="$CTL_ADDR"
+FLEET_SSH_CONFIG="$DIR/ssh_config"
+FLEET_KNOWN_HOSTS="$DIR/known_hosts"
+FLEET_KNOWN_HOSTS_HASHED="$DIR/known_hosts.hashed"
+FLEET_INVENTORY="$DIR/inventory.toml"
+FLEET_KEY="$DIR/id_ed25519"
+FLEET_KEY_RSA="$DIR/id_rsa"
+FLEET_KEY_ECDSA="$DIR/id_ecdsa"
+FLEET_HOSTS="${NAMES[*]}"
+FLEET_DOM0S="${dom0s[*]}"
+FLEET_GUESTS="${guests[*]}"
+EOF
+    for i in "${!NAMES[@]}"; do
+        printf '%s %s %s\n' "${NAMES[i]}" "${ADDRS[i]}" "${ROLES[i]}"
+    done | write_atomic "$DIR/hosts.txt"
+}
+
+# ---------------------------------------------------------------- seeds
+
+# The packages every guest has installed: built once per machine (cached by
+# mkrpm.sh), copied into DIR/rpms for tests that want to look at them.
+ensure_seed_rpms() {
+    [[ -f $DIR/rpms/.complete ]] && return 0
+    mkdir -p -- "$DIR/rpms"
+    "$FLEET_TOOLS/mkkernel.sh" kernel-xenU 2.6.9 55.EL "$DIR/rpms" >/dev/null
+    "$FLEET_TOOLS/mkrpm.sh" centos-release 4 4.3 "$DIR/rpms" \
+        --summary "CentOS release file (placeholder)" \
+        --file /etc/redhat-release "CentOS release 4.4 (Final)"$'\n' \
+        --provides "redhat-release = 4" --provides "system-release(releasever) = 4" >/dev/null
+    : >"$DIR/rpms/.complete"
+}
+
+# ensure_seed KIND (guest|dom0): DIR/layers/seed-KIND, written through a
+# temporary overlay mount of the base (so bookworm's /lib -> usr/lib symlink
+# is followed, not hidden) in a private mount namespace (so a killed build
+# leaves no mount behind), then renamed into place when complete.
+ensure_seed() {
+    local kind=$1 dest="$DIR/layers/seed-$1"
+    [[ -d $dest ]] && return 0
+    local tmp="$DIR/layers/.seed-$kind.tmp"
+    rm -rf -- "$tmp"
+    mkdir -p -- "$tmp/upper" "$tmp/work" "$tmp/mnt"
+    unshare --mount --propagation private -- "$BASH" "$SELF" _fill-seed "$kind" "$tmp" "$DIR" \
+        || die "building the $kind seed failed"
+    mv -T -- "$tmp/upper" "$dest"
+    rm -rf -- "$tmp"
+}
+
+# Internal, runs in its own mount namespace: mount, fill, unmount.
+cmd_fill_seed() {
+    local kind=$1 tmp=$2 root="$2/mnt"
+    DIR=$3
+    mount -t overlay overlay -o "lowerdir=$BASE_CACHE,upperdir=$tmp/upper,workdir=$tmp/work,$OVL_OPTS" "$root"
+    write_sshd_config "$root"
+    if [[ $kind == guest ]]; then
+        write_guest_files "$root"
+        # --nodeps: the placeholders need nothing. The database goes where
+        # the base's /etc/rpm/macros points rpm inside the machines.
+        rpm --root "$root" --dbpath /var/lib/rpm -i --nodeps --nosignature --noscripts --force-debian \
+            "$DIR"/rpms/*.rpm
+        [[ $(rpm --root "$root" --dbpath /var/lib/rpm -q --qf '%{NAME}-%{VERSION}-%{RELEASE}' kernel-xenU) \
+            == kernel-xenU-2.6.9-55.EL ]] \
+            || die "kernel-xenU is not in the guest seed's rpm database"
+    else
+        write_dom0_files "$root"
+    fi
+    umount "$root"
+}
+
+write_sshd_config() {
+    cat >"$1/etc/ssh/sshd_config" <<'EOF'
+# vmup test fleet: sshd runs as PID 1 of the machine, logging to
+# /var/log/sshd.log. LogLevel VERBOSE logs one "Starting session: ..." line
+# per exec/shell/subsystem channel, which the tests count as round trips.
+Port 22
+AddressFamily inet
+ListenAddress 0.0.0.0
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+LogLevel VERBOSE
+MaxStartups 1000
+MaxSessions 100
+MaxAuthTries 10
+LoginGraceTime 30
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+PidFile none
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+}
+
+# What a CentOS 4 guest of the runbook looks like, before vmup runs.
+write_guest_files() {
+    local root=$1
+    # rpm -q prints name-version-release like CentOS 4's rpm did (modern
+    # rpm appends .arch); the database stays where the base put it.
+    printf '%%_dbpath /var/lib/rpm\n%%_query_all_fmt %%%%{nvr}\n' >"$root/etc/rpm/macros"
+    cat >"$root/etc/yum.conf" <<'EOF'
+[main]
+cachedir=/var/cache/yum
+debuglevel=2
+logfile=/var/log/yum.log
+pkgpolicy=newest
+distroverpkg=centos-release
+tolerant=1
+exactarch=1
+retries=20
+obsoletes=1
+gpgcheck=1
+plugins=1
+
+# PUT YOUR REPOS HERE OR IN separate files named file.repo
+# in /etc/yum.repos.d
+EOF
+    # CentOS 4's inittab, trailing blanks included (editors must keep them).
+    cat >"$root/etc/inittab" <<'EOF'
+#
+# inittab       This file describes how the INIT process should set up
+#               the system in a certain run-level.
+#
+# Author:       Miquel van Smoorenburg, <miquels@drinkel.nl.mugnet.org>
+#               Modified for RHS Linux by Marc Ewing and Donnie Barnes
+#
+
+# Default runlevel. The runlevels used by RHS are:
+#   0 - halt (Do NOT set initdefault to this)
+#   1 - Single user mode
+#   2 - Multiuser, without NFS (The same as 3, if you do not have networking)
+#   3 - Full multiuser mode
+#   4 - unused
+#   5 - X11
+#   6 - reboot (Do NOT set initdefault to this)
+# 
+id:3:initdefault:
+
+# System initialization.
+si::sysinit:/etc/rc.d/rc.sysinit
+
+l0:0:wait:/etc/rc.d/rc 0
+l1:1:wait:/etc/rc.d/rc 1
+l2:2:wait:/etc/rc.d/rc 2
+l3:3:wait:/etc/rc.d/rc 3
+l4:4:wait:/etc/rc.d/rc 4
+l5:5:wait:/etc/rc.d/rc 5
+l6:6:wait:/etc/rc.d/rc 6
+
+# Trap CTRL-ALT-DELETE
+ca::ctrlaltdel:/sbin/shutdown -t3 -r now
+
+# When our UPS tells us power has failed, assume we have a few minutes
+# of power left.  Schedule a shutdown for 2 minutes from now.
+# This does, of course, assume you have powerd installed and your
+# UPS connected and working correctly.  
+pf::powerfail:/sbin/shutdown -f -h +2 "Power Failure; System Shutting Down"
+
+# If power was restored before the shutdown kicked in, cancel it.
+pr:12345:powerokwait:/sbin/shutdown -c "Power Restored; System Shutdown Cancelled"
+
+
+# Run gettys in standard runlevels
+1:2345:respawn:/sbin/mingetty tty1
+2:2345:respawn:/sbin/mingetty tty2
+3:2345:respawn:/sbin/mingetty tty3
+4:2345:respawn:/sbin/mingetty tty4
+5:2345:respawn:/sbin/mingetty tty5
+6:2345:respawn:/sbin/mingetty tty6
+
+# Run xdm in runlevel 5
+x:5:respawn:/etc/X11/prefdm -nodaemon
+EOF
+    {
+        echo console
+        local n
+        for n in 1 2 3 4 5 6 7 8 9 10 11; do echo "vc/$n"; done
+        for n in 1 2 3 4 5 6 7 8 9 10 11; do echo "tty$n"; done
+    } >"$root/etc/securetty"
+    # installonlypkgs without kernel-xenU: a plain `dnf upgrade` replaces
+    # kernel-xenU-2.6.9-55.EL and deletes its modules, the runbook's failure.
+    cat >"$root/etc/dnf/dnf.conf" <<'EOF'
+[main]
+gpgcheck=1
+installonly_limit=3
+clean_requirements_on_remove=True
+best=False
+skip_if_unavailable=False
+installonlypkgs=kernel kernel-smp kernel-devel kernel-smp-devel kernel-largesmp kernel-largesmp-devel kernel-hugemem kernel-hugemem-devel
+EOF
+    mkdir -p -- "$root/etc/yum.repos.d" "$root/var/cache/yum"
+    # CentOS 4's TLS libraries, which must not be used in a Xen guest.
+    # /lib is bookworm's symlink, so this lands in /usr/lib/tls of the seed.
+    # Placeholders are never loaded: ld.so resolves libc through its cache.
+    mkdir -p -- "$root/lib/tls"
+    local lib
+    for lib in libc-2.3.4.so libm-2.3.4.so libpthread-0.10.so librt-2.3.4.so; do
+        printf 'placeholder %s from CentOS 4 glibc (i686 TLS)\n' "$lib" >"$root/lib/tls/$lib"
+    done
+    ln -s libc-2.3.4.so "$root/lib/tls/libc.so.6"
+    ln -s libm-2.3.4.so "$root/lib/tls/libm.so.6"
+    ln -s libpthread-0.10.so "$root/lib/tls/libpthread.so.0"
+    ln -s librt-2.3.4.so "$root/lib/tls/librt.so.1"
+}
+
+# What a dom0 looks like: guests boot 2.6.9-55.ELxenU through the stable
+# symlinks, and xl/xm are the test double.
+write_dom0_files() {
+    local root=$1
+    mkdir -p -- "$root/etc/xen" "$root/boot"
+    printf 'placeholder vmlinuz 2.6.9-55.ELxenU\n' >"$root/boot/vmlinuz-2.6.9-55.ELxenU"
+    printf 'placeholder initrd 2.6.9-55.ELxenU (preloads xenblk xennet)\n' \
+        >"$root/boot/initrd-2.6.9-55.ELxenU-xendrv.img"
+    ln -sfn vmlinuz-2.6.9-55.ELxenU "$root/boot/vmlinuz-2.6.9-ELxenU"
+    ln -sfn initrd-2.6.9-55.ELxenU-xendrv.img "$root/boot/initrd-2.6.9-ELxenU-xendrv.img"
+    install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xl"
+    install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xm"
+}
+
+# ---------------------------------------------------------------- commands
+
+cmd_up() {
+    local dir="" n="" h="" start
+    start=$(now_ns)
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --hosts) [[ $# -ge 2 ]] || die "--hosts needs a number"; h=$2; shift 2 ;;
+            --hosts=*) h=${1#--hosts=}; shift ;;
+            -*) die "unknown option for up: $1" ;;
+            *) if [[ -z $dir ]]; then dir=$1; elif [[ -z $n ]]; then n=$1; else die "too many arguments"; fi; shift ;;
+        esac
+    done
+    [[ -n $dir && -n $n ]] || die "usage: fleet.sh up DIR N [--hosts H]"
+    [[ $n =~ ^[0-9]+$ ]] || die "N must be a number (got $n)"
+    [[ -z $h ]] && { if (( n <= 10 )); then h=1; else h=2; fi; }
+    [[ $h =~ ^[0-9]+$ ]] || die "H must be a number (got $h)"
+    (( n + h >= 1 && n + h <= MAX_MACHINES )) || die "a fleet holds 1 to $MAX_MACHINES machines (asked for $((n + h)))"
+    open_fleet "$dir"
+    local created=0
+    [[ -e $DIR ]] || created=1
+    lock_fleet
+    if [[ -f $MARKER ]]; then
+        local was
+        was=$(sed -n 's/^guests=//p' "$MARKER")/$(sed -n 's/^hosts=//p' "$MARKER")
+        [[ $was == "$n/$h" ]] || die "$DIR holds a fleet of $was guests/hosts, not $n/$h (run: fleet.sh down $DIR)"
+    else
+        # created_dir tells `down` it may remove DIR itself.
+        printf 'guests=%s\nhosts=%s\nhash=%s\ncreated_dir=%s\n' "$n" "$h" "$HASH" "$created" >"$MARKER"
+    fi
+    plan_fleet "$n" "$h"
+    ensure_base
+    ensure_seed_rpms
+    ensure_client_keys
+    ensure_seed guest
+    ensure_seed dom0
+    ensure_host_layers
+    write_client_files
+    ensure_network
+
+    local -A running=()
+    local name pid ppid todo=()
+    while read -r name pid ppid; do running[$name]=1; done < <(running_pids "${NAMES[@]}")
+    for name in "${NAMES[@]}"; do [[ -n ${running[$name]:-} ]] || todo+=("$name"); done
+    say "starting ${#todo[@]} of ${#NAMES[@]} machines (controller netns $CTL_NS)"
+    start_machines "${todo[@]}"
+    wait_ready "${NAMES[@]}"
+    echo "fleet up: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
+}
+
+cmd_down() {
+    local dir="" keep=0
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --keep-files) keep=1; shift ;;
+            -*) die "unknown option for down: $1" ;;
+            *) [[ -z $dir ]] || die "too many arguments"; dir=$1; shift ;;
+        esac
+    done
+    [[ -n $dir ]] || die "usage: fleet.sh down DIR [--keep-files]"
+    local start; start=$(now_ns)
+    open_fleet "$dir"
+    [[ -d $DIR ]] && lock_fleet
+    # Names come from the namespaces that exist as well as from DIR, so a
+    # half-built fleet (or one whose DIR was deleted) is still found.
+    local -a nss=() names=()
+    local ns
+    while read -r ns _; do
+        [[ $ns == "$HOST_NS_PREFIX"* || $ns == "$CTL_NS" ]] && nss+=("$ns")
+    done < <(ip netns list)
+    for ns in "${nss[@]}"; do [[ $ns == "$HOST_NS_PREFIX"* ]] && names+=("${ns#"$HOST_NS_PREFIX"}"); done
+    say "stopping ${#names[@]} machines, removing $(( ${#nss[@]} )) network namespaces"
+    (( ${#names[@]} )) && stop_machines "${names[@]}"
+    kill_netns_processes "${nss[@]}"
+    if (( ${#nss[@]} )); then
+        printf 'netns del %s\n' "${nss[@]}" | ip -batch - || die "could not delete network namespaces"
+    fi
+    # Nothing of ours should be mounted in this namespace; make sure.
+    local m
+    while read -r m; do
+        say "unmounting leftover $m"
+        umount -l -- "$m" || true
+    done < <(awk -v d="$DIR/" 'index($2, d) == 1 {print $2}' /proc/mounts | sort -r)
+    if (( keep == 0 )) && [[ -f $MARKER ]]; then
+        local created f
+        created=$(sed -n 's/^created_dir=//p' "$MARKER")
+        for f in "${GENERATED_FILES[@]}"; do rm -rf -- "${DIR:?}/$f"; done
+        if [[ $created == 1 ]]; then rmdir -- "$DIR" 2>/dev/null || true; fi
+    fi
+    echo "fleet down: $DIR in $(elapsed_since "$start") s"
+}
+
+# kill_netns_processes NS...: anything still running in the fleet's network
+# namespaces (a stray ssh in the controller, a machine that refused to die)
+# would keep them alive: find them in one pass over /proc and SIGKILL them.
+kill_netns_processes() {
+    (( $# )) || return 0
+    local -A ours=()
+    local ns ino p link pids=()
+    while read -r ns ino; do ours["net:[$ino]"]=1; done < <(netns_inodes "$@")
+    for p in /proc/[0-9]*; do
+        link=$(readlink "$p/ns/net" 2>/dev/null) || continue
+        [[ -n ${ours[$link]:-} ]] && pids+=("${p#/proc/}")
+    done
+    (( ${#pids[@]} )) || return 0
+    say "killing leftover processes in the fleet's namespaces: ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    local deadline=$(( $(date +%s) + 5 ))
+    for p in "${pids[@]}"; do
+        while alive "$p" && (( $(date +%s) < deadline )); do sleep 0.02; done
+    done
+}
+
+cmd_reset() {
+    [[ $# -eq 1 ]] || die "usage: fleet.sh reset DIR"
+    local start; start=$(now_ns)
+    open_fleet "$1"
+    lock_fleet
+    read_fleet
+    stop_machines "${NAMES[@]}"
+    local name paths=()
+    for name in "${NAMES[@]}"; do paths+=("$DIR/hosts/$name/upper" "$DIR/hosts/$name/work"); done
+    rm -rf -- "${paths[@]}"
+    start_machines "${NAMES[@]}"
+    wait_ready "${NAMES[@]}"
+    echo "fleet reset: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
+}
+
+cmd_stop_host() {
+    [[ $# -eq 2 ]] || die "usage: fleet.sh stop-host DIR NAME"
+    open_fleet "$1"
+    lock_fleet
+    read_fleet
+    index_of "$2" >/dev/null
+    stop_machines "$2"
+    say "stopped $2"
+}
+
+cmd_start_host() {
+    [[ $# -eq 2 ]] || die "usage: fleet.sh start-host DIR NAME"
+    open_fleet "$1"
+    lock_fleet
+    read_fleet
+    index_of "$2" >/dev/null
+    if [[ -n $(running_pids "$2") ]]; then
+        say "$2 is already running"
+    else
+        start_machines "$2"
+        say "started $2"
+    fi
+    wait_ready "$2"
+}
+
+# exec: enter every namespace and the root of the machine's PID 1.
+cmd_exec() {
+    [[ $# -ge 3 ]] || die "usage: fleet.sh exec DIR NAME CMD..."
+    open_fleet "$1"
+    read_fleet
+    local name=$2 line pid
+    shift 2
+    index_of "$name" >/dev/null
+    line=$(running_pids "$name")
+    [[ -n $line ]] || die "$name is not running"
+    read -r _ pid _ <<<"$line"
+    exec nsenter --target "$pid" --mount --uts --ipc --net --pid --root --wd -- \
+        env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C "$@"
+}
+
+cmd_ctl() {
+    [[ $# -ge 2 ]] || die "usage: fleet.sh ctl DIR CMD..."
+    open_fleet "$1"
+    shift
+    [[ -e /run/netns/$CTL_NS ]] || die "no controller namespace for $DIR (run: fleet.sh up $DIR N)"
+    exec nsenter --net="/run/netns/$CTL_NS" -- "$@"
+}
+
+# Round trips are counted from sshd's own log inside each machine; the file
+# lives in the machine's upper dir, so it is read from there directly.
+sshd_log() { printf '%s' "$DIR/hosts/$1/upper/var/log/sshd.log"; }
+
+count_log_lines() { # NAME PATTERN
+    [[ $# -eq 2 ]] || die "usage: fleet.sh count-commands DIR NAME"
+    local log; log=$(sshd_log "$1")
+    if [[ -f $log ]]; then grep -c -- "$2" "$log" || true; else echo 0; fi
+}
+
+cmd_count_commands() {
+    [[ $# -eq 2 ]] || die "usage: fleet.sh count-commands DIR NAME"
+    open_fleet "$1"; read_fleet; index_of "$2" >/dev/null
+    count_log_lines "$2" '^Starting session: '
+}
+
+cmd_count_connections() {
+    [[ $# -eq 2 ]] || die "usage: fleet.sh count-connections DIR NAME"
+    open_fleet "$1"; read_fleet; index_of "$2" >/dev/null
+    count_log_lines "$2" '^Accepted publickey for '
+}
+
+cmd_clear_counts() {
+    [[ $# -eq 1 ]] || die "usage: fleet.sh clear-counts DIR"
+    open_fleet "$1"; lock_fleet; read_fleet
+    local name log
+    # Truncating keeps the inode sshd appends to (O_APPEND), so logging goes on.
+    for name in "${NAMES[@]}"; do
+        log=$(sshd_log "$name")
+        [[ -f $log ]] && : >"$log"
+    done
+    say "cleared the sshd logs of ${#NAMES[@]} machines"
+}
+
+cmd_status() {
+    [[ $# -eq 1 ]] || die "usage: fleet.sh status DIR"
+    open_fleet "$1"; read_fleet
+    local -A pid1=()
+    local name pid ppid i
+    while read -r name pid ppid; do pid1[$name]=$pid; done < <(running_pids "${NAMES[@]}")
+    for i in "${!NAMES[@]}"; do
+        name=${NAMES[i]}
+        printf '%-6s %-15s %-5s %s\n' "$name" "${ADDRS[i]}" "${ROLES[i]}" \
+            "$([[ -n ${pid1[$name]:-} ]] && echo "running pid ${pid1[$name]}" || echo stopped)"
+    done
+}
+
+# ---------------------------------------------------------------- dispatch
+
+main() {
+    [[ $# -ge 1 ]] || { usage >&2; exit 2; }
+    [[ $(id -u) == 0 ]] || die "fleet.sh needs root (namespaces, mounts)"
+    local cmd=$1; shift
+    case $cmd in
+        base) cmd_base "$@" ;;
+        up) cmd_up "$@" ;;
+        down) cmd_down "$@" ;;
+        reset) cmd_reset "$@" ;;
+        stop-host) cmd_stop_host "$@" ;;
+        start-host) cmd_start_host "$@" ;;
+        exec) cmd_exec "$@" ;;
+        ctl) cmd_ctl "$@" ;;
+        count-commands) cmd_count_commands "$@" ;;
+        count-connections) cmd_count_connections "$@" ;;
+        clear-counts) cmd_clear_counts "$@" ;;
+        status) cmd_status "$@" ;;
+        _fill-seed) cmd_fill_seed "$@" ;;
+        -h|--help|help) usage ;;
+        *) usage >&2; die "unknown command: $cmd" ;;
+    esac
+}
+
+main "$@"

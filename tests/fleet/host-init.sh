@@ -1,0 +1,44 @@
+#!/bin/sh
+# host-init.sh: turns a fresh set of namespaces into one fleet machine.
+# fleet.sh runs it as
+#   nsenter --net=/run/netns/NS unshare --mount --uts --ipc --pid --fork -- \
+#       /bin/sh host-init.sh NAME ROOT LOWERDIRS UPPER WORK ADDR/LEN GATEWAY GATEWAY-MAC PIDFILE
+# so it starts as PID 1 of a new PID namespace, inside the machine's network
+# namespace, with a private copy of the mount table. It configures the
+# network, mounts the machine's overlay root, pivot_roots into it and execs
+# sshd, which stays PID 1 until it is signalled (then the kernel kills every
+# process of the machine and drops its mounts with the mount namespace).
+set -eu
+name=$1 root=$2 lower=$3 upper=$4 work=$5 addr=$6 gateway=$7 gateway_mac=$8 pidfile=$9
+
+# /proc is still the outer one here, so these are our pid and parent pid as
+# the root namespace sees them: fleet.sh signals the pid, waits on the parent.
+read -r pid _ _ ppid _ </proc/self/stat
+
+ip -batch - <<EOF
+link set lo up
+addr replace $addr dev eth0
+link set eth0 up
+route replace default via $gateway
+neigh replace $gateway lladdr $gateway_mac dev eth0 nud permanent
+EOF
+
+mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work,redirect_dir=on,index=off,metacopy=off,xino=off" "$root"
+mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$root/sys"
+mount -t tmpfs -o mode=0755,nosuid,nodev,size=64m tmpfs "$root/run"
+mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmpfs "$root/tmp"
+# The base's /dev holds real device nodes (debootstrap made them); only a
+# private devpts instance is added so `ssh -t` can allocate a pty.
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts"
+mkdir -m 0755 "$root/run/sshd"
+hostname "$name"
+
+echo "$pid $ppid" >"$pidfile.tmp"
+mv "$pidfile.tmp" "$pidfile"
+
+cd "$root"
+pivot_root . mnt
+cd /
+umount -l /mnt
+exec /usr/sbin/sshd -D -E /var/log/sshd.log
