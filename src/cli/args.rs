@@ -71,7 +71,7 @@ pub struct FleetArgs {
     /// Seconds a remote script may run before the host fails [default: no limit].
     #[arg(long, value_name = "SECS")]
     pub command_timeout: Option<u64>,
-    /// Where to write the names of hosts that failed or were unreachable.
+    /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
 }

@@ -27,7 +27,9 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         print!("{}", human::render(mode, &result.0, &result.1));
         result
     };
-    write_retry_file(&args.fleet.retry_file, &reports, args.json);
+    if mode == Mode::Apply {
+        write_retry_file(&args.fleet.retry_file, &reports, args.json);
+    }
     Ok(exit_code(mode, &reports, &summary))
 }
 

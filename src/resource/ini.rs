@@ -67,28 +67,27 @@ impl IniResource {
                 format!("`key` {key:?} is not a valid INI key"),
             ));
         }
-        let words = |field: &str,
-                     list: &Option<Spanned<Vec<String>>>|
-         -> Result<Vec<Vec<u8>>, SpecError> {
-            let Some(list) = list else {
-                return Ok(Vec::new());
-            };
-            list.get_ref()
-                .iter()
-                .map(|w| {
-                    if w.is_empty() || w.chars().any(|c| c.is_whitespace() || c == '\0') {
-                        Err(SpecError::at(
-                            list.span(),
-                            format!(
+        let words =
+            |field: &str, list: &Option<Spanned<Vec<String>>>| -> Result<Vec<Vec<u8>>, SpecError> {
+                let Some(list) = list else {
+                    return Ok(Vec::new());
+                };
+                list.get_ref()
+                    .iter()
+                    .map(|w| {
+                        if w.is_empty() || w.chars().any(|c| c.is_whitespace() || c == '\0') {
+                            Err(SpecError::at(
+                                list.span(),
+                                format!(
                                 "`{field}` words must be non-empty and without spaces, got {w:?}"
                             ),
-                        ))
-                    } else {
-                        Ok(w.as_bytes().to_vec())
-                    }
-                })
-                .collect()
-        };
+                            ))
+                        } else {
+                            Ok(w.as_bytes().to_vec())
+                        }
+                    })
+                    .collect()
+            };
         let want = match (
             &spec.value,
             spec.contains.is_some() || spec.absent.is_some(),

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: dependencies, formatting, lints, docs, every test
+# (unit tests, and end-to-end tests against the built binary, local trees and the real
+# ssh test fleet). Run as root on Debian: the fleet needs network namespaces and mounts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+scripts/install-deps.sh
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+echo "== cargo doc -D warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+echo "== forbidden leftovers"
+if grep -rnE '\b(dbg!|todo!|unimplemented!)' src tests; then echo "remove the leftovers above"; exit 1; fi
+echo "== tests"
+cargo test --quiet 2>&1 | tee /tmp/vmup-test.log
+echo "== ci done in $(( $(date +%s) - start ))s"

@@ -1,0 +1,105 @@
+//! A file changed between facts and apply: the host fails with "changed since facts were
+//! gathered" and the file stays as the other writer left it.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use vmup::engine::{run_fleet, FleetOptions, HostJob, Mode, Status};
+use vmup::inventory::Inventory;
+use vmup::runbook::Runbook;
+use vmup::transport::local::LocalTransport;
+use vmup::transport::{RemoteOutput, Transport, TransportError};
+
+/// A local transport that lets another writer change a file just before the apply script.
+struct Interfering {
+    inner: LocalTransport,
+    calls: AtomicUsize,
+    victim: PathBuf,
+    content: &'static [u8],
+}
+
+impl Transport for Interfering {
+    fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 1 {
+            std::fs::write(&self.victim, self.content).unwrap();
+        }
+        self.inner.run(script)
+    }
+}
+
+fn setup(dir: &Path) -> (Inventory, Runbook) {
+    std::fs::create_dir_all(dir.join("g/etc")).unwrap();
+    std::fs::write(dir.join("g/etc/securetty"), b"console\ntty1\n").unwrap();
+    std::fs::write(
+        dir.join("g/etc/inittab"),
+        b"1:2345:respawn:/sbin/mingetty tty1\n",
+    )
+    .unwrap();
+    let inv = Inventory::parse(
+        &dir.join("inv.toml"),
+        "[hosts.g]\ntransport = \"local\"\nroot = \"g\"\n",
+    )
+    .unwrap();
+    let rb = Runbook::parse(
+        Path::new("rb.toml"),
+        "[[step]]\nline = { path = \"/etc/inittab\", line = \"S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav\", insert_before = \"^1:\" }\n[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n".into(),
+    )
+    .unwrap();
+    (inv, rb)
+}
+
+#[test]
+fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = setup(dir.path());
+    let transport = Interfering {
+        inner: LocalTransport::new("g"),
+        calls: AtomicUsize::new(0),
+        victim: dir.path().join("g/etc/securetty"),
+        content: b"console\ntty1\n# edited by someone else\n",
+    };
+    let job = HostJob {
+        host: &inv.hosts[0],
+        steps: rb.steps.iter().collect(),
+        transport: &transport,
+    };
+    let options = FleetOptions {
+        mode: Mode::Apply,
+        forks: 1,
+        serial: None,
+        max_fail: None,
+    };
+    let (reports, _) = run_fleet(
+        &[job],
+        &options,
+        &vmup::engine::event::NoEvents,
+        &AtomicBool::new(false),
+    );
+    let report = &reports[0];
+    assert_eq!(report.status, Status::Failed);
+    let error = report.error.as_deref().unwrap();
+    assert!(
+        error.contains("/etc/securetty: changed since facts were gathered"),
+        "{error}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("g/etc/securetty")).unwrap(),
+        b"console\ntty1\n# edited by someone else\n",
+        "the other writer's content is kept"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("g/etc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("vmup"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary files left: {leftovers:?}"
+    );
+    // The change before it (inittab) was applied atomically and is reported as made.
+    assert_eq!(report.changes.len(), 1);
+    assert!(
+        error.contains("1 earlier change(s) were applied"),
+        "{error}"
+    );
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the built `vmup` binary against real directory trees (local
+//! transport) and, where the machine allows, the real ssh test fleet. One test binary, so
+//! cargo links once; every module is registered here.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+mod support;
+
+mod bad_input;
+mod changed_underneath;
+mod demo;
+mod local_resources;
