@@ -4,20 +4,25 @@ use std::fmt::Write;
 
 use vmup::engine::{HostReport, Mode, Status, Summary};
 
-/// Renders the final report.
+/// Renders the final report. Hosts whose changes (and error) are identical are shown once,
+/// so a fleet of fifty alike guests reads as one plan, not fifty.
 pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     let mut out = String::new();
+    let mut groups: Vec<(&HostReport, Vec<&str>)> = Vec::new();
     for report in reports {
         if report.changes.is_empty() && report.error.is_none() {
             continue;
         }
-        let _ = writeln!(out, "== {} ({})", report.host, headline(mode, report));
+        match groups.iter_mut().find(|(first, _)| alike(first, report)) {
+            Some((_, names)) => names.push(&report.host),
+            None => groups.push((report, vec![&report.host])),
+        }
+    }
+    for (report, names) in groups {
+        let each = if names.len() > 1 { " each" } else { "" };
+        let _ = writeln!(out, "== {} ({}{each})", host_list(&names), headline(mode, report));
         for change in &report.changes {
-            let _ = writeln!(
-                out,
-                "  {} {}: {}",
-                change.step, change.resource, change.summary
-            );
+            let _ = writeln!(out, "  {} {}: {}", change.step, change.resource, change.summary);
             if mode == Mode::Plan {
                 if let Some(diff) = &change.diff {
                     for line in diff.lines() {
@@ -34,6 +39,21 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     out.push_str(&table(reports));
     let _ = writeln!(out, "{}", closing_line(mode, summary));
     out
+}
+
+/// Same outcome, same changes, same error: shown once for all such hosts.
+fn alike(a: &HostReport, b: &HostReport) -> bool {
+    a.status == b.status && a.phase == b.phase && a.changes == b.changes && a.error == b.error
+}
+
+/// `a, b, c` or `a, b, c, ... and 47 more`.
+fn host_list(names: &[&str]) -> String {
+    const SHOWN: usize = 8;
+    if names.len() <= SHOWN {
+        names.join(", ")
+    } else {
+        format!("{}, ... and {} more", names[..SHOWN].join(", "), names.len() - SHOWN)
+    }
 }
 
 fn headline(mode: Mode, report: &HostReport) -> String {

@@ -105,6 +105,9 @@ pub fn apply_script(
 ) -> Result<Vec<u8>, NulByte> {
     let mut s = Script::new();
     s.code("LC_ALL=C; export LC_ALL; umask 077\n");
+    // Commands that take a root (rpm --root, dnf --installroot) read it from here; paths
+    // are prefixed directly.
+    s.code("VMUP_ROOT=").word(root.as_bytes()).newline();
     s.code(&frame::prelude(boundary));
     s.code(APPLY_FUNCTIONS);
     for (i, action) in actions.iter().enumerate() {

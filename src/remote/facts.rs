@@ -132,6 +132,9 @@ vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); 
 pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result<Vec<u8>, NulByte> {
     let mut s = Script::new();
     s.code("LC_ALL=C; export LC_ALL\n");
+    // Commands that take a root (rpm --root, dnf --installroot) read it from here; paths
+    // are prefixed directly.
+    s.code("VMUP_ROOT=").word(root.as_bytes()).newline();
     s.code(&frame::prelude(boundary));
     s.code(FACT_FUNCTIONS);
     s.code("vmup_rec cpus; vmup_cpus 2>/dev/null\n");
