@@ -284,7 +284,8 @@ stop_machines() {
 }
 
 # start_machines NAME...: launch each machine in the background, detached
-# (setsid) from the caller; host-init.sh records its pids in DIR/hosts/NAME/pid.
+# (setsid) from the caller and without the lock fds (a machine must not hold
+# the fleet lock); host-init.sh records its pids in DIR/hosts/NAME/pid.
 start_machines() {
     local name i hd lower seed
     for name in "$@"; do
@@ -298,7 +299,7 @@ start_machines() {
             unshare --mount --uts --ipc --pid --fork --kill-child -- \
             /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
                 "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" \
-            </dev/null >"$hd/console.log" 2>&1 &
+            </dev/null >"$hd/console.log" 2>&1 8>&- 9>&- &
     done
 }
 
