@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use vmup::engine::{Event, EventSink, Mode, Phase};
@@ -56,11 +56,11 @@ impl EventSink for Progress {
     fn event(&self, event: &Event<'_>) {
         match event {
             Event::PhaseStarted { host, phase } => {
-                if let Some(bar) = &self.bar {
-                    if let Ok(mut phases) = self.phases.lock() {
-                        phases.insert(host.to_string(), *phase);
-                        bar.set_message(phase_counts(&phases));
-                    }
+                if let Some(bar) = &self.bar
+                    && let Ok(mut phases) = self.phases.lock()
+                {
+                    phases.insert(host.to_string(), *phase);
+                    bar.set_message(phase_counts(&phases));
                 }
             }
             Event::BatchStarted { number, of, hosts } if *of > 1 => {

@@ -241,25 +241,25 @@ fn plan(
     let mut planned = Vec::new();
     for step in &run.steps {
         let label = step.label();
-        if let Some(when) = &step.when {
-            if !when.holds(facts) {
-                if let Some(notes) = notes.as_deref_mut() {
-                    notes.push(format!(
-                        "{label}: skipped, `{}` is false here",
-                        when.as_str()
-                    ));
-                }
-                continue;
+        if let Some(when) = &step.when
+            && !when.holds(facts)
+        {
+            if let Some(notes) = notes.as_deref_mut() {
+                notes.push(format!(
+                    "{label}: skipped, `{}` is false here",
+                    when.as_str()
+                ));
             }
+            continue;
         }
         let step_plan = step
             .resource
             .plan(&view)
             .map_err(|e| format!("{label}: {e}"))?;
-        if step_plan.changes.is_empty() {
-            if let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note) {
-                notes.push(format!("{label}: {note}"));
-            }
+        if step_plan.changes.is_empty()
+            && let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note)
+        {
+            notes.push(format!("{label}: {note}"));
         }
         for change in step_plan.changes {
             let diff = match &change.action {

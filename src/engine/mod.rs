@@ -11,5 +11,5 @@ pub mod host_run;
 pub mod report;
 
 pub use event::{Event, EventSink};
-pub use fleet::{run_fleet, Amount, FleetOptions, HostJob};
+pub use fleet::{Amount, FleetOptions, HostJob, run_fleet};
 pub use report::{ChangeReport, HostReport, Mode, Phase, Status, Summary};

@@ -11,4 +11,4 @@ pub mod script;
 
 pub use apply::{Action, Expect};
 pub use facts::{FactKey, Facts, PathFact};
-pub use quote::{quote, NulByte};
+pub use quote::{NulByte, quote};

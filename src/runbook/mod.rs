@@ -13,14 +13,14 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::inventory::{HostPattern, Inventory};
+use crate::resource::Resource;
 use crate::resource::file::{FileResource, FileSpec};
 use crate::resource::ini::{IniResource, IniSpec};
 use crate::resource::line::{LineResource, LineSpec};
 use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
 use crate::resource::spec::SpecError;
 use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
-use crate::resource::Resource;
-use crate::source::{read_text, SourceError};
+use crate::source::{SourceError, read_text};
 
 pub use condition::Condition;
 
@@ -216,7 +216,9 @@ mod tests {
 
     #[test]
     fn two_resources_in_one_step() {
-        let e = error("[[step]]\nline = { path = \"/a\", line = \"x\" }\nsymlink = { path = \"/b\", target = \"c\" }\n");
+        let e = error(
+            "[[step]]\nline = { path = \"/a\", line = \"x\" }\nsymlink = { path = \"/b\", target = \"c\" }\n",
+        );
         assert!(e.contains("exactly one resource table"), "{e}");
         assert!(e.starts_with("rb.toml:1:"), "{e}");
     }
