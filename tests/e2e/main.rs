@@ -9,4 +9,8 @@ mod support;
 mod bad_input;
 mod changed_underneath;
 mod demo;
+mod fleet;
 mod local_resources;
+mod openssh_real;
+mod ssh_real;
+mod sshd_fixture;
