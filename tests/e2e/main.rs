@@ -10,6 +10,7 @@ mod bad_input;
 mod changed_underneath;
 mod demo;
 mod fleet;
+mod interrupt;
 mod local_resources;
 mod openssh_real;
 mod ssh_real;
