@@ -384,3 +384,25 @@ fn json_lines_have_the_documented_shape() {
     assert_eq!(summary["changed"], 1);
     assert!(run.stderr.is_empty(), "nothing but JSON: {}", run.stderr);
 }
+
+#[test]
+fn facts_shows_what_vmup_reads() {
+    let fleet = LocalFleet::new(&["g"]);
+    fleet.write("g", "/etc/securetty", b"console\n");
+    std::fs::create_dir_all(fleet.file("g", "/lib/tls")).unwrap();
+    let run = fleet.vmup(&["facts", "-i", "inventory.toml", "g", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let facts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(facts["host"], "g");
+    assert!(facts["cpus"].as_u64().unwrap() >= 1);
+    assert_eq!(facts["paths"]["/etc/securetty"]["type"], "file");
+    assert_eq!(facts["paths"]["/etc/securetty"]["content"], "console\n");
+    assert_eq!(facts["paths"]["/lib/tls"]["type"], "directory");
+    assert_eq!(facts["paths"]["/etc/inittab"]["type"], "absent");
+    let text = fleet.vmup(&["facts", "-i", "inventory.toml", "g"]);
+    assert!(
+        text.stdout.contains("/etc/securetty: file 0644"),
+        "{}",
+        text.stdout
+    );
+}
