@@ -48,30 +48,7 @@
 
 use std::ops::Range;
 
-/// How one line ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Terminator {
-    Missing,
-    Lf,
-    CrLf,
-}
-
-impl Terminator {
-    fn as_bytes(self) -> &'static [u8] {
-        match self {
-            Terminator::Missing => b"",
-            Terminator::Lf => b"\n",
-            Terminator::CrLf => b"\r\n",
-        }
-    }
-}
-
-/// One line: its content without the terminator, and the terminator itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Line {
-    content: Vec<u8>,
-    terminator: Terminator,
-}
+use super::text::{self, Line, Terminator};
 
 /// What a line is to yum. Ranges index into the line's content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,38 +95,13 @@ impl IniFile {
     /// Reads a file. Never fails: lines it does not understand are kept verbatim, and
     /// `to_bytes` gives back exactly `bytes`, so any file can be edited without risk.
     pub fn parse(bytes: &[u8]) -> IniFile {
-        let lines = bytes
-            .split_inclusive(|&b| b == b'\n')
-            .map(|chunk| {
-                if let Some(content) = chunk.strip_suffix(b"\r\n") {
-                    Line {
-                        content: content.to_vec(),
-                        terminator: Terminator::CrLf,
-                    }
-                } else if let Some(content) = chunk.strip_suffix(b"\n") {
-                    Line {
-                        content: content.to_vec(),
-                        terminator: Terminator::Lf,
-                    }
-                } else {
-                    Line {
-                        content: chunk.to_vec(),
-                        terminator: Terminator::Missing,
-                    }
-                }
-            })
-            .collect();
+        let lines = text::split(bytes);
         IniFile { lines }
     }
 
     /// Serialises the file, so the edited result can be written back to disk.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in &self.lines {
-            out.extend_from_slice(&line.content);
-            out.extend_from_slice(line.terminator.as_bytes());
-        }
-        out
+        text::join(&self.lines)
     }
 
     /// Names of the sections with a header, in order of first appearance and each once,
@@ -443,12 +395,7 @@ impl IniFile {
 
     /// `\r\n` if most terminated lines use it, else `\n`.
     fn dominant_terminator(&self) -> Terminator {
-        let count = |t| self.lines.iter().filter(|l| l.terminator == t).count();
-        if count(Terminator::CrLf) > count(Terminator::Lf) {
-            Terminator::CrLf
-        } else {
-            Terminator::Lf
-        }
+        text::dominant_terminator(&self.lines)
     }
 }
 

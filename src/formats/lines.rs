@@ -24,30 +24,7 @@
 
 use regex::bytes::Regex;
 
-/// How one line ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Terminator {
-    Missing,
-    Lf,
-    CrLf,
-}
-
-impl Terminator {
-    fn as_bytes(self) -> &'static [u8] {
-        match self {
-            Terminator::Missing => b"",
-            Terminator::Lf => b"\n",
-            Terminator::CrLf => b"\r\n",
-        }
-    }
-}
-
-/// One line: its content without the terminator, and the terminator itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Line {
-    content: Vec<u8>,
-    terminator: Terminator,
-}
+use super::text::{self, Line, Terminator};
 
 /// A line-oriented file that can be edited without disturbing the bytes of untouched lines,
 /// so that vmup only changes what it has to on a remote machine.
@@ -140,38 +117,13 @@ impl LineFile {
     /// Splits bytes into lines. Never fails, and `to_bytes` gives back exactly `bytes`, so
     /// any file can be edited without risk of mangling it.
     pub fn parse(bytes: &[u8]) -> LineFile {
-        let lines = bytes
-            .split_inclusive(|&b| b == b'\n')
-            .map(|chunk| {
-                if let Some(content) = chunk.strip_suffix(b"\r\n") {
-                    Line {
-                        content: content.to_vec(),
-                        terminator: Terminator::CrLf,
-                    }
-                } else if let Some(content) = chunk.strip_suffix(b"\n") {
-                    Line {
-                        content: content.to_vec(),
-                        terminator: Terminator::Lf,
-                    }
-                } else {
-                    Line {
-                        content: chunk.to_vec(),
-                        terminator: Terminator::Missing,
-                    }
-                }
-            })
-            .collect();
+        let lines = text::split(bytes);
         LineFile { lines }
     }
 
     /// Serialises the file, so the edited result can be written back to disk.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        for line in &self.lines {
-            out.extend_from_slice(&line.content);
-            out.extend_from_slice(line.terminator.as_bytes());
-        }
-        out
+        text::join(&self.lines)
     }
 
     /// Makes sure the wanted line is in the file, idempotently: running it again changes
@@ -276,21 +228,7 @@ impl LineFile {
 
     /// `\r\n` if most terminated lines use it, else `\n`.
     fn dominant_terminator(&self) -> Terminator {
-        let crlf = self
-            .lines
-            .iter()
-            .filter(|l| l.terminator == Terminator::CrLf)
-            .count();
-        let lf = self
-            .lines
-            .iter()
-            .filter(|l| l.terminator == Terminator::Lf)
-            .count();
-        if crlf > lf {
-            Terminator::CrLf
-        } else {
-            Terminator::Lf
-        }
+        text::dominant_terminator(&self.lines)
     }
 }
 

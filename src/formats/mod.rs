@@ -8,3 +8,4 @@ pub mod ini;
 pub mod libvirt;
 pub mod lines;
 pub mod rpmver;
+mod text;
