@@ -20,9 +20,18 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     }
     for (report, names) in groups {
         let each = if names.len() > 1 { " each" } else { "" };
-        let _ = writeln!(out, "== {} ({}{each})", host_list(&names), headline(mode, report));
+        let _ = writeln!(
+            out,
+            "== {} ({}{each})",
+            host_list(&names),
+            headline(mode, report)
+        );
         for change in &report.changes {
-            let _ = writeln!(out, "  {} {}: {}", change.step, change.resource, change.summary);
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                change.step, change.resource, change.summary
+            );
             if mode == Mode::Plan {
                 if let Some(diff) = &change.diff {
                     for line in diff.lines() {
@@ -52,7 +61,11 @@ fn host_list(names: &[&str]) -> String {
     if names.len() <= SHOWN {
         names.join(", ")
     } else {
-        format!("{}, ... and {} more", names[..SHOWN].join(", "), names.len() - SHOWN)
+        format!(
+            "{}, ... and {} more",
+            names[..SHOWN].join(", "),
+            names.len() - SHOWN
+        )
     }
 }
 
