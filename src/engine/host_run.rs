@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use crate::formats::dnftx::config_warnings;
 use crate::inventory::Host;
 use crate::remote::apply::{apply_script, parse_apply};
+use crate::remote::booted::BootedKernel;
 use crate::remote::facts::{facts_script, merge_keys, parse_facts};
 use crate::remote::frame::Boundary;
 use crate::remote::{Action, Expect, Facts};
@@ -29,6 +31,9 @@ pub struct HostRun<'a> {
     pub steps: Vec<&'a Step>,
     /// How to reach it.
     pub transport: &'a dyn Transport,
+    /// For a guest whose steps need it: the kernel its host boots it with (read on the
+    /// parent host by [`super::booted`] before the run), or why it is unknown.
+    pub booted: Option<Result<BootedKernel, String>>,
 }
 
 /// A planned change with its place in the report.
@@ -100,7 +105,8 @@ fn pipeline(
         host,
         phase: Phase::Facts,
     });
-    let facts = gather(run, &keys, &root, trips, Phase::Facts)?;
+    let mut facts = gather(run, &keys, &root, trips, Phase::Facts)?;
+    facts.booted = run.booted.clone();
 
     sink.event(&Event::PhaseStarted {
         host,
@@ -133,6 +139,18 @@ fn pipeline(
     let output = remote(run, &script, trips, Phase::Apply)?;
     let outcome = parse_apply(&boundary, &output.stdout)
         .map_err(|e| Stop::failed(Phase::Apply, format!("{e}; {}", stderr_excerpt(&output))))?;
+    for (i, text) in &outcome.outputs {
+        let text = String::from_utf8_lossy(text).into_owned();
+        for (old, new) in config_warnings(&text) {
+            notes.push(format!(
+                "{}: {old} kept, the package's version is in {new} (see `vmup conflicts`)",
+                planned[(*i).min(planned.len() - 1)].report.step
+            ));
+        }
+        if let Some(change) = changes_out.get_mut(*i) {
+            change.output = Some(text);
+        }
+    }
     if let Some(failure) = outcome.failure {
         let change = &planned[failure.index.min(planned.len() - 1)];
         let done = outcome.done.len();
@@ -142,7 +160,16 @@ fn pipeline(
                 change.report.path.as_deref().unwrap_or(&failure.message)
             )
         } else {
-            format!("{}: {}", change.report.summary, failure.message.trim())
+            let said = outcome
+                .outputs
+                .get(&failure.index)
+                .map(|o| output_tail(o))
+                .unwrap_or_default();
+            format!(
+                "{}: {}{said}",
+                change.report.summary,
+                failure.message.trim()
+            )
         };
         // Only the changes that completed are reported as made.
         changes_out.truncate(done);
@@ -159,7 +186,8 @@ fn pipeline(
         host,
         phase: Phase::Verify,
     });
-    let facts = gather(run, &keys, &root, trips, Phase::Verify)?;
+    let mut facts = gather(run, &keys, &root, trips, Phase::Verify)?;
+    facts.booted = run.booted.clone();
     let left = plan(run, &facts, None).map_err(|m| Stop::failed(Phase::Verify, m))?;
     if let Some(first) = left.first() {
         return Err(Stop::failed(
@@ -212,6 +240,21 @@ fn remote(
         },
         message: e.to_string(),
     })
+}
+
+/// The last lines a failed command printed, as ` (said: ...)`.
+fn output_tail(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let tail = &lines[lines.len().saturating_sub(6)..];
+    format!(" (said: {})", tail.join(" / "))
 }
 
 fn stderr_excerpt(output: &RemoteOutput) -> String {
@@ -275,7 +318,7 @@ fn plan(
                     };
                     Some(unified(path, old, content)).filter(|d| !d.is_empty())
                 }
-                _ => None,
+                _ => change.detail.clone(),
             };
             view.simulate(&change.action);
             planned.push(PlannedChange {
@@ -289,6 +332,7 @@ fn plan(
                         .or(step.resource.subject().map(str::to_string)),
                     summary: change.summary,
                     diff,
+                    output: None,
                 },
                 action: change.action,
             });
@@ -308,6 +352,7 @@ pub fn gather_facts(
         host,
         steps,
         transport,
+        booted: None,
     };
     let trips = AtomicUsize::new(0);
     gather(&run, keys, &host.path_root(), &trips, Phase::Facts).map_err(|s| s.message)

@@ -4,6 +4,7 @@
 //! [`fleet`] runs many in parallel in rolling batches with a failure budget and
 //! cancellation. Both report through [`event::EventSink`]; nothing here prints.
 
+pub mod booted;
 pub mod diff;
 pub mod event;
 pub mod fleet;

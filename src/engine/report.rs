@@ -85,8 +85,11 @@ pub struct ChangeReport {
     pub path: Option<String>,
     /// One-line summary.
     pub summary: String,
-    /// Unified diff for file contents.
+    /// Unified diff for file contents, or a transaction's package list.
     pub diff: Option<String>,
+    /// What a command printed when it was applied (a package transaction's output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 /// Everything known about one host at the end of a run.

@@ -4,8 +4,10 @@
 //! the one quoting function) and reads the framed output back. Transports carry the bytes.
 
 pub mod apply;
+pub mod booted;
 pub mod facts;
 pub mod frame;
+pub mod pkg;
 pub mod quote;
 pub mod script;
 

@@ -24,6 +24,9 @@ pub struct Planned {
     pub summary: String,
     /// What the apply script will do.
     pub action: Action,
+    /// More lines shown under the summary in plans (a transaction's package list); file
+    /// writes get their diff from the engine instead.
+    pub detail: Option<String>,
 }
 
 /// The outcome of planning one step on one host.
@@ -50,6 +53,7 @@ impl StepPlan {
             changes: vec![Planned {
                 summary: summary.into(),
                 action,
+                detail: None,
             }],
             note: None,
         }
@@ -77,6 +81,11 @@ pub trait Resource: std::fmt::Debug + Send + Sync {
     fn facts(&self) -> Vec<FactKey>;
     /// Changes that would bring the host to the desired state.
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
+    /// True when planning needs the kernel the guest's host boots it with
+    /// (`Facts::booted`), which the engine reads on the parent host before the guest plans.
+    fn needs_booted_kernel(&self) -> bool {
+        false
+    }
 }
 
 /// A fact request for a path whose bytes are needed.
