@@ -299,10 +299,9 @@ fn plan(
             .resource
             .plan(&view)
             .map_err(|e| format!("{label}: {e}"))?;
-        if step_plan.changes.is_empty() {
-            if let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note) {
-                notes.push(format!("{label}: {note}"));
-            }
+        // A note explains a no-op, or remarks on what will be done (kernels kept and why).
+        if let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note) {
+            notes.push(format!("{label}: {note}"));
         }
         for change in step_plan.changes {
             let diff = match &change.action {

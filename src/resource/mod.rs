@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod ini;
+pub mod kernels;
 pub mod line;
 pub mod move_aside;
 pub mod spec;

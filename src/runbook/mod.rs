@@ -15,6 +15,7 @@ use toml::Spanned;
 use crate::inventory::{HostPattern, Inventory};
 use crate::resource::file::{FileResource, FileSpec};
 use crate::resource::ini::{IniResource, IniSpec};
+use crate::resource::kernels::{KernelsResource, KernelsSpec};
 use crate::resource::line::{LineResource, LineSpec};
 use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
 use crate::resource::spec::SpecError;
@@ -42,10 +43,20 @@ struct RawStep {
     move_aside: Option<MoveAsideSpec>,
     symlink: Option<SymlinkSpec>,
     file: Option<FileSpec>,
+    kernels: Option<KernelsSpec>,
 }
 
 /// The resource kinds a step may hold, for messages.
-pub const RESOURCE_KINDS: &[&str] = &["line", "ini", "move_aside", "symlink", "file"];
+pub const RESOURCE_KINDS: &[&str] = &[
+    "line",
+    "ini",
+    "move_aside",
+    "symlink",
+    "file",
+    "kernels",
+    "packages",
+    "repo",
+];
 
 /// One step of a runbook.
 #[derive(Debug)]
@@ -121,6 +132,9 @@ impl Runbook {
             }
             if let Some(s) = &raw.file {
                 resources.push(Box::new(FileResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.kernels {
+                resources.push(Box::new(KernelsResource::from_spec(s).map_err(at)?));
             }
             if resources.len() != 1 {
                 return Err(SourceError::at(
