@@ -132,13 +132,16 @@ pub fn jobs<'a>(
     Ok(jobs)
 }
 
+/// Transports of hosts reached only to read their guests' domain configs, by name.
+pub type ParentTransports = Vec<(String, Box<dyn Transport>)>;
+
 /// Transports for the hosts of guests whose steps need the booted kernel, when those hosts
 /// are not selected themselves: the domain configs are read there all the same.
 pub fn parent_transports(
     loaded: &Loaded,
     jobs: &[HostJob<'_>],
     connector: &Connector,
-) -> Result<Vec<(String, Box<dyn Transport>)>, CliError> {
+) -> Result<ParentTransports, CliError> {
     let mut parents: Vec<&str> = jobs
         .iter()
         .filter(|j| j.steps.iter().any(|s| s.resource.needs_booted_kernel()))
@@ -165,7 +168,7 @@ pub fn attach_booted<'a>(
     jobs: &mut [HostJob<'a>],
     loaded: &'a Loaded,
     transports: &'a [Box<dyn Transport>],
-    parents: &'a [(String, Box<dyn Transport>)],
+    parents: &'a ParentTransports,
 ) {
     let guests: Vec<&Host> = jobs
         .iter()
