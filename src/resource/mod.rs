@@ -10,6 +10,7 @@ pub mod ini;
 pub mod kernels;
 pub mod line;
 pub mod move_aside;
+pub mod packages;
 pub mod spec;
 pub mod symlink;
 pub mod view;

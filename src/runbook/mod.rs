@@ -18,6 +18,7 @@ use crate::resource::ini::{IniResource, IniSpec};
 use crate::resource::kernels::{KernelsResource, KernelsSpec};
 use crate::resource::line::{LineResource, LineSpec};
 use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
+use crate::resource::packages::{PackagesResource, PackagesSpec};
 use crate::resource::spec::SpecError;
 use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
 use crate::resource::Resource;
@@ -44,6 +45,7 @@ struct RawStep {
     symlink: Option<SymlinkSpec>,
     file: Option<FileSpec>,
     kernels: Option<KernelsSpec>,
+    packages: Option<PackagesSpec>,
 }
 
 /// The resource kinds a step may hold, for messages.
@@ -135,6 +137,9 @@ impl Runbook {
             }
             if let Some(s) = &raw.kernels {
                 resources.push(Box::new(KernelsResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.packages {
+                resources.push(Box::new(PackagesResource::from_spec(s).map_err(at)?));
             }
             if resources.len() != 1 {
                 return Err(SourceError::at(
