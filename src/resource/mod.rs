@@ -11,6 +11,7 @@ pub mod kernels;
 pub mod line;
 pub mod move_aside;
 pub mod packages;
+pub mod repo;
 pub mod spec;
 pub mod symlink;
 pub mod view;

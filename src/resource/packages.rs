@@ -11,7 +11,6 @@
 //! package.
 
 use serde::Deserialize;
-use toml::Spanned;
 
 use crate::formats::dnftx::{parse_preview, Preview, TxAction, TxPackage};
 use crate::formats::ini::IniFile;
@@ -187,7 +186,7 @@ impl PackagesResource {
             Some(false) => "yum",
             None => "\"$pm\"",
         };
-        let mut args = |s: &mut Script, tail: &[String]| {
+        let args = |s: &mut Script, tail: &[String]| {
             s.code(&format!("vmup_pm {pm} {answer}"));
             for o in &self.repo_options {
                 s.arg(o.as_bytes());
@@ -212,7 +211,7 @@ impl PackagesResource {
                 );
                 let swap_args: Vec<String> =
                     [vec!["swap".to_string()], remove.clone(), install.clone()].concat();
-                let mut shell = |s: &mut Script| {
+                let shell = |s: &mut Script| {
                     s.code("t=$(mktemp) || exit 1\n{");
                     s.printf_bytes(file.as_bytes());
                     s.code("; } > \"$t\"\n");

@@ -1,7 +1,7 @@
 //! The runbook: an ordered list of steps, each one resource with where and when it applies.
 //!
 //! A TOML file of `[[step]]` tables. Each step has exactly one resource table (`line`,
-//! `ini`, `move_aside`, `symlink`, `file`), an optional `name`, `hosts` (a pattern, default
+//! `ini`, `move_aside`, `symlink`, `file`, `kernels`, `packages`, `repo`), an optional `name`, `hosts` (a pattern, default
 //! `all`) and `when` (a condition on facts). Every problem, from a TOML syntax error to an
 //! invalid regex inside a step, is reported as `file:line:column`.
 
@@ -19,6 +19,7 @@ use crate::resource::kernels::{KernelsResource, KernelsSpec};
 use crate::resource::line::{LineResource, LineSpec};
 use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
 use crate::resource::packages::{PackagesResource, PackagesSpec};
+use crate::resource::repo::{RepoResource, RepoSpec};
 use crate::resource::spec::SpecError;
 use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
 use crate::resource::Resource;
@@ -46,6 +47,7 @@ struct RawStep {
     file: Option<FileSpec>,
     kernels: Option<KernelsSpec>,
     packages: Option<PackagesSpec>,
+    repo: Option<RepoSpec>,
 }
 
 /// The resource kinds a step may hold, for messages.
@@ -140,6 +142,9 @@ impl Runbook {
             }
             if let Some(s) = &raw.packages {
                 resources.push(Box::new(PackagesResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.repo {
+                resources.push(Box::new(RepoResource::from_spec(s).map_err(at)?));
             }
             if resources.len() != 1 {
                 return Err(SourceError::at(
