@@ -196,3 +196,45 @@ pub fn attach_booted<'a>(
         }
     }
 }
+
+/// A connector for commands without fleet options (`facts`, `kernels`, `conflicts`).
+pub fn simple_connector(ssh_config: Option<std::path::PathBuf>) -> Connector {
+    Connector::new(ConnectOptions {
+        ssh_config,
+        connect_timeout: Duration::from_secs(10),
+        command_timeout: None,
+    })
+}
+
+/// The hosts `--limit` selects (all without it), in inventory order.
+pub fn select<'a>(
+    inventory: &'a Inventory,
+    limit: Option<&str>,
+) -> Result<Vec<&'a Host>, CliError> {
+    let hosts: Vec<&Host> = match limit {
+        Some(limit) => HostPattern::new(limit)
+            .select(inventory)
+            .map_err(|e| CliError::input(format!("--limit: {e}")))?,
+        None => inventory.hosts.iter().collect(),
+    };
+    if hosts.is_empty() {
+        return Err(CliError::input("no hosts selected").hint("check --limit and the inventory"));
+    }
+    Ok(hosts)
+}
+
+/// One transport per named host, created up front.
+pub fn transports_for(
+    hosts: &[&Host],
+    connector: &Connector,
+) -> Result<BTreeMap<String, Box<dyn Transport>>, CliError> {
+    hosts
+        .iter()
+        .map(|h| {
+            connector
+                .transport(h)
+                .map(|t| (h.name.clone(), t))
+                .map_err(|e| CliError::input(e.to_string()))
+        })
+        .collect()
+}

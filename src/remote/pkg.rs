@@ -38,6 +38,11 @@ pub fn manager_fact() -> FactKey {
 /// Name of [`manager_fact`]'s output.
 pub const MANAGER_FACT: &str = "package-manager";
 
+/// The name [`kernel_inventory_fact`] stores its output under.
+pub fn kernel_inventory_name(patterns: &[String]) -> String {
+    format!("kernel-inventory {}", patterns.join(" "))
+}
+
 /// The fact listing the installed packages matching `patterns` (rpm globs), the
 /// /lib/modules directories and the /boot/vmlinuz-* images, as read by
 /// `formats::rpmqa::KernelInventory::parse`.
@@ -53,7 +58,7 @@ pub fn kernel_inventory_fact(patterns: &[String]) -> FactKey {
          for f in \"$VMUP_ROOT\"/boot/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done\n:",
     );
     FactKey::Command {
-        name: format!("kernel-inventory {}", patterns.join(" ")),
+        name: kernel_inventory_name(patterns),
         script: s.finish().unwrap_or_default(),
     }
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::formats::rpmqa::{KernelInventory, Package};
-use crate::remote::pkg::{kernel_inventory_fact, RPM_FN};
+use crate::remote::pkg::{kernel_inventory_fact, kernel_inventory_name, RPM_FN};
 use crate::remote::script::Script;
 use crate::remote::{Action, FactKey};
 
@@ -108,11 +108,7 @@ impl KernelsResource {
     }
 
     fn inventory(&self, view: &HostView<'_>) -> Result<KernelInventory, PlanError> {
-        let FactKey::Command { name, .. } = kernel_inventory_fact(&self.packages) else {
-            return Err(PlanError::Internal(
-                "kernel inventory is a command fact".into(),
-            ));
-        };
+        let name = kernel_inventory_name(&self.packages);
         let fact = view
             .facts()
             .commands
