@@ -3,15 +3,19 @@
 //! On a real host the tools run as they are. Under a local root (`$VMUP_ROOT` non-empty)
 //! rpm gets `--root` and an explicit `--dbpath /var/lib/rpm` (taken inside the root; the
 //! controller's own rpm may keep its database elsewhere, Debian's under ~/.rpmdb), and
-//! dnf/yum get `--installroot` plus the tree's own repository directory and a cache inside
-//! the tree, so nothing of the controller's configuration leaks into the tree's
-//! transaction. Every function here is fixed code: values reach it as quoted arguments.
+//! dnf/yum get `--installroot` and the tree's own repository directory (an absolute
+//! `reposdir` is not taken under the root, so the controller's repositories never leak in;
+//! the cache and, for dnf, the configuration are the tree's by default under
+//! `--installroot`, and yum is given the tree's yum.conf with `-c`). Every function here is fixed code: values reach it as quoted arguments.
 
 use super::script::Script;
 use super::FactKey;
 
-/// `vmup_rpm ARGS`: rpm for this host or tree.
-pub const RPM_FN: &str = "vmup_rpm() { if [ -n \"$VMUP_ROOT\" ]; then rpm --root \"$VMUP_ROOT\" --dbpath /var/lib/rpm \"$@\"; else rpm \"$@\"; fi; }\n";
+/// `vmup_rpm ARGS`: rpm for this host or tree (a relative root is taken from the current
+/// directory, since rpm and dnf want absolute roots).
+pub const RPM_FN: &str = r#"vmup_abs_root() { case $VMUP_ROOT in /*|'') echo "$VMUP_ROOT" ;; *) echo "$PWD/$VMUP_ROOT" ;; esac; }
+vmup_rpm() { if [ -n "$VMUP_ROOT" ]; then rpm --root "$(vmup_abs_root)" --dbpath /var/lib/rpm "$@"; else rpm "$@"; fi; }
+"#;
 
 /// `vmup_pm dnf|yum ARGS`: the package manager, non-interactive options left to the caller,
 /// plugins off (they make runs differ between hosts), weak dependencies off (dnf), and the
@@ -20,8 +24,9 @@ pub const PM_FN: &str = r#"vmup_pm() {
   pm=$1; shift
   if [ "$pm" = dnf ]; then set -- --setopt=install_weak_deps=False "$@"; fi
   if [ -n "$VMUP_ROOT" ]; then
-    set -- --installroot="$VMUP_ROOT" --setopt=reposdir="$VMUP_ROOT/etc/yum.repos.d" --setopt=cachedir="$VMUP_ROOT/var/cache/$pm" "$@"
-    if [ "$pm" = yum ]; then set -- -c "$VMUP_ROOT/etc/yum.conf" "$@"; fi
+    case $VMUP_ROOT in /*) r=$VMUP_ROOT ;; *) r=$PWD/$VMUP_ROOT ;; esac
+    set -- --installroot="$r" --setopt=reposdir="$r/etc/yum.repos.d" "$@"
+    if [ "$pm" = yum ]; then set -- -c "$r/etc/yum.conf" "$@"; fi
   fi
   "$pm" --disableplugin='*' "$@"
 }

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+mod pkg_support;
 mod support;
 
 mod bad_input;
 mod changed_underneath;
 mod demo;
 mod local_resources;
+mod packages;
