@@ -259,6 +259,20 @@ mod tests {
     }
 
     #[test]
+    fn package_example_reads() {
+        let rb = Runbook::parse(
+            Path::new("examples/packages.toml"),
+            include_str!("../../examples/packages.toml").to_string(),
+        )
+        .unwrap();
+        let kinds: Vec<&str> = rb.steps.iter().map(|s| s.resource.kind()).collect();
+        assert_eq!(
+            kinds,
+            ["ini", "repo", "repo", "packages", "packages", "kernels", "repo", "packages"]
+        );
+    }
+
+    #[test]
     fn relative_path_refused() {
         let e = error("[[step]]\nfile = { path = \"etc/x\", content = \"\" }\n");
         assert!(

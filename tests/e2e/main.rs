@@ -12,3 +12,4 @@ mod changed_underneath;
 mod demo;
 mod local_resources;
 mod packages;
+mod repo_files;
