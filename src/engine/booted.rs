@@ -249,6 +249,92 @@ fn looks_like_python(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::{Role, TransportKind};
+    use crate::transport::local::LocalTransport;
+    use std::os::unix::fs::symlink;
+
+    fn host(
+        name: &str,
+        root: &std::path::Path,
+        parent: Option<&str>,
+        config: Option<&str>,
+    ) -> Host {
+        Host {
+            name: name.into(),
+            address: None,
+            user: None,
+            port: None,
+            transport: TransportKind::Local,
+            root: Some(root.to_path_buf()),
+            role: if parent.is_some() {
+                Some(Role::Guest)
+            } else {
+                Some(Role::Host)
+            },
+            parent: parent.map(str::to_string),
+            domain: None,
+            domain_config: config.map(str::to_string),
+            groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reads_configs_on_the_parent_and_follows_its_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("xen1");
+        std::fs::create_dir_all(root.join("etc/xen")).unwrap();
+        std::fs::create_dir_all(root.join("boot")).unwrap();
+        std::fs::write(root.join("boot/vmlinuz-2.6.9-67.0.1.ELxenU"), b"k").unwrap();
+        symlink(
+            "vmlinuz-2.6.9-67.0.1.ELxenU",
+            root.join("boot/vmlinuz-2.6.9-ELxenU"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("boot/initrd-2.6.9-67.0.1.ELxenU-xendrv.img"),
+            b"i",
+        )
+        .unwrap();
+        symlink(
+            "initrd-2.6.9-67.0.1.ELxenU-xendrv.img",
+            root.join("boot/initrd-xendrv.img"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("etc/xen/NG2"),
+            "kernel = \"/boot/vmlinuz-2.6.9-ELxenU\"\nramdisk = \"/boot/initrd-xendrv.img\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("etc/xen/kvm1.xml"),
+            "<domain type='kvm'><name>kvm1</name><os><kernel>/boot/vmlinuz-6.1.0-13-amd64</kernel></os></domain>",
+        )
+        .unwrap();
+        let xen1 = host("xen1", &root, None, None);
+        let ng2 = host("ng2", dir.path(), Some("xen1"), Some("/etc/xen/NG2"));
+        let kvm1 = host("kvm1", dir.path(), Some("xen1"), Some("/etc/xen/kvm1.xml"));
+        let lost = host("lost", dir.path(), Some("xen9"), Some("/etc/xen/LOST"));
+        let transport = LocalTransport::new("xen1");
+        let mut parents: BTreeMap<String, (&Host, &dyn Transport)> = BTreeMap::new();
+        parents.insert("xen1".into(), (&xen1, &transport));
+        let found = booted_kernels(&[&ng2, &kvm1, &lost], &parents);
+        let b = found["ng2"].clone().unwrap();
+        assert_eq!(b.release, "2.6.9-67.0.1.ELxenU");
+        assert_eq!(b.resolved_path, "/boot/vmlinuz-2.6.9-67.0.1.ELxenU");
+        assert!(b.kernel_exists);
+        assert_eq!(
+            b.ramdisk_resolved.as_deref(),
+            Some("/boot/initrd-2.6.9-67.0.1.ELxenU-xendrv.img")
+        );
+        assert_eq!(b.via(), "booted by xen1 via /etc/xen/NG2");
+        let k = found["kvm1"].clone().unwrap();
+        assert_eq!(k.release, "6.1.0-13-amd64");
+        assert!(!k.kernel_exists, "the image is missing on the host");
+        assert!(found["lost"]
+            .clone()
+            .unwrap_err()
+            .contains("no connection to xen9"));
+    }
 
     #[test]
     fn xl_xm_and_libvirt_kernels() {
