@@ -69,9 +69,9 @@ pub fn run_host(
 ) -> HostReport {
     let started = Instant::now();
     let trips = AtomicUsize::new(0);
-    let mut notes = Vec::new();
+    let mut remarks = Remarks::default();
     let mut changes: Vec<ChangeReport> = Vec::new();
-    let outcome = pipeline(run, mode, sink, cancel, &trips, &mut notes, &mut changes);
+    let outcome = pipeline(run, mode, sink, cancel, &trips, &mut remarks, &mut changes);
     let (phase, status, error) = match outcome {
         Ok((phase, status)) => (phase, status, None),
         Err(stop) => (stop.phase, stop.status, Some(stop.message)),
@@ -81,7 +81,8 @@ pub fn run_host(
         phase,
         status,
         changes,
-        notes,
+        notes: remarks.notes,
+        warnings: remarks.warnings,
         error,
         elapsed: started.elapsed(),
         round_trips: trips.load(Ordering::Relaxed),
@@ -94,7 +95,7 @@ fn pipeline(
     sink: &dyn EventSink,
     cancel: &AtomicBool,
     trips: &AtomicUsize,
-    notes: &mut Vec<String>,
+    remarks: &mut Remarks,
     changes_out: &mut Vec<ChangeReport>,
 ) -> Result<(Phase, Status), Stop> {
     let host = &run.host.name;
@@ -112,7 +113,7 @@ fn pipeline(
         host,
         phase: Phase::Plan,
     });
-    let planned = plan(run, &facts, Some(notes)).map_err(|m| Stop::failed(Phase::Plan, m))?;
+    let planned = plan(run, &facts, Some(remarks)).map_err(|m| Stop::failed(Phase::Plan, m))?;
     changes_out.extend(planned.iter().map(|c| c.report.clone()));
     if planned.is_empty() {
         return Ok((Phase::Plan, Status::Ok));
@@ -142,7 +143,7 @@ fn pipeline(
     for (i, text) in &outcome.outputs {
         let text = String::from_utf8_lossy(text).into_owned();
         for (old, new) in config_warnings(&text) {
-            notes.push(format!(
+            remarks.notes.push(format!(
                 "{}: {old} kept, the package's version is in {new} (see `vmup conflicts`)",
                 planned[(*i).min(planned.len() - 1)].report.step
             ));
@@ -274,11 +275,21 @@ fn stderr_excerpt(output: &RemoteOutput) -> String {
     }
 }
 
-/// Plans every step in order against one view; `notes` collects no-op reasons.
+/// What planning says besides the changes.
+#[derive(Default)]
+struct Remarks {
+    /// Why steps changed nothing, and remarks on what they do.
+    notes: Vec<String>,
+    /// Changes steps held back for safety.
+    warnings: Vec<String>,
+}
+
+/// Plans every step in order against one view; `remarks` collects no-op reasons and
+/// held-back changes.
 fn plan(
     run: &HostRun<'_>,
     facts: &Facts,
-    mut notes: Option<&mut Vec<String>>,
+    mut remarks: Option<&mut Remarks>,
 ) -> Result<Vec<PlannedChange>, String> {
     let mut view = HostView::new(facts);
     let mut planned = Vec::new();
@@ -286,8 +297,8 @@ fn plan(
         let label = step.label();
         if let Some(when) = &step.when {
             if !when.holds(facts) {
-                if let Some(notes) = notes.as_deref_mut() {
-                    notes.push(format!(
+                if let Some(remarks) = remarks.as_deref_mut() {
+                    remarks.notes.push(format!(
                         "{label}: skipped, `{}` is false here",
                         when.as_str()
                     ));
@@ -300,8 +311,13 @@ fn plan(
             .plan(&view)
             .map_err(|e| format!("{label}: {e}"))?;
         // A note explains a no-op, or remarks on what will be done (kernels kept and why).
-        if let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note) {
-            notes.push(format!("{label}: {note}"));
+        if let Some(remarks) = remarks.as_deref_mut() {
+            if let Some(note) = step_plan.note {
+                remarks.notes.push(format!("{label}: {note}"));
+            }
+            if let Some(warning) = step_plan.warning {
+                remarks.warnings.push(format!("{label}: {warning}"));
+            }
         }
         for change in step_plan.changes {
             let diff = match &change.action {

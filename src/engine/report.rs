@@ -106,6 +106,10 @@ pub struct HostReport {
     /// Why steps changed nothing, or were skipped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Changes steps held back for safety (a kernel prune on a guest whose booted kernel
+    /// is unknown): shown to people even when nothing changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// What went wrong, with the host, file and step named.
     pub error: Option<String>,
     /// Wall time spent on this host.
@@ -128,6 +132,7 @@ impl HostReport {
             status: Status::Skipped,
             changes: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             error: Some(why.to_string()),
             elapsed: Duration::ZERO,
             round_trips: 0,

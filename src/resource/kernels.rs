@@ -166,18 +166,18 @@ impl Resource for KernelsResource {
         let booted = match &view.facts().booted {
             Some(Ok(b)) => b,
             Some(Err(why)) => {
-                return Ok(StepPlan::unchanged(format!(
+                return Ok(StepPlan::withheld(format!(
                     "removes nothing: the kernel this guest is booted with is unknown: {why}"
                 )))
             }
             None => {
-                return Ok(StepPlan::unchanged(
+                return Ok(StepPlan::withheld(
                     "removes nothing: the kernel this guest is booted with was not read",
                 ))
             }
         };
         if !kernels.iter().any(|k| k.release == booted.release) {
-            return Ok(StepPlan::unchanged(format!(
+            return Ok(StepPlan::withheld(format!(
                 "removes nothing: {} boots {}, which no installed {name} provides (see `vmup kernels`)",
                 booted.host, booted.release
             )));
@@ -207,6 +207,7 @@ impl Resource for KernelsResource {
             return Ok(StepPlan {
                 changes: Vec::new(),
                 note,
+                warning: None,
             });
         }
         removed.reverse(); // oldest first, as people write them
@@ -235,6 +236,7 @@ impl Resource for KernelsResource {
                 detail: Some(detail.join("\n")),
             }],
             note,
+            warning: None,
         })
     }
 }
@@ -438,11 +440,11 @@ mod 2.6.9-78.ELxenU
             ),
         );
         assert!(p.changes.is_empty());
-        assert!(p.note.unwrap().contains("cannot be read safely"));
+        assert!(p.warning.unwrap().contains("cannot be read safely"));
         let p = plan(&r, &facts(&r, booted("2.6.9-42.ELxenU"), "x"));
         assert!(p.changes.is_empty());
         assert!(p
-            .note
+            .warning
             .unwrap()
             .contains("xen1 boots 2.6.9-42.ELxenU, which no installed"));
         let p = plan(&r, &facts(&r, None, "x"));

@@ -39,6 +39,9 @@ pub struct StepPlan {
     pub changes: Vec<Planned>,
     /// Why nothing needs doing (or a remark about what will be done).
     pub note: Option<String>,
+    /// Why the step holds back a change it would otherwise make, for safety (the kernel a
+    /// host boots is unknown, ...): shown to people even when nothing changes.
+    pub warning: Option<String>,
 }
 
 impl StepPlan {
@@ -47,6 +50,16 @@ impl StepPlan {
         StepPlan {
             changes: Vec::new(),
             note: Some(reason.into()),
+            warning: None,
+        }
+    }
+
+    /// A plan that holds back its changes for safety, with the reason people must see.
+    pub fn withheld(reason: impl Into<String>) -> StepPlan {
+        StepPlan {
+            changes: Vec::new(),
+            note: None,
+            warning: Some(reason.into()),
         }
     }
 
@@ -59,6 +72,7 @@ impl StepPlan {
                 detail: None,
             }],
             note: None,
+            warning: None,
         }
     }
 }

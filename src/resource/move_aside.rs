@@ -131,6 +131,7 @@ impl Resource for MoveAsideResource {
         Ok(StepPlan {
             changes,
             note: None,
+            warning: None,
         })
     }
 }

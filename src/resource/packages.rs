@@ -324,6 +324,7 @@ impl Resource for PackagesResource {
                 detail: Some(detail.join("\n")),
             }],
             note: None,
+            warning: None,
         })
     }
 }

@@ -214,6 +214,7 @@ impl Resource for RepoResource {
                 Ok(StepPlan {
                     changes,
                     note: None,
+                    warning: None,
                 })
             }
         }

@@ -236,8 +236,15 @@ fn prune_removes_nothing_when_the_booted_kernel_cannot_be_read_safely() {
     );
     let apply = prune(&f, "{ newest = 0 }");
     assert_eq!(f.rpm_qa("ng2").len(), 6, "nothing removed");
-    let notes = apply.hosts()["ng2"]["notes"].to_string();
-    assert!(notes.contains("cannot be read safely"), "{notes}");
+    let warnings = apply.hosts()["ng2"]["warnings"].to_string();
+    assert!(warnings.contains("cannot be read safely"), "{warnings}");
+    let rb = "runbook.toml";
+    let human = f.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert!(
+        human.stdout.contains("warning: step 1 (prune kernels): removes nothing: the kernel this guest is booted with is unknown"),
+        "people see why nothing is pruned:\n{}",
+        human.stdout
+    );
 }
 
 const SWAP: &str = "[[step]]\nname = \"switch to ARCS gridpulse\"\nhosts = \"guests\"\npackages = { swap = { remove = \"Gpulse\", install = \"APAC-gateway-gridpulse\" } }\n";
