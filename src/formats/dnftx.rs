@@ -9,7 +9,7 @@
 //! line and the rest follows on the next one. `replacing NAME.ARCH VERSION` lines (dnf,
 //! obsoletes) are kept as removals. `Nothing to do.` / `No Packages marked` mean an empty
 //! transaction; an `Error:` line (a dependency problem) is the error, with the lines after
-//! it.
+//! it, except `Error: Operation aborted.`, which is how `dnf --assumeno shell` declines.
 
 /// What happens to one package in the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -95,6 +95,10 @@ pub fn parse_preview(output: &str, status: i32) -> Preview {
     let lines: Vec<&str> = output.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         if let Some(rest) = line.strip_prefix("Error:") {
+            if rest.trim() == "Operation aborted." {
+                // `dnf --assumeno shell FILE` says it this way, then "Nothing to do".
+                continue;
+            }
             let mut message: Vec<&str> = vec![rest.trim()];
             message.extend(lines[i + 1..].iter().map(|l| l.trim()));
             let message: Vec<&str> = message.into_iter().filter(|l| !l.is_empty()).collect();
@@ -249,6 +253,19 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn dnf_shell_transaction_is_read_despite_its_abort_error() {
+        let p = tx(include_str!("testdata/dnf-shell.txt"), 0);
+        assert_eq!(
+            short(&p),
+            [
+                "install APAC-gateway-gridpulse-2.0-1.noarch from other-b",
+                "install (dependency) libgridpulse-helper-with-a-long-name-1.0-1.noarch from other-b",
+                "remove Gpulse-1.0-1.noarch"
+            ]
+        );
     }
 
     #[test]

@@ -279,6 +279,29 @@ fn swap_replaces_gpulse_in_one_transaction() {
 }
 
 #[test]
+fn install_and_remove_together_are_one_shell_transaction() {
+    let f = PkgFleet::new(&["ng2"], "2.6.9-55.ELxenU");
+    f.guest(
+        "ng2",
+        &[("centos-updates", "centos")],
+        &["Gpulse-1.0-1.noarch.rpm"],
+    );
+    let rb = f.runbook("[[step]]\nhosts = \"guests\"\npackages = { install = [\"APAC-gateway-gridpulse\"], remove = [\"Gpulse\"] }\n");
+    let plan = f.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert!(
+        plan.stdout.contains("3 package(s) in one transaction"),
+        "{}",
+        plan.stdout
+    );
+    let apply = f.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(
+        f.rpm_qa("ng2"),
+        ["APAC-gateway-gridpulse-2.0-1", "libgridpulse-helper-1.0-1"]
+    );
+}
+
+#[test]
 fn swap_that_cannot_be_satisfied_keeps_gpulse_and_fails_with_dnfs_words() {
     let f = PkgFleet::new(&["ng2"], "2.6.9-55.ELxenU");
     f.guest(
