@@ -10,6 +10,7 @@ pub mod frame;
 pub mod pkg;
 pub mod quote;
 pub mod script;
+pub mod transaction;
 
 pub use apply::{Action, Expect};
 pub use facts::{FactKey, Facts, PathFact};

@@ -14,8 +14,9 @@ use serde::Deserialize;
 
 use crate::formats::dnftx::{parse_preview, Preview, TxAction, TxPackage};
 use crate::formats::ini::IniFile;
-use crate::remote::pkg::{manager_fact, MANAGER_FACT, PM_FN};
+use crate::remote::pkg::{manager_fact, MANAGER_FACT};
 use crate::remote::script::Script;
+use crate::remote::transaction::{PkgCommand, Transaction};
 use crate::remote::{Action, FactKey, PathFact};
 
 use super::spec::SpecError;
@@ -54,25 +55,10 @@ pub struct SwapSpec {
     pub install: String,
 }
 
-/// What the transaction does, whichever manager runs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Transaction {
-    Update,
-    Install(Vec<String>),
-    Remove(Vec<String>),
-    /// Install and remove together (a shell transaction), or a swap.
-    Shell {
-        remove: Vec<String>,
-        install: Vec<String>,
-        swap: bool,
-    },
-}
-
 /// A validated `packages` step.
 #[derive(Debug, Clone)]
 pub struct PackagesResource {
-    tx: Transaction,
-    repo_options: Vec<String>,
+    command: PkgCommand,
 }
 
 /// The configuration files the package managers read, whose `installonlypkgs` decides
@@ -139,101 +125,9 @@ impl PackagesResource {
                 .iter()
                 .map(|r| format!("--enablerepo={r}")),
         );
-        Ok(PackagesResource { tx, repo_options })
-    }
-
-    /// The command as people would type it, for summaries.
-    fn shown(&self, pm: &str) -> String {
-        let mut words = vec![pm.to_string()];
-        words.extend(self.repo_options.iter().cloned());
-        match &self.tx {
-            Transaction::Update => words.push("update".into()),
-            Transaction::Install(p) => {
-                words.push("install".into());
-                words.extend(p.iter().cloned());
-            }
-            Transaction::Remove(p) => {
-                words.push("remove".into());
-                words.extend(p.iter().cloned());
-            }
-            Transaction::Shell {
-                remove,
-                install,
-                swap,
-            } => {
-                if *swap && pm == "dnf" {
-                    words.push("swap".into());
-                    words.extend(remove.iter().chain(install).cloned());
-                } else {
-                    words.push(format!(
-                        "shell (remove {}; install {}; run)",
-                        remove.join(" "),
-                        install.join(" ")
-                    ));
-                }
-            }
-        }
-        words.join(" ")
-    }
-
-    /// Shell running the transaction with `answer` (`-y` or `--assumeno`) under manager
-    /// `pm` (a shell expression such as `dnf` or `"$pm"`).
-    fn command(&self, pm_is_dnf: Option<bool>, answer: &str) -> Script {
-        let mut s = Script::new();
-        s.code(PM_FN);
-        let pm = match pm_is_dnf {
-            Some(true) => "dnf",
-            Some(false) => "yum",
-            None => "\"$pm\"",
-        };
-        let args = |s: &mut Script, tail: &[String]| {
-            s.code(&format!("vmup_pm {pm} {answer}"));
-            for o in &self.repo_options {
-                s.arg(o.as_bytes());
-            }
-            for t in tail {
-                s.arg(t.as_bytes());
-            }
-        };
-        match &self.tx {
-            Transaction::Update => args(&mut s, &["update".into()]),
-            Transaction::Install(p) => args(&mut s, &[vec!["install".into()], p.clone()].concat()),
-            Transaction::Remove(p) => args(&mut s, &[vec!["remove".into()], p.clone()].concat()),
-            Transaction::Shell {
-                remove,
-                install,
-                swap,
-            } => {
-                let file = format!(
-                    "remove {}\ninstall {}\nrun\n",
-                    remove.join(" "),
-                    install.join(" ")
-                );
-                let swap_args: Vec<String> =
-                    [vec!["swap".to_string()], remove.clone(), install.clone()].concat();
-                let shell = |s: &mut Script| {
-                    s.code("t=$(mktemp) || exit 1\n{");
-                    s.printf_bytes(file.as_bytes());
-                    s.code("; } > \"$t\"\n");
-                    args(s, &["shell".into()]);
-                    s.code(" \"$t\" 2>&1; st=$?; rm -f \"$t\"; (exit $st)");
-                };
-                match (pm_is_dnf, swap) {
-                    (Some(true), true) => args(&mut s, &swap_args),
-                    (Some(true), false) | (Some(false), _) => shell(&mut s),
-                    (None, true) => {
-                        s.code("if [ \"$pm\" = dnf ]; then\n");
-                        args(&mut s, &swap_args);
-                        s.code("\nelse\n");
-                        shell(&mut s);
-                        s.code("\nfi");
-                    }
-                    (None, false) => shell(&mut s),
-                }
-            }
-        }
-        s.code(" 2>&1\n");
-        s
+        Ok(PackagesResource {
+            command: PkgCommand { tx, repo_options },
+        })
     }
 
     fn preview_fact(&self) -> FactKey {
@@ -241,13 +135,14 @@ impl PackagesResource {
         s.code("if command -v dnf >/dev/null 2>&1; then pm=dnf; elif command -v yum >/dev/null 2>&1; then pm=yum; else echo 'Error: neither dnf nor yum is installed'; exit 127; fi\n");
         s.code_bytes(
             &self
-                .command(None, "--assumeno")
+                .command
+                .script(None, "--assumeno")
                 .finish()
                 .unwrap_or_default(),
         );
         let script = s.finish().unwrap_or_default();
         FactKey::Command {
-            name: format!("packages-preview {}", self.shown("$pm")),
+            name: format!("packages-preview {}", self.command.shown("$pm")),
             script,
         }
     }
@@ -288,7 +183,7 @@ impl Resource for PackagesResource {
             return Err(PlanError::Internal("preview is a command fact".into()));
         };
         let preview = command_fact(&name)?;
-        let shown = self.shown(&pm);
+        let shown = self.command.shown(&pm);
         let mut packages =
             match parse_preview(&String::from_utf8_lossy(&preview.stdout), preview.status) {
                 Preview::Nothing => {
@@ -317,7 +212,8 @@ impl Resource for PackagesResource {
                 summary: format!("{shown}: {} package(s) in one transaction", packages.len()),
                 action: Action::Run {
                     script: self
-                        .command(Some(pm == "dnf"), "-y")
+                        .command
+                        .script(Some(pm == "dnf"), "-y")
                         .finish()
                         .map_err(|e| PlanError::Internal(e.to_string()))?,
                 },
