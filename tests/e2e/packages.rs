@@ -163,12 +163,33 @@ fn prune_fleet(booted: &str) -> PkgFleet {
 }
 
 fn prune(f: &PkgFleet, keep: &str) -> crate::support::Run {
+    prune_limited(f, keep, "all")
+}
+
+/// Prunes on the hosts `limit` selects; the guest's host is read even when not selected.
+fn prune_limited(f: &PkgFleet, keep: &str, limit: &str) -> crate::support::Run {
     let rb = f.runbook(&format!(
         "[[step]]\nname = \"prune kernels\"\nhosts = \"guests\"\nkernels = {{ packages = [\"kernel-xenU\", \"kernel-xenU-devel\"], keep = {keep} }}\n"
     ));
-    let apply = f.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
+    let apply = f.vmup(&[
+        "apply",
+        "-i",
+        "inventory.toml",
+        rb,
+        "--json",
+        "--limit",
+        limit,
+    ]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
-    let again = f.vmup(&["plan", "-i", "inventory.toml", rb, "--json"]);
+    let again = f.vmup(&[
+        "plan",
+        "-i",
+        "inventory.toml",
+        rb,
+        "--json",
+        "--limit",
+        limit,
+    ]);
     assert_eq!(again.code, 0, "second plan not empty: {}", again.stdout);
     apply
 }
@@ -197,7 +218,12 @@ fn prune_keeps_the_booted_67_and_the_newest_and_removes_exactly_55() {
 #[test]
 fn prune_when_the_host_boots_55_removes_67_instead() {
     let f = prune_fleet("2.6.9-55.ELxenU");
-    prune(&f, "{ newest = 1 }");
+    let apply = prune_limited(&f, "{ newest = 1 }", "ng2");
+    assert_eq!(
+        apply.hosts().len(),
+        1,
+        "only the guest runs; its host is only read"
+    );
     assert_eq!(
         f.rpm_qa("ng2"),
         [
