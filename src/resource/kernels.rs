@@ -69,6 +69,10 @@ fn yes() -> bool {
 pub struct KernelsResource {
     packages: Vec<String>,
     newest: usize,
+    /// What `keep` said about the booted and the running kernel; both are kept anyway,
+    /// and the note says so when `keep` asked otherwise.
+    keep_booted: bool,
+    keep_running: bool,
 }
 
 /// One installed kernel version and the packages that go with it.
@@ -104,6 +108,8 @@ impl KernelsResource {
         Ok(KernelsResource {
             packages: packages.clone(),
             newest: spec.keep.newest,
+            keep_booted: spec.keep.booted,
+            keep_running: spec.keep.running,
         })
     }
 
@@ -189,9 +195,15 @@ impl Resource for KernelsResource {
             let mut why = Vec::new();
             if k.release == booted.release {
                 why.push(booted.via());
+                if !self.keep_booted {
+                    why.push("never removed, whatever `keep` says".into());
+                }
             }
             if Some(k.release.as_str()) == running {
                 why.push("running".to_string());
+                if !self.keep_running {
+                    why.push("never removed, whatever `keep` says".into());
+                }
             }
             if i < self.newest {
                 why.push("newest".to_string());
@@ -393,6 +405,9 @@ mod 2.6.9-78.ELxenU
         let p = plan(&r, &facts(&r, booted("2.6.9-67.0.1.ELxenU"), "6.1.0-amd64"));
         let gone = removed(&p);
         assert_eq!(gone.len(), 4, "{gone:?}");
+        assert!(p.note.clone().unwrap().contains(
+            "kept: kernel-xenU-2.6.9-67.0.1.EL.noarch (booted by xen1 via /etc/xen/NG2, never removed, whatever `keep` says)"
+        ));
         assert!(gone.iter().all(|p| !p.contains("67.0.1")), "{gone:?}");
         let Action::Run { script } = &p.changes[0].action else {
             panic!()
@@ -420,10 +435,9 @@ mod 2.6.9-78.ELxenU
                 "kernel-xenU-devel-2.6.9-78.EL.noarch"
             ]
         );
-        assert!(p
-            .note
-            .unwrap()
-            .contains("kept: kernel-xenU-2.6.9-55.EL.noarch (running)"));
+        assert!(p.note.unwrap().contains(
+            "kept: kernel-xenU-2.6.9-55.EL.noarch (running, never removed, whatever `keep` says)"
+        ));
     }
 
     #[test]
