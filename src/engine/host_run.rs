@@ -143,8 +143,13 @@ fn pipeline(
     for (i, text) in &outcome.outputs {
         let text = String::from_utf8_lossy(text).into_owned();
         for (old, new) in config_warnings(&text) {
+            let what = if new.ends_with(".rpmnew") {
+                format!("{old} kept; the package's new version is in {new}")
+            } else {
+                format!("{old} replaced by the package's version; the old one is in {new}")
+            };
             remarks.notes.push(format!(
-                "{}: {old} kept, the package's version is in {new} (see `vmup conflicts`)",
+                "{}: {what} (see `vmup conflicts`)",
                 planned[(*i).min(planned.len() - 1)].report.step
             ));
         }
