@@ -116,7 +116,10 @@ pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
         write(g.join("etc/yum.conf"), YUM_CONF)?;
         write(g.join("etc/inittab"), INITTAB)?;
         write(g.join("etc/securetty"), &securetty())?;
-        write(g.join("etc/yum.repos.d/CentOS-Base.repo"), "[base]\nname=CentOS-$releasever - Base\nmirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=os\ngpgcheck=1\n")?;
+        write(
+            g.join("etc/yum.repos.d/CentOS-Base.repo"),
+            "[base]\nname=CentOS-$releasever - Base\nmirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=os\ngpgcheck=1\n",
+        )?;
         write(
             g.join("lib/tls/libc-2.3.4.so"),
             "thread-local-storage libc\n",

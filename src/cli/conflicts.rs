@@ -1,7 +1,7 @@
 //! `vmup conflicts`: .rpmnew, .rpmsave and .rpmorig files beside package config files, with
 //! their diffs, resolved on request.
 
-use vmup::engine::conflicts::{conflicts, Conflict, Resolve};
+use vmup::engine::conflicts::{Conflict, Resolve, conflicts};
 use vmup::inventory::Inventory;
 
 use super::args::{ConflictsArgs, ResolveArg};

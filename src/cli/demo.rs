@@ -1,7 +1,7 @@
 //! `vmup demo`: a throwaway local fleet shaped like the seed's machines, planned, applied
 //! and planned again, so a newcomer sees the whole cycle end in "converged".
 
-use vmup::engine::{run_fleet, Mode, Status};
+use vmup::engine::{Mode, Status, run_fleet};
 
 use super::args::{DemoArgs, FleetArgs};
 use super::error::CliError;

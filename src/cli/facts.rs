@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 use vmup::engine::host_run::gather_facts;
 use vmup::inventory::Inventory;
 use vmup::remote::facts::merge_keys;

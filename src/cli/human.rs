@@ -32,11 +32,11 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
                 "  {} {}: {}",
                 change.step, change.resource, change.summary
             );
-            if mode == Mode::Plan {
-                if let Some(diff) = &change.diff {
-                    for line in diff.lines() {
-                        let _ = writeln!(out, "      {line}");
-                    }
+            if mode == Mode::Plan
+                && let Some(diff) = &change.diff
+            {
+                for line in diff.lines() {
+                    let _ = writeln!(out, "      {line}");
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use vmup::engine::booted::booted_kernels;
-use vmup::engine::kernel_check::{check_guest, GuestKernels};
+use vmup::engine::kernel_check::{GuestKernels, check_guest};
 use vmup::inventory::{Host, Inventory};
 use vmup::transport::Transport;
 
@@ -29,10 +29,10 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
     }
     let mut reached: Vec<&Host> = guests.clone();
     for g in &guests {
-        if let Some(parent) = g.parent.as_deref().and_then(|p| inventory.host(p)) {
-            if !reached.iter().any(|h| h.name == parent.name) {
-                reached.push(parent);
-            }
+        if let Some(parent) = g.parent.as_deref().and_then(|p| inventory.host(p))
+            && !reached.iter().any(|h| h.name == parent.name)
+        {
+            reached.push(parent);
         }
     }
     let connector = setup::simple_connector(args.ssh_config.clone());

@@ -2,7 +2,9 @@
 //!
 //! Both go to standard error, so standard output carries only the final report.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +15,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     done: AtomicUsize,
     total: usize,
+    /// The phase each running host is in, for the "facts 3 · apply 5" line.
+    phases: Mutex<BTreeMap<String, Phase>>,
 }
 
 impl Progress {
@@ -36,6 +40,7 @@ impl Progress {
             bar,
             done: AtomicUsize::new(0),
             total,
+            phases: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -51,10 +56,11 @@ impl EventSink for Progress {
     fn event(&self, event: &Event<'_>) {
         match event {
             Event::PhaseStarted { host, phase } => {
-                if let Some(bar) = &self.bar {
-                    if *phase != Phase::Plan {
-                        bar.set_message(format!("{host}: {}", phase.as_str()));
-                    }
+                if let Some(bar) = &self.bar
+                    && let Ok(mut phases) = self.phases.lock()
+                {
+                    phases.insert(host.to_string(), *phase);
+                    bar.set_message(phase_counts(&phases));
                 }
             }
             Event::BatchStarted { number, of, hosts } if *of > 1 => {
@@ -81,6 +87,10 @@ impl EventSink for Progress {
                 );
                 match &self.bar {
                     Some(bar) => {
+                        if let Ok(mut phases) = self.phases.lock() {
+                            phases.remove(&report.host);
+                            bar.set_message(phase_counts(&phases));
+                        }
                         bar.inc(1);
                         if report.status.is_failure() {
                             bar.println(line);
@@ -92,4 +102,16 @@ impl EventSink for Progress {
             _ => {}
         }
     }
+}
+
+/// `facts 3 · plan 1 · apply 5 · verify 2`: how many running hosts are in each phase.
+fn phase_counts(phases: &BTreeMap<String, Phase>) -> String {
+    [Phase::Facts, Phase::Plan, Phase::Apply, Phase::Verify]
+        .iter()
+        .filter_map(|p| {
+            let n = phases.values().filter(|q| *q == p).count();
+            (n > 0).then(|| format!("{} {n}", p.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }

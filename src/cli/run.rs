@@ -1,9 +1,9 @@
 //! `vmup plan` and `vmup apply`: run the runbook over the selected hosts.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
-use vmup::engine::{run_fleet, HostReport, Mode, Status, Summary};
+use vmup::engine::{HostReport, Mode, Status, Summary, run_fleet};
 
 use super::args::RunArgs;
 use super::error::CliError;

@@ -11,8 +11,8 @@ use vmup::engine::booted::booted_kernels;
 use vmup::engine::{Amount, FleetOptions, HostJob, Mode};
 use vmup::inventory::{Host, HostPattern, Inventory};
 use vmup::runbook::Runbook;
-use vmup::transport::connect::{ConnectOptions, Connector};
 use vmup::transport::Transport;
+use vmup::transport::connect::{ConnectOptions, Connector};
 
 use super::args::FleetArgs;
 use super::error::CliError;

@@ -14,7 +14,7 @@ use crate::formats::domconfig::{Dialect, DomainConfig, Unreadable};
 use crate::formats::libvirt::parse_libvirt;
 use crate::formats::rpmqa::release_from_image_name;
 use crate::inventory::Host;
-use crate::remote::booted::{parse_resolved, resolve_fact, BootedKernel, Resolved};
+use crate::remote::booted::{BootedKernel, Resolved, parse_resolved, resolve_fact};
 use crate::remote::facts::merge_keys;
 use crate::remote::{FactKey, PathFact};
 use crate::transport::Transport;
@@ -100,7 +100,7 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
             return fail_all(
                 guests,
                 &format!("cannot read domain configs on {}: {e}", host.name),
-            )
+            );
         }
     };
     let mut named: BTreeMap<String, Result<Named, String>> = BTreeMap::new();
@@ -137,7 +137,7 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
                 return fail_all(
                     guests,
                     &format!("cannot follow kernel links on {}: {e}", host.name),
-                )
+                );
             }
         }
     };
@@ -330,10 +330,12 @@ mod tests {
         let k = found["kvm1"].clone().unwrap();
         assert_eq!(k.release, "6.1.0-13-amd64");
         assert!(!k.kernel_exists, "the image is missing on the host");
-        assert!(found["lost"]
-            .clone()
-            .unwrap_err()
-            .contains("no connection to xen9"));
+        assert!(
+            found["lost"]
+                .clone()
+                .unwrap_err()
+                .contains("no connection to xen9")
+        );
     }
 
     #[test]

@@ -7,12 +7,12 @@
 //! same happens on cancellation (Ctrl-C, SIGTERM). Host-before-guest ordering is the
 //! caller's choice of job order.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::event::{Event, EventSink};
-use super::host_run::{run_host, HostRun};
+use super::host_run::{HostRun, run_host};
 use super::report::{HostReport, Mode, Summary};
 
 /// A number of hosts, absolute or as a share of the fleet.
@@ -107,19 +107,21 @@ pub fn run_fleet(
         let workers = options.forks.max(1).min(batch.len());
         std::thread::scope(|scope| {
             for _ in 0..workers {
-                scope.spawn(|| loop {
-                    if over_budget() || cancel.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(job) = batch.get(i) else { return };
-                    let report = run_host(job, options.mode, sink, cancel);
-                    if report.status.is_failure() {
-                        failures.fetch_add(1, Ordering::SeqCst);
-                    }
-                    sink.event(&Event::HostFinished(&report));
-                    if let Ok(mut slot) = slots[offset + i].lock() {
-                        *slot = Some(report);
+                scope.spawn(|| {
+                    loop {
+                        if over_budget() || cancel.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(job) = batch.get(i) else { return };
+                        let report = run_host(job, options.mode, sink, cancel);
+                        if report.status.is_failure() {
+                            failures.fetch_add(1, Ordering::SeqCst);
+                        }
+                        sink.event(&Event::HostFinished(&report));
+                        if let Ok(mut slot) = slots[offset + i].lock() {
+                            *slot = Some(report);
+                        }
                     }
                 });
             }
@@ -135,14 +137,17 @@ pub fn run_fleet(
             budget.unwrap_or(0)
         )
     };
+    // Hosts that never started are reported too, so every reporter lists every host.
     let reports: Vec<HostReport> = slots
         .into_iter()
         .zip(&names)
-        .map(|(slot, name)| {
-            slot.into_inner()
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| HostReport::skipped(name, &why))
+        .map(|(slot, name)| match slot.into_inner().ok().flatten() {
+            Some(report) => report,
+            None => {
+                let report = HostReport::skipped(name, &why);
+                sink.event(&Event::HostFinished(&report));
+                report
+            }
         })
         .collect();
     let summary = Summary::of(&reports, started.elapsed(), interrupted);

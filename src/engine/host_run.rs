@@ -300,16 +300,16 @@ fn plan(
     let mut planned = Vec::new();
     for step in &run.steps {
         let label = step.label();
-        if let Some(when) = &step.when {
-            if !when.holds(facts) {
-                if let Some(remarks) = remarks.as_deref_mut() {
-                    remarks.notes.push(format!(
-                        "{label}: skipped, `{}` is false here",
-                        when.as_str()
-                    ));
-                }
-                continue;
+        if let Some(when) = &step.when
+            && !when.holds(facts)
+        {
+            if let Some(remarks) = remarks.as_deref_mut() {
+                remarks.notes.push(format!(
+                    "{label}: skipped, `{}` is false here",
+                    when.as_str()
+                ));
             }
+            continue;
         }
         let step_plan = step
             .resource

@@ -80,7 +80,7 @@ pub fn check_guest(
                 running: None,
                 ok: false,
                 verdict: format!("cannot read the guest: {e}"),
-            }
+            };
         }
     };
     judge(&guest.name, &inv, booted, running)
@@ -108,7 +108,10 @@ pub fn judge(
         .collect();
     installed.sort_by(|a, b| a.package.cmp(&b.package));
     let (ok, verdict) = match &booted {
-        Err(why) => (false, format!("cannot tell which kernel the host boots: {why}")),
+        Err(why) => (
+            false,
+            format!("cannot tell which kernel the host boots: {why}"),
+        ),
         Ok(b) if !b.kernel_exists => (
             false,
             format!(

@@ -14,5 +14,5 @@ pub mod kernel_check;
 pub mod report;
 
 pub use event::{Event, EventSink};
-pub use fleet::{run_fleet, Amount, FleetOptions, HostJob};
+pub use fleet::{Amount, FleetOptions, HostJob, run_fleet};
 pub use report::{ChangeReport, HostReport, Mode, Phase, Status, Summary};

@@ -466,7 +466,7 @@ impl<'a> XlLexer<'a> {
                 return Err(self.lines.error(
                     start,
                     "carriage return: xl does not accept CRLF (DOS) line endings",
-                ))
+                ));
             }
             _ => {
                 let ch = char_at(self.src, start);
@@ -743,7 +743,7 @@ fn xl_effective(
                             "cannot add a list to a string or a string to a list (`{}`)",
                             s.name
                         ),
-                    ))
+                    ));
                 }
                 // Numbers are strings to xl, but xl refuses to read a number set with `+=`.
                 _ => Value::Computed(text(src, s.span.clone()).to_string()),
@@ -983,7 +983,7 @@ fn py_tokenize(src: &str, lines: &LineIndex<'_>) -> Result<Vec<PyLine>, ParseErr
                             ));
                         }
                         None => {
-                            return Err(lines.error(start, format!("unmatched `{}`", c as char)))
+                            return Err(lines.error(start, format!("unmatched `{}`", c as char)));
                         }
                     }
                 }
@@ -1143,7 +1143,7 @@ fn py_decode(body: &str, raw: bool, unicode: bool) -> Result<Option<String>, (us
                             return Err((
                                 at,
                                 format!("invalid `\\{e}` escape: expected {digits} hex digits"),
-                            ))
+                            ));
                         }
                     }
                 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::source::{read_text, SourceError};
+use crate::source::{SourceError, read_text};
 
 pub use pattern::{HostPattern, PatternError};
 
@@ -174,7 +174,7 @@ impl Inventory {
                         text,
                         root.span(),
                         "`root` needs transport = \"local\"",
-                    ))
+                    ));
                 }
                 (None, TransportKind::Local) => {
                     return Err(SourceError::at(
@@ -182,7 +182,7 @@ impl Inventory {
                         text,
                         span,
                         format!("host {name} uses transport = \"local\" and needs `root`"),
-                    ))
+                    ));
                 }
                 (None, _) => None,
             };
@@ -207,15 +207,15 @@ impl Inventory {
                     ));
                 }
             }
-            if let Some(dc) = &h.domain_config {
-                if !dc.get_ref().starts_with('/') {
-                    return Err(SourceError::at(
-                        file,
-                        text,
-                        dc.span(),
-                        "`domain_config` must be an absolute path on the host",
-                    ));
-                }
+            if let Some(dc) = &h.domain_config
+                && !dc.get_ref().starts_with('/')
+            {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    dc.span(),
+                    "`domain_config` must be an absolute path on the host",
+                ));
             }
             let mut groups = Vec::new();
             for g in h.groups {

@@ -191,8 +191,10 @@ mod tests {
         std::fs::write(&f, "ngportal\n").unwrap();
         assert_eq!(names(&format!("@{}", f.display())), ["ngportal"]);
         std::fs::write(&f, "nope\n").unwrap();
-        assert!(HostPattern::new(&format!("@{}", f.display()))
-            .select(&inv())
-            .is_err());
+        assert!(
+            HostPattern::new(&format!("@{}", f.display()))
+                .select(&inv())
+                .is_err()
+        );
     }
 }

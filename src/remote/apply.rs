@@ -9,9 +9,9 @@
 
 use std::collections::BTreeMap;
 
+use super::NulByte;
 use super::frame::{self, Boundary, FrameError};
 use super::script::Script;
-use super::NulByte;
 
 /// What must still be true of a path for a change to go ahead.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,7 +272,7 @@ pub fn parse_apply(boundary: &Boundary, output: &[u8]) -> Result<ApplyOutcome, F
 mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::unix::fs::{symlink, MetadataExt};
+    use std::os::unix::fs::{MetadataExt, symlink};
 
     fn run(actions: &[Action], root: &str) -> ApplyOutcome {
         let b = Boundary::random();

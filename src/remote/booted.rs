@@ -7,8 +7,8 @@
 //! dangling links), relative targets taken against the link's directory, at most
 //! [`MAX_HOPS`] links, every path under `$VMUP_ROOT` for local trees.
 
-use super::script::Script;
 use super::FactKey;
+use super::script::Script;
 
 /// Links followed before the walk gives up (a loop, or a chain no one meant).
 pub const MAX_HOPS: usize = 20;
@@ -102,8 +102,8 @@ mod tests {
     use super::*;
     use crate::remote::facts::{facts_script, parse_facts};
     use crate::remote::frame::Boundary;
-    use crate::transport::local::LocalTransport;
     use crate::transport::Transport;
+    use crate::transport::local::LocalTransport;
     use std::os::unix::fs::symlink;
 
     fn walk(root: &std::path::Path, path: &str) -> Resolved {

@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use super::NulByte;
 use super::frame::{self, Boundary, FrameError};
 use super::script::Script;
-use super::NulByte;
 
 /// One thing a resource needs to know about a host.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -197,7 +197,7 @@ pub fn parse_facts(
                 let path = match key_at(words.get(1))? {
                     FactKey::Path { path, .. } => path.clone(),
                     FactKey::Command { .. } => {
-                        return Err(FactsError::Malformed(rec.header.join(" ")))
+                        return Err(FactsError::Malformed(rec.header.join(" ")));
                     }
                 };
                 let num = |i: usize, radix: u32| -> Result<u32, FactsError> {
@@ -229,7 +229,7 @@ pub fn parse_facts(
                         return Err(FactsError::Unreadable {
                             path,
                             reason: "permission denied or read error".into(),
-                        })
+                        });
                     }
                     _ => return Err(FactsError::Malformed(rec.header.join(" "))),
                 };
@@ -244,10 +244,9 @@ pub fn parse_facts(
             path,
             content: false,
         } = key
+            && let Some(PathFact::File { content, .. }) = facts.paths.get_mut(path)
         {
-            if let Some(PathFact::File { content, .. }) = facts.paths.get_mut(path) {
-                *content = None;
-            }
+            *content = None;
         }
     }
     Ok(facts)

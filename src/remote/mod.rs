@@ -14,4 +14,4 @@ pub mod transaction;
 
 pub use apply::{Action, Expect};
 pub use facts::{FactKey, Facts, PathFact};
-pub use quote::{quote, NulByte};
+pub use quote::{NulByte, quote};

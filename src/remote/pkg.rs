@@ -8,8 +8,8 @@
 //! the cache and, for dnf, the configuration are the tree's by default under
 //! `--installroot`, and yum is given the tree's yum.conf with `-c`). Every function here is fixed code: values reach it as quoted arguments.
 
-use super::script::Script;
 use super::FactKey;
+use super::script::Script;
 
 /// `vmup_rpm ARGS`: rpm for this host or tree (a relative root is taken from the current
 /// directory, since rpm and dnf want absolute roots).
@@ -74,8 +74,8 @@ mod tests {
     use crate::formats::rpmqa::KernelInventory;
     use crate::remote::facts::{facts_script, parse_facts};
     use crate::remote::frame::Boundary;
-    use crate::transport::local::LocalTransport;
     use crate::transport::Transport;
+    use crate::transport::local::LocalTransport;
 
     #[test]
     fn inventory_of_an_empty_tree_lists_directories_and_images() {

@@ -5,7 +5,7 @@
 //! through [`Script::word`] and friends and therefore always pass through [`quote`]. The
 //! first quoting error is kept and returned by [`Script::finish`], so builders stay linear.
 
-use super::quote::{printf_format, quote, NulByte};
+use super::quote::{NulByte, printf_format, quote};
 
 /// A script under construction.
 #[derive(Debug, Default)]

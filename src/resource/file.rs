@@ -9,7 +9,7 @@ use toml::Spanned;
 use crate::remote::{Action, Expect, FactKey, PathFact};
 
 use super::spec::{self, SpecError};
-use super::{describe, file_fact, HostView, PlanError, Resource, StepPlan};
+use super::{HostView, PlanError, Resource, StepPlan, describe, file_fact};
 
 /// The `file = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]

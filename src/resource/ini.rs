@@ -12,7 +12,7 @@ use crate::formats::ini::IniFile;
 use crate::remote::FactKey;
 
 use super::spec::{self, SpecError};
-use super::{editable_file, file_fact, HostView, PlanError, Resource, StepPlan};
+use super::{HostView, PlanError, Resource, StepPlan, editable_file, file_fact};
 
 /// The `ini = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -107,12 +107,12 @@ impl IniResource {
                 return Err(SpecError::at(
                     value.span(),
                     "use either `value` or `contains`/`absent`, not both",
-                ))
+                ));
             }
             (None, false) => {
                 return Err(SpecError::step(
                     "an `ini` step needs `value`, `contains` or `absent`",
-                ))
+                ));
             }
         };
         Ok(IniResource {

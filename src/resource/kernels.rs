@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::formats::rpmqa::{KernelInventory, Package};
-use crate::remote::pkg::{kernel_inventory_fact, kernel_inventory_name, RPM_FN};
+use crate::remote::pkg::{RPM_FN, kernel_inventory_fact, kernel_inventory_name};
 use crate::remote::script::Script;
 use crate::remote::{Action, FactKey};
 
@@ -174,12 +174,12 @@ impl Resource for KernelsResource {
             Some(Err(why)) => {
                 return Ok(StepPlan::withheld(format!(
                     "removes nothing: the kernel this guest is booted with is unknown: {why}"
-                )))
+                )));
             }
             None => {
                 return Ok(StepPlan::withheld(
                     "removes nothing: the kernel this guest is booted with was not read",
-                ))
+                ));
             }
         };
         if !kernels.iter().any(|k| k.release == booted.release) {
@@ -278,9 +278,9 @@ fn removal_script(remove: &[String], booted: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::remote::Facts;
     use crate::remote::booted::BootedKernel;
     use crate::remote::facts::CommandFact;
-    use crate::remote::Facts;
 
     const THREE: &str = "\
 pkg kernel-xenU (none) 2.6.9 55.EL noarch
@@ -457,10 +457,11 @@ mod 2.6.9-78.ELxenU
         assert!(p.warning.unwrap().contains("cannot be read safely"));
         let p = plan(&r, &facts(&r, booted("2.6.9-42.ELxenU"), "x"));
         assert!(p.changes.is_empty());
-        assert!(p
-            .warning
-            .unwrap()
-            .contains("xen1 boots 2.6.9-42.ELxenU, which no installed"));
+        assert!(
+            p.warning
+                .unwrap()
+                .contains("xen1 boots 2.6.9-42.ELxenU, which no installed")
+        );
         let p = plan(&r, &facts(&r, None, "x"));
         assert!(p.changes.is_empty());
     }

@@ -13,7 +13,7 @@ use crate::formats::lines::{Anchor, Insert, LineEdit, LineFile, LineOutcome, Pos
 use crate::remote::{FactKey, PathFact};
 
 use super::spec::{self, SpecError};
-use super::{editable_file, file_fact, shown, HostView, PlanError, Resource, StepPlan};
+use super::{HostView, PlanError, Resource, StepPlan, editable_file, file_fact, shown};
 
 /// The `line = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -77,7 +77,7 @@ impl LineResource {
                 return Err(SpecError::at(
                     spec.state.as_ref().map(Spanned::span).unwrap_or(0..0),
                     format!("`state` must be \"present\" or \"absent\", got {other:?}"),
-                ))
+                ));
             }
         };
         let which = match spec.anchor.as_ref().map(|a| a.get_ref().as_str()) {
@@ -87,7 +87,7 @@ impl LineResource {
                 return Err(SpecError::at(
                     spec.anchor.as_ref().map(Spanned::span).unwrap_or(0..0),
                     format!("`anchor` must be \"first\" or \"last\", got {other:?}"),
-                ))
+                ));
             }
         };
         let insert = match (&spec.insert_before, &spec.insert_after) {
@@ -95,7 +95,7 @@ impl LineResource {
                 return Err(SpecError::at(
                     after.span(),
                     "use either `insert_before` or `insert_after`, not both",
-                ))
+                ));
             }
             (Some(before), None) => Some((
                 Position::Before,
@@ -156,7 +156,7 @@ impl Resource for LineResource {
                     return Ok(StepPlan::unchanged(format!(
                         "no line of {} matches",
                         self.path
-                    )))
+                    )));
                 }
                 1 => "remove 1 line".to_string(),
                 n => format!("remove {n} lines"),
@@ -187,7 +187,7 @@ impl Resource for LineResource {
                     return Ok(StepPlan::unchanged(format!(
                         "{} already has {line}",
                         self.path
-                    )))
+                    )));
                 }
                 LineOutcome::Replaced { line_no } => format!("replace line {line_no} with {line}"),
                 LineOutcome::Inserted { line_no } => format!("insert {line} as line {line_no}"),

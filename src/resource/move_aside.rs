@@ -12,7 +12,7 @@ use crate::remote::{Action, FactKey, PathFact};
 
 use super::spec::{self, SpecError};
 use super::{
-    describe, expect_current, stat_fact, HostView, PlanError, Planned, Resource, StepPlan,
+    HostView, PlanError, Planned, Resource, StepPlan, describe, expect_current, stat_fact,
 };
 
 /// The `move_aside = {...}` table of a runbook step.

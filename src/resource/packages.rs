@@ -12,15 +12,15 @@
 
 use serde::Deserialize;
 
-use crate::formats::dnftx::{parse_preview, Preview, TxAction, TxPackage};
+use crate::formats::dnftx::{Preview, TxAction, TxPackage, parse_preview};
 use crate::formats::ini::IniFile;
-use crate::remote::pkg::{manager_fact, MANAGER_FACT};
+use crate::remote::pkg::{MANAGER_FACT, manager_fact};
 use crate::remote::script::Script;
 use crate::remote::transaction::{PkgCommand, Transaction};
 use crate::remote::{Action, FactKey, PathFact};
 
 use super::spec::SpecError;
-use super::{file_fact, HostView, PlanError, Planned, Resource, StepPlan};
+use super::{HostView, PlanError, Planned, Resource, StepPlan, file_fact};
 
 /// The `packages = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -187,12 +187,12 @@ impl Resource for PackagesResource {
         let mut packages =
             match parse_preview(&String::from_utf8_lossy(&preview.stdout), preview.status) {
                 Preview::Nothing => {
-                    return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")))
+                    return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")));
                 }
                 Preview::Error(message) => {
                     return Err(PlanError::Refused(format!(
                         "{shown} refuses the transaction: {message}"
-                    )))
+                    )));
                 }
                 Preview::Transaction(p) => p,
             };
@@ -349,7 +349,9 @@ mod tests {
         );
         assert_eq!(
             plan.changes[0].detail.as_deref(),
-            Some("upgrade kernel-xenU-2.6.9-78.EL.noarch from monash-a\nupgrade kernel-xenU-devel-2.6.9-78.EL.noarch from monash-a")
+            Some(
+                "upgrade kernel-xenU-2.6.9-78.EL.noarch from monash-a\nupgrade kernel-xenU-devel-2.6.9-78.EL.noarch from monash-a"
+            )
         );
         assert!(
             script(&plan)

@@ -18,7 +18,7 @@ use crate::remote::{Action, Expect, FactKey, PathFact};
 
 use super::spec::{self, SpecError};
 use super::{
-    editable_file, file_fact, stat_fact, HostView, PlanError, Planned, Resource, StepPlan,
+    HostView, PlanError, Planned, Resource, StepPlan, editable_file, file_fact, stat_fact,
 };
 
 /// The `repo = {...}` table of a runbook step.
@@ -191,20 +191,20 @@ impl Resource for RepoResource {
                     )));
                 }
                 let mut changes = Vec::new();
-                if let Some(backup) = backup {
-                    if *view.path(backup)? == PathFact::Absent {
-                        changes.push(Planned {
-                            summary: format!("save the original as {backup}"),
-                            action: Action::WriteFile {
-                                path: backup.clone(),
-                                expect: Expect::Absent,
-                                content: file.bytes().to_vec(),
-                                mode: file.mode,
-                                owner: file.owner.clone(),
-                            },
-                            detail: None,
-                        });
-                    }
+                if let Some(backup) = backup
+                    && *view.path(backup)? == PathFact::Absent
+                {
+                    changes.push(Planned {
+                        summary: format!("save the original as {backup}"),
+                        action: Action::WriteFile {
+                            path: backup.clone(),
+                            expect: Expect::Absent,
+                            content: file.bytes().to_vec(),
+                            mode: file.mode,
+                            owner: file.owner.clone(),
+                        },
+                        detail: None,
+                    });
                 }
                 changes.push(Planned {
                     summary: format!("disable {}", disabled.join(", ")),
@@ -278,7 +278,9 @@ mod tests {
 
     #[test]
     fn set_creates_the_file_and_section_then_converges() {
-        let r = resource("path = \"/etc/yum.repos.d/Monash-base.repo\"\nsection = \"monashbase\"\nset = { enabled = \"0\", baseurl = \"http://ftp.monash.edu.au/pub/linux/CentOS/4.6/os/i386/\" }");
+        let r = resource(
+            "path = \"/etc/yum.repos.d/Monash-base.repo\"\nsection = \"monashbase\"\nset = { enabled = \"0\", baseurl = \"http://ftp.monash.edu.au/pub/linux/CentOS/4.6/os/i386/\" }",
+        );
         let mut facts = Facts::default();
         facts
             .paths
@@ -288,7 +290,10 @@ mod tests {
             panic!()
         };
         let text = String::from_utf8_lossy(content).into_owned();
-        assert_eq!(text, "[monashbase]\nbaseurl=http://ftp.monash.edu.au/pub/linux/CentOS/4.6/os/i386/\nenabled=0\n");
+        assert_eq!(
+            text,
+            "[monashbase]\nbaseurl=http://ftp.monash.edu.au/pub/linux/CentOS/4.6/os/i386/\nenabled=0\n"
+        );
         facts
             .paths
             .insert("/etc/yum.repos.d/Monash-base.repo".into(), file(&text));

@@ -10,7 +10,7 @@ use toml::Spanned;
 use crate::remote::{Action, Expect, FactKey, PathFact};
 
 use super::spec::{self, SpecError};
-use super::{describe, shown, stat_fact, HostView, PlanError, Resource, StepPlan};
+use super::{HostView, PlanError, Resource, StepPlan, describe, shown, stat_fact};
 
 /// The `symlink = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,7 +81,7 @@ impl Resource for SymlinkResource {
                 return Ok(StepPlan::unchanged(format!(
                     "{} already points at {}",
                     self.path, self.target
-                )))
+                )));
             }
             PathFact::Symlink { target: old } => (
                 format!(
@@ -101,7 +101,7 @@ impl Resource for SymlinkResource {
                     "{} is {}; refusing to replace it with a symlink",
                     self.path,
                     describe(other)
-                )))
+                )));
             }
         };
         Ok(StepPlan::change(

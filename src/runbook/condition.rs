@@ -64,7 +64,7 @@ impl Condition {
             let (fact, at) = match tokens.get(i) {
                 Some((Tok::Word(w), at)) => (w.as_str(), *at),
                 Some((_, at)) => {
-                    return Err(err(*at, "expected a fact name (cpus, hostname, kernel)"))
+                    return Err(err(*at, "expected a fact name (cpus, hostname, kernel)"));
                 }
                 None => return Err(err(text.len(), "expected a comparison such as `cpus == 1`")),
             };
@@ -76,7 +76,7 @@ impl Condition {
                     return Err(err(
                         at,
                         &format!("unknown fact `{other}` (known: cpus, hostname, kernel)"),
-                    ))
+                    ));
                 }
             };
             let op = match tokens.get(i + 1) {
@@ -236,9 +236,11 @@ mod tests {
             .unwrap();
         assert!(c.holds(&facts(1, "ng2")));
         assert!(c.holds(&facts(4, "x")));
-        assert!(!Condition::parse("cpus == 1")
-            .unwrap()
-            .holds(&Facts::default()));
+        assert!(
+            !Condition::parse("cpus == 1")
+                .unwrap()
+                .holds(&Facts::default())
+        );
     }
 
     #[test]

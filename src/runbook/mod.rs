@@ -13,6 +13,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::inventory::{HostPattern, Inventory};
+use crate::resource::Resource;
 use crate::resource::file::{FileResource, FileSpec};
 use crate::resource::ini::{IniResource, IniSpec};
 use crate::resource::kernels::{KernelsResource, KernelsSpec};
@@ -22,8 +23,7 @@ use crate::resource::packages::{PackagesResource, PackagesSpec};
 use crate::resource::repo::{RepoResource, RepoSpec};
 use crate::resource::spec::SpecError;
 use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
-use crate::resource::Resource;
-use crate::source::{read_text, SourceError};
+use crate::source::{SourceError, read_text};
 
 pub use condition::Condition;
 
@@ -240,7 +240,9 @@ mod tests {
 
     #[test]
     fn two_resources_in_one_step() {
-        let e = error("[[step]]\nline = { path = \"/a\", line = \"x\" }\nsymlink = { path = \"/b\", target = \"c\" }\n");
+        let e = error(
+            "[[step]]\nline = { path = \"/a\", line = \"x\" }\nsymlink = { path = \"/b\", target = \"c\" }\n",
+        );
         assert!(e.contains("exactly one resource table"), "{e}");
         assert!(e.starts_with("rb.toml:1:"), "{e}");
     }
@@ -268,7 +270,9 @@ mod tests {
         let kinds: Vec<&str> = rb.steps.iter().map(|s| s.resource.kind()).collect();
         assert_eq!(
             kinds,
-            ["ini", "repo", "repo", "packages", "packages", "kernels", "repo", "packages"]
+            [
+                "ini", "repo", "repo", "packages", "packages", "kernels", "repo", "packages"
+            ]
         );
     }
 

@@ -1,8 +1,9 @@
 //! Choosing and building the transport for each inventory host.
 //!
-//! One connector per run: it owns the shared state of each transport kind (the ssh
-//! client's runtime and parsed ssh_config, OpenSSH's control-socket directory), created on
-//! first use, and hands out one transport per host.
+//! One connector per run: it owns the shared state of each transport kind (the in-process
+//! ssh client's runtime, parsed ssh_config and key caches; OpenSSH's private control-socket
+//! directory), created on first use, and hands out one transport per host. Connections
+//! themselves open lazily, on a host's first script.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -10,8 +11,11 @@ use std::time::Duration;
 
 use crate::inventory::{Host, TransportKind};
 
-use super::local::LocalTransport;
 use super::Transport;
+use super::local::LocalTransport;
+use super::openssh::OpensshContext;
+use super::ssh::{SshContext, SshOptions, SshTarget};
+use super::ssh_config::SshConfig;
 
 /// Options shared by the network transports.
 #[derive(Debug, Clone)]
@@ -32,8 +36,8 @@ pub struct ConnectError(pub String);
 /// Builds transports for hosts.
 pub struct Connector {
     options: ConnectOptions,
-    #[allow(dead_code)]
-    ssh: OnceLock<Result<(), String>>,
+    ssh: OnceLock<Result<SshContext, String>>,
+    openssh: OnceLock<Result<OpensshContext, String>>,
 }
 
 impl Connector {
@@ -42,6 +46,7 @@ impl Connector {
         Connector {
             options,
             ssh: OnceLock::new(),
+            openssh: OnceLock::new(),
         }
     }
 
@@ -52,12 +57,45 @@ impl Connector {
 
     /// The transport for `host`; network transports connect on first use.
     pub fn transport(&self, host: &Host) -> Result<Box<dyn Transport>, ConnectError> {
+        let target = || SshTarget {
+            name: host.name.clone(),
+            address: host.address.clone(),
+            user: host.user.clone(),
+            port: host.port,
+        };
         match host.transport {
             TransportKind::Local => Ok(Box::new(LocalTransport::new(&host.name))),
-            TransportKind::Ssh | TransportKind::Openssh => Err(ConnectError(format!(
-                "host {}: the ssh transports are not built into this vmup yet",
-                host.name
-            ))),
+            TransportKind::Ssh => {
+                let context = self.ssh.get_or_init(|| {
+                    let config = SshConfig::load(self.options.ssh_config.as_deref())
+                        .map_err(|e| e.to_string())?;
+                    SshContext::new(SshOptions {
+                        config,
+                        connect_timeout: self.options.connect_timeout,
+                        command_timeout: self.options.command_timeout,
+                        default_user: None,
+                    })
+                    .map_err(|e| e.to_string())
+                });
+                match context {
+                    Ok(context) => Ok(Box::new(context.transport(target()))),
+                    Err(e) => Err(ConnectError(e.clone())),
+                }
+            }
+            TransportKind::Openssh => {
+                let context = self.openssh.get_or_init(|| {
+                    OpensshContext::new(
+                        self.options.ssh_config.clone(),
+                        self.options.connect_timeout,
+                        self.options.command_timeout,
+                    )
+                    .map_err(|e| e.to_string())
+                });
+                match context {
+                    Ok(context) => Ok(Box::new(context.transport(target()))),
+                    Err(e) => Err(ConnectError(e.clone())),
+                }
+            }
         }
     }
 }

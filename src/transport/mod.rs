@@ -6,7 +6,12 @@
 //! and OpenSSH transports are drop-in replacements for each other.
 
 pub mod connect;
+pub mod known_hosts;
 pub mod local;
+pub mod openssh;
+mod pattern;
+pub mod ssh;
+pub mod ssh_config;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use vmup::engine::{run_fleet, FleetOptions, HostJob, Mode, Status};
+use vmup::engine::{FleetOptions, HostJob, Mode, Status, run_fleet};
 use vmup::inventory::Inventory;
 use vmup::runbook::Runbook;
 use vmup::transport::local::LocalTransport;

@@ -1,6 +1,6 @@
 //! Every resource through the binary on real trees: apply converges, plans change nothing.
 
-use crate::support::{apply_converges, LocalFleet};
+use crate::support::{LocalFleet, apply_converges};
 
 const INITTAB: &str =
     "id:3:initdefault:\n1:2345:respawn:/sbin/mingetty tty1\n2:2345:respawn:/sbin/mingetty tty2\n";
@@ -86,10 +86,12 @@ fn line_on_a_missing_file_needs_create() {
     let rb = fleet.runbook("[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n");
     let run = fleet.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
     assert_eq!(run.code, 1);
-    assert!(run.hosts()["g"]["error"]
-        .as_str()
-        .unwrap()
-        .contains("set create = true"));
+    assert!(
+        run.hosts()["g"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("set create = true")
+    );
     let rb = fleet.runbook(
         "[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\", create = true }\n",
     );
@@ -251,10 +253,12 @@ fn move_aside_without_keep_previous_refuses_to_overwrite() {
         .runbook("[[step]]\nmove_aside = { path = \"/lib/tls\", to = \"/lib/tls.disabled\" }\n");
     let run = fleet.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
     assert_eq!(run.code, 1);
-    assert!(run.hosts()["g"]["error"]
-        .as_str()
-        .unwrap()
-        .contains("set keep_previous"));
+    assert!(
+        run.hosts()["g"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("set keep_previous")
+    );
     assert!(fleet.file("g", "/lib/tls/libc.so.6").exists());
 }
 
@@ -291,10 +295,12 @@ fn symlink_created_retargeted_and_never_replacing_a_file() {
     let rb = fleet.runbook("[[step]]\nhosts = \"file\"\nsymlink = { path = \"/boot/vmlinuz-2.6.9-ELxenU\", target = \"x\" }\n");
     let run = fleet.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
     assert_eq!(run.code, 1);
-    assert!(run.hosts()["file"]["error"]
-        .as_str()
-        .unwrap()
-        .contains("is a regular file; refusing"));
+    assert!(
+        run.hosts()["file"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("is a regular file; refusing")
+    );
     assert_eq!(
         fleet.read("file", "/boot/vmlinuz-2.6.9-ELxenU"),
         b"a real kernel file"

@@ -72,10 +72,11 @@ fn seed_fix_installonlypkgs_keeps_both_kernels_and_the_plan_says_install() {
     let apply = f.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
     for release in ["2.6.9-55.ELxenU", "2.6.9-78.ELxenU"] {
-        assert!(f
-            .fleet
-            .file("ng2", &format!("/lib/modules/{release}"))
-            .is_dir());
+        assert!(
+            f.fleet
+                .file("ng2", &format!("/lib/modules/{release}"))
+                .is_dir()
+        );
     }
     assert_eq!(kernels_json(&f)["verdict"], "ok");
 }
@@ -108,10 +109,12 @@ packages = {{ update = true, disable_repos = ["*"], enable_repos = ["monash*"] }
         pinned,
         "install kernel-xenU-2.6.9-67.0.1.EL.noarch from monash-updates\ninstall kernel-xenU-devel-2.6.9-67.0.1.EL.noarch from monash-updates\n(an earlier step adds kernel-xenU, kernel-xenU-devel to installonlypkgs in /etc/dnf/dnf.conf: installed beside the current version, not upgraded)"
     );
-    assert!(changes[2]["diff"]
-        .as_str()
-        .unwrap()
-        .contains("kernel-xenU-2.6.9-78.EL.noarch from centos-updates"));
+    assert!(
+        changes[2]["diff"]
+            .as_str()
+            .unwrap()
+            .contains("kernel-xenU-2.6.9-78.EL.noarch from centos-updates")
+    );
 
     let apply = f.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
     assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
@@ -246,10 +249,11 @@ fn prune_never_removes_the_booted_kernel_even_when_keep_says_nothing() {
             "kernel-xenU-devel-2.6.9-67.0.1.EL"
         ]
     );
-    assert!(f
-        .fleet
-        .file("ng2", "/lib/modules/2.6.9-67.0.1.ELxenU")
-        .is_dir());
+    assert!(
+        f.fleet
+            .file("ng2", "/lib/modules/2.6.9-67.0.1.ELxenU")
+            .is_dir()
+    );
 }
 
 #[test]

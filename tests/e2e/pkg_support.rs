@@ -271,11 +271,7 @@ impl PkgFleet {
         self.fleet
             .snapshot()
             .into_iter()
-            .filter(|(p, _)| {
-                !p.components()
-                    .nth(1)
-                    .is_some_and(|c| c.as_os_str() == "var")
-            })
+            .filter(|(p, _)| p.components().nth(1).is_none_or(|c| c.as_os_str() != "var"))
             .collect()
     }
 }

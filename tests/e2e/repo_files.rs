@@ -1,7 +1,7 @@
 //! The `repo` resource through the binary: a Monash section managed key by key, and the
 //! APAC-Grid file disabled with a one-time backup, converging on a second run.
 
-use crate::support::{apply_converges, LocalFleet};
+use crate::support::{LocalFleet, apply_converges};
 
 const APAC: &str = "# APAC Grid\n[apacgrid]\nname=APAC Grid\nbaseurl=http://www.vpac.org/apac/\nenabled=1\ngpgcheck=0\n\n[apacgrid-extras]\nname=extras\nbaseurl=http://www.vpac.org/apac-extras/\n";
 

@@ -30,7 +30,7 @@ FIRST_HOST_OFFSET=10
 OVL_OPTS="redirect_dir=on,index=off,metacopy=off,xino=off"
 
 # Files `down` may remove from DIR (nothing else there is touched).
-GENERATED_FILES=(.vmup-fleet .lock fleet.env hosts.txt inventory.toml ssh_config
+GENERATED_FILES=(.vmup-fleet .fleet.lock .lock fleet.env hosts.txt inventory.toml ssh_config
     known_hosts known_hosts.hashed id_ed25519 id_ed25519.pub id_rsa id_rsa.pub
     id_ecdsa id_ecdsa.pub hosts layers rpms)
 
@@ -40,6 +40,15 @@ say() { printf 'fleet: %s\n' "$*" >&2; }
 die() { printf 'fleet: error: %s\n' "$*" >&2; exit 1; }
 
 now_ns() { date +%s%N; }
+
+# VMUP_FLEET_TRACE=1 prints how long each step of a command took.
+TRACE_LAST=""
+trace() {
+    [[ ${VMUP_FLEET_TRACE:-} == 1 ]] || return 0
+    local t; t=$(now_ns)
+    [[ -n $TRACE_LAST ]] && printf 'fleet: trace: %-28s %s s\n' "$1" "$(elapsed_since "$TRACE_LAST")" >&2
+    TRACE_LAST=$t
+}
 elapsed_since() { # START_NS -> "1.23"
     local d=$(( $(now_ns) - $1 ))
     printf '%d.%02d' $(( d / 1000000000 )) $(( d % 1000000000 / 10000000 ))
@@ -52,7 +61,9 @@ usage: fleet.sh COMMAND ...
   up DIR N [--hosts H]          bring up N guests and H dom0 hosts (state in DIR)
   down DIR [--keep-files]       stop and remove everything the fleet created
   reset DIR                     wipe every machine's changes and restart it
-  stop-host DIR NAME            stop one machine's sshd (it becomes unreachable)
+  stop-host DIR NAME [--unreachable]
+                                stop one machine's sshd (connections refused;
+                                --unreachable: its link goes down too, timeouts)
   start-host DIR NAME           start it again
   exec DIR NAME CMD...          run CMD inside machine NAME (no ssh)
   ctl DIR CMD...                run CMD in the controller network namespace
@@ -111,13 +122,18 @@ ensure_base() {
     local mirror tmp start
     mirror=$(mirror_url)
     tmp="$BASE_CACHE.tmp.$$"
-    rm -rf -- "$BASE_CACHE".tmp.*
+    # Leftovers of a killed build; --one-file-system in case anything is
+    # still mounted below them (it cannot be: see unshare below).
+    rm -rf --one-file-system -- "$BASE_CACHE".tmp.*
     start=$(now_ns)
     say "building base root $BASE_CACHE from $mirror (about a minute, once)"
-    if ! debootstrap --variant=minbase --include=openssh-server,rpm,dnf,python3 \
+    # debootstrap mounts /proc and /sys inside the target: in a private
+    # mount namespace those mounts die with it, even if the build is killed.
+    if ! unshare --mount --propagation private -- \
+            debootstrap --variant=minbase --include=openssh-server,rpm,dnf,python3 \
             "$SUITE" "$tmp" "$mirror" >"$CACHE_ROOT/debootstrap.log" 2>&1; then
         tail -n 20 "$CACHE_ROOT/debootstrap.log" >&2
-        rm -rf -- "$tmp"
+        rm -rf --one-file-system -- "$tmp"
         die "debootstrap failed (full log: $CACHE_ROOT/debootstrap.log)"
     fi
     finish_base "$tmp"
@@ -156,24 +172,24 @@ open_fleet() {
     MARKER="$DIR/.vmup-fleet"
 }
 
-host_ns() { printf '%s%s' "$HOST_NS_PREFIX" "$1"; }
-
 # Serialise commands that change the fleet (two `up`s at once would race).
 lock_fleet() {
     mkdir -p -- "$DIR"
-    exec 9>"$DIR/.lock"
-    flock -w 300 9 || die "$DIR is locked by another fleet.sh for 5 minutes"
+    exec 9>"$DIR/.fleet.lock"
+    flock -w 120 9 || die "$DIR is locked by another fleet.sh (waited 2 minutes)"
 }
 
 # plan_fleet N H: names, addresses and roles of every machine, dom0s first.
 #   NAMES[i] ADDRS[i] MACS[i] ROLES[i] (host|guest); for guests DOM0_OF[i], DOMAIN_OF[i], GUEST_NO[i]
 plan_fleet() {
-    local n=$1 h=$2 i k=$FIRST_HOST_OFFSET
+    local n=$1 h=$2 i k=$FIRST_HOST_OFFSET mac
     NAMES=() ADDRS=() MACS=() ROLES=() DOM0_OF=() DOMAIN_OF=() GUEST_NO=()
+    declare -gA INDEX=()
     next_addr() { # skips .0 and .255 so no tool mistakes an address for a network or broadcast one
         while (( k % 256 == 0 || k % 256 == 255 )); do k=$((k + 1)); done
         ADDRS+=("198.$((18 + k / 65536)).$((k / 256 % 256)).$((k % 256))")
-        MACS+=("$(printf '02:00:c6:%02x:%02x:%02x' $((18 + k / 65536)) $((k / 256 % 256)) $((k % 256)))")
+        printf -v mac '02:00:c6:%02x:%02x:%02x' $((18 + k / 65536)) $((k / 256 % 256)) $((k % 256))
+        MACS+=("$mac")
         k=$((k + 1))
     }
     for ((i = 1; i <= h; i++)); do
@@ -188,6 +204,7 @@ plan_fleet() {
         # Round robin over the dom0s: g01 on xen1, g02 on xen2, ...
         if (( h > 0 )); then DOM0_OF+=("xen$(( (i - 1) % h + 1 ))"); else DOM0_OF+=(""); fi
     done
+    for i in "${!NAMES[@]}"; do INDEX[${NAMES[i]}]=$i; done
 }
 
 # read_fleet: plan_fleet from the marker written by `up`.
@@ -200,11 +217,8 @@ read_fleet() {
 }
 
 index_of() { # NAME -> index into NAMES, or die
-    local i
-    for i in "${!NAMES[@]}"; do
-        [[ ${NAMES[i]} == "$1" ]] && { echo "$i"; return 0; }
-    done
-    die "no machine named $1 in $DIR (machines: ${NAMES[*]})"
+    [[ -n ${INDEX[$1]:-} ]] || die "no machine named $1 in $DIR (machines: ${NAMES[*]})"
+    echo "${INDEX[$1]}"
 }
 
 # ---------------------------------------------------------------- processes
@@ -217,40 +231,22 @@ netns_inodes() {
     stat -L -c '%n %i' -- "${f[@]}" | sed 's|^/run/netns/||'
 }
 
-# proc_net_inode PID: inode of the process's network namespace, or nothing.
-proc_net_inode() {
-    local link
-    link=$(readlink "/proc/$1/ns/net" 2>/dev/null) || return 0
-    link=${link#net:[}
-    printf '%s' "${link%]}"
-}
+# in_netns PID NS: the process lives in that network namespace. [[ -ef ]]
+# compares the nsfs inodes behind /proc/PID/ns/net and /run/netns/NS without
+# starting a process (a zombie has no namespaces, so it never matches).
+in_netns() { [[ /proc/$1/ns/net -ef /run/netns/$2 ]]; }
 
 # running_pids NAME...: prints "NAME PID1 LAUNCHER" for each machine whose
 # recorded PID 1 still exists and still lives in that machine's network
 # namespace (so a reused pid is never signalled).
 running_pids() {
-    local -A ino=()
-    local ns i name pid ppid
-    local -a nss=()
-    for name in "$@"; do nss+=("$(host_ns "$name")"); done
-    while read -r ns i; do ino[$ns]=$i; done < <(netns_inodes "${nss[@]}")
+    local name pid ppid
     for name in "$@"; do
-        ns=$(host_ns "$name")
-        [[ -n ${ino[$ns]:-} && -f $DIR/hosts/$name/pid ]] || continue
+        [[ -f $DIR/hosts/$name/pid ]] || continue
         read -r pid ppid <"$DIR/hosts/$name/pid" || continue
-        [[ $(proc_net_inode "$pid") == "${ino[$ns]}" ]] || continue
+        in_netns "$pid" "$HOST_NS_PREFIX$name" || continue
         echo "$name $pid $ppid"
     done
-}
-
-# alive PID [NETNS-INODE]: the process exists, is not a zombie and (if given)
-# is in that network namespace.
-alive() {
-    local st
-    [[ -r /proc/$1/stat ]] || return 1
-    read -r _ _ st _ <"/proc/$1/stat" 2>/dev/null || return 1
-    [[ $st != Z ]] || return 1
-    [[ -z ${2:-} || $(proc_net_inode "$1") == "$2" ]]
 }
 
 # stop_machines NAME...: SIGTERM each PID 1 (sshd; `unshare --fork` would
@@ -258,44 +254,48 @@ alive() {
 # mount namespace, and with it the overlay mount, is gone too), SIGKILL
 # whatever is left after a few seconds.
 stop_machines() {
-    local -a victims=() ; local name pid ppid ns ino deadline sig
-    local -A nsino=()
-    while read -r ns ino; do nsino[$ns]=$ino; done < <(netns_inodes "${@/#/$HOST_NS_PREFIX}")
+    local -a victims=() ; local name pid ppid deadline sig
     while read -r name pid ppid; do
-        ino=${nsino[$(host_ns "$name")]}
         kill -TERM "$pid" 2>/dev/null || true
-        victims+=("$pid:$ino" "$ppid:$ino")
+        victims+=("$pid:$HOST_NS_PREFIX$name" "$ppid:$HOST_NS_PREFIX$name")
     done < <(running_pids "$@")
     for sig in KILL none; do
-        deadline=$(( $(date +%s) + 5 ))
+        deadline=$(( SECONDS + 5 ))
         while :; do
             local left=() v
-            for v in "${victims[@]}"; do alive "${v%%:*}" "${v#*:}" && left+=("$v"); done
+            for v in "${victims[@]}"; do in_netns "${v%%:*}" "${v#*:}" && left+=("$v"); done
             victims=("${left[@]}")
             (( ${#victims[@]} == 0 )) && break 2
-            (( $(date +%s) >= deadline )) && break
+            (( SECONDS >= deadline )) && break
             sleep 0.02
         done
         [[ $sig == none ]] && die "could not stop pids: ${victims[*]%%:*}"
         say "machines did not stop on SIGTERM, sending SIGKILL to ${victims[*]%%:*}"
         for v in "${victims[@]}"; do kill -KILL "${v%%:*}" 2>/dev/null || true; done
     done
-    for name in "$@"; do rm -f -- "$DIR/hosts/$name/pid"; done
+    local pidfiles=()
+    for name in "$@"; do pidfiles+=("$DIR/hosts/$name/pid"); done
+    rm -f -- "${pidfiles[@]}"
 }
 
 # start_machines NAME...: launch each machine in the background, detached
 # (setsid) from the caller and without the lock fds (a machine must not hold
 # the fleet lock); host-init.sh records its pids in DIR/hosts/NAME/pid.
 start_machines() {
-    local name i hd lower seed
+    local name i hd lower seed dirs=() pidfiles=()
     for name in "$@"; do
-        i=$(index_of "$name")
+        dirs+=("$DIR/hosts/$name/upper" "$DIR/hosts/$name/work" "$DIR/hosts/$name/root")
+        pidfiles+=("$DIR/hosts/$name/pid")
+    done
+    (( $# )) || return 0
+    rm -f -- "${pidfiles[@]}"
+    mkdir -p -- "${dirs[@]}"
+    for name in "$@"; do
+        i=${INDEX[$name]}
         hd="$DIR/hosts/$name"
         if [[ ${ROLES[i]} == host ]]; then seed="$DIR/layers/seed-dom0"; else seed="$DIR/layers/seed-guest"; fi
         lower="$hd/layer:$seed:$BASE_CACHE"
-        rm -f -- "$hd/pid"
-        mkdir -p -- "$hd/upper" "$hd/work" "$hd/root"
-        setsid nsenter --net="/run/netns/$(host_ns "$name")" -- \
+        setsid nsenter --net="/run/netns/$HOST_NS_PREFIX$name" -- \
             unshare --mount --uts --ipc --pid --fork --kill-child -- \
             /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
                 "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" \
@@ -307,13 +307,20 @@ start_machines() {
 # controller namespace (one parallel probe, 30 s at most).
 wait_ready() {
     (( $# )) || return 0
-    local args=() name i failed
-    for name in "$@"; do i=$(index_of "$name"); args+=("$name=${ADDRS[i]}"); done
+    local args=() name i failed names=() f
+    for name in "$@"; do
+        i=${INDEX[$name]}
+        args+=("$name=${ADDRS[i]}=$DIR/hosts/$name/pid")
+    done
     if ! failed=$(nsenter --net="/run/netns/$CTL_NS" -- python3 "$FLEET_TOOLS/probe.py" 30 "${args[@]}" 2>&1); then
-        while read -r name _; do
-            [[ -f $DIR/hosts/$name/console.log ]] && sed "s/^/  $name console: /" "$DIR/hosts/$name/console.log" | tail -n 5 >&2
+        while read -r name reason; do
+            names+=("$name")
+            say "$name $reason"
+            for f in "$DIR/hosts/$name/console.log" "$DIR/hosts/$name/upper/var/log/sshd.log"; do
+                [[ -s $f ]] && tail -n 5 -- "$f" | sed "s|^|  $name ${f##*/}: |" >&2
+            done
         done <<<"$failed"
-        die "machines not answering on port 22: $(awk '{print $1}' <<<"$failed" | tr '\n' ' ')"
+        die "machines not answering on port 22: ${names[*]}"
     fi
 }
 
@@ -328,7 +335,7 @@ ensure_network() {
     existing=" $(ip netns list | awk '{printf "%s ", $1}')"
     [[ $existing == *" $CTL_NS "* ]] || batch+="netns add $CTL_NS"$'\n'
     for name in "${NAMES[@]}"; do
-        ns=$(host_ns "$name")
+        ns=$HOST_NS_PREFIX$name
         [[ $existing == *" $ns "* ]] || batch+="netns add $ns"$'\n'
     done
     [[ -z $batch ]] || ip -batch - <<<"$batch"
@@ -346,10 +353,12 @@ EOF
     batch=""
     for i in "${!NAMES[@]}"; do
         [[ $links == *" vh$i "* ]] && continue
-        batch+="link add vh$i type veth peer name eth0 address ${MACS[i]} netns $(host_ns "${NAMES[i]}")"$'\n'
+        batch+="link add vh$i type veth peer name eth0 address ${MACS[i]} netns $HOST_NS_PREFIX${NAMES[i]}"$'\n'
         batch+="link set vh$i master br0 up"$'\n'
     done
     for i in "${!NAMES[@]}"; do
+        # (up again after stop-host --unreachable)
+        batch+="link set vh$i up"$'\n'
         batch+="neigh replace ${ADDRS[i]} lladdr ${MACS[i]} dev br0 nud permanent"$'\n'
     done
     ip -n "$CTL_NS" -batch - <<<"$batch"
@@ -363,73 +372,101 @@ write_atomic() {
     mv -f -- "$1.tmp.$$" "$1"
 }
 
+# Client keys (ed25519, RSA 3072, ECDSA P-256) are test keys, authorized only
+# on fleet machines: they are generated once per machine next to the base
+# cache and copied into each fleet, because RSA key generation alone costs
+# about a second of CPU.
 ensure_client_keys() {
-    [[ -f $DIR/id_ed25519 ]] || ssh-keygen -q -t ed25519 -N '' -C "vmup-fleet" -f "$DIR/id_ed25519"
-    [[ -f $DIR/id_rsa ]] || ssh-keygen -q -t rsa -b 3072 -N '' -C "vmup-fleet-rsa" -f "$DIR/id_rsa"
-    [[ -f $DIR/id_ecdsa ]] || ssh-keygen -q -t ecdsa -b 256 -N '' -C "vmup-fleet-ecdsa" -f "$DIR/id_ecdsa"
+    local keys="$CACHE_ROOT/client-keys" f
+    if [[ ! -f $keys/id_ecdsa.pub ]]; then
+        mkdir -p -- "$CACHE_ROOT"
+        local tmp
+        tmp=$(mktemp -d "$CACHE_ROOT/.client-keys.XXXXXX")
+        ssh-keygen -q -t ed25519 -N '' -C "vmup-fleet" -f "$tmp/id_ed25519"
+        ssh-keygen -q -t rsa -b 3072 -N '' -C "vmup-fleet-rsa" -f "$tmp/id_rsa"
+        ssh-keygen -q -t ecdsa -b 256 -N '' -C "vmup-fleet-ecdsa" -f "$tmp/id_ecdsa"
+        mv -T -- "$tmp" "$keys" 2>/dev/null || rm -rf -- "$tmp"
+    fi
+    for f in id_ed25519 id_rsa id_ecdsa; do
+        [[ -f $DIR/$f && -f $DIR/$f.pub ]] && continue
+        cp -- "$keys/$f" "$keys/$f.pub" "$DIR/"
+    done
+    chmod 0600 -- "$DIR/id_ed25519" "$DIR/id_rsa" "$DIR/id_ecdsa"
 }
 
 # The xm-style domain config the runbook edits on the dom0.
 domain_config() { # GUEST-INDEX
     local i=$1 no=${GUEST_NO[$1]}
-    cat <<EOF
-kernel = "/boot/vmlinuz-2.6.9-ELxenU"
-ramdisk = "/boot/initrd-2.6.9-ELxenU-xendrv.img"
-memory = 512
-name = "${DOMAIN_OF[i]}"
-vif = [ 'mac=00:16:3e:00:$(printf '%02x:%02x' $((no / 256 % 256)) $((no % 256))), bridge=xenbr0' ]
-disk = [ 'phy:/dev/vg0/${NAMES[i]},sda1,w' ]
-root = "/dev/sda1 ro"
-extra = "3"
-EOF
+    printf 'kernel = "/boot/vmlinuz-2.6.9-ELxenU"\n'
+    printf 'ramdisk = "/boot/initrd-2.6.9-ELxenU-xendrv.img"\n'
+    printf 'memory = 512\n'
+    printf 'name = "%s"\n' "${DOMAIN_OF[i]}"
+    printf "vif = [ 'mac=00:16:3e:00:%02x:%02x, bridge=xenbr0' ]\n" $((no / 256 % 256)) $((no % 256))
+    printf "disk = [ 'phy:/dev/vg0/%s,sda1,w' ]\n" "${NAMES[i]}"
+    printf 'root = "/dev/sda1 ro"\n'
+    printf 'extra = "3"\n'
 }
 
-# make_host_layer INDEX: the small per-machine layer (hostname, host key,
+# ensure_host_layers: the small per-machine layer (hostname, host key,
 # authorized_keys, and on a dom0 the domain configs of its guests). Written
-# into a plain directory: it only holds real directories of the base (/etc,
-# /root), never a path through one of bookworm's /lib-style symlinks, and
-# its directory modes match the base's because an upper layer's win.
-make_host_layer() {
-    local i=$1 name=${NAMES[$1]} j
-    local hd="$DIR/hosts/$name"
-    [[ -d $hd/layer ]] && return 0
-    local l="$hd/layer.tmp"
-    rm -rf -- "$l"
-    mkdir -p -- "$l/etc/ssh"
-    mkdir -m 0700 -- "$l/root" "$l/root/.ssh"
-    printf '%s\n' "$name" >"$l/etc/hostname"
-    ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$l/etc/ssh/ssh_host_ed25519_key"
-    cat "$DIR"/id_ed25519.pub "$DIR"/id_rsa.pub "$DIR"/id_ecdsa.pub >"$l/root/.ssh/authorized_keys"
-    chmod 0600 "$l/root/.ssh/authorized_keys"
-    if [[ ${ROLES[i]} == host ]]; then
-        mkdir -p -- "$l/etc/xen"
-        for j in "${!NAMES[@]}"; do
-            [[ ${DOM0_OF[j]} == "$name" ]] && domain_config "$j" >"$l/etc/xen/${DOMAIN_OF[j]}"
-        done
-    fi
-    mv -T -- "$l" "$hd/layer"
-}
-
+# into plain directories: a layer only holds real directories of the base
+# (/etc, /root), never a path through one of bookworm's /lib-style symlinks,
+# and its directory modes match the base's because an upper layer's win.
+# DIR/hosts/NAME/layer.ok marks a complete layer (outside the layer, so the
+# machine never sees it). Costs one ssh-keygen per machine, run in parallel.
 ensure_host_layers() {
-    local i pids=() p failed=0
-    mkdir -p -- "$DIR/hosts"
+    local i j name l todo=() dirs=() roots=() rmdirs=() pids=() p failed=0 auth
     for i in "${!NAMES[@]}"; do
-        [[ -d $DIR/hosts/${NAMES[i]}/layer ]] && continue
-        make_host_layer "$i" &
+        name=${NAMES[i]}
+        [[ -f $DIR/hosts/$name/layer.ok ]] && continue
+        todo+=("$i")
+        l="$DIR/hosts/$name/layer"
+        [[ -e $l ]] && rmdirs+=("$l")
+        dirs+=("$l/etc/ssh")
+        roots+=("$l/root" "$l/root/.ssh")
+        [[ ${ROLES[i]} == host ]] && dirs+=("$l/etc/xen")
+    done
+    (( ${#todo[@]} )) || return 0
+    (( ${#rmdirs[@]} )) && rm -rf -- "${rmdirs[@]}"
+    mkdir -p -- "${dirs[@]}"
+    mkdir -m 0700 -- "${roots[@]}"
+    for i in "${todo[@]}"; do
+        ssh-keygen -q -t ed25519 -N '' -C "root@${NAMES[i]}" \
+            -f "$DIR/hosts/${NAMES[i]}/layer/etc/ssh/ssh_host_ed25519_key" </dev/null >/dev/null &
         pids+=($!)
     done
+    auth=$(<"$DIR/id_ed25519.pub")$'\n'$(<"$DIR/id_rsa.pub")$'\n'$(<"$DIR/id_ecdsa.pub")
+    local oldmask
+    oldmask=$(umask)
+    umask 077
+    for i in "${todo[@]}"; do
+        l="$DIR/hosts/${NAMES[i]}/layer"
+        printf '%s\n' "$auth" >"$l/root/.ssh/authorized_keys"
+    done
+    umask "$oldmask"
+    for i in "${todo[@]}"; do
+        name=${NAMES[i]}
+        l="$DIR/hosts/$name/layer"
+        printf '%s\n' "$name" >"$l/etc/hostname"
+        if [[ ${ROLES[i]} == host ]]; then
+            for j in "${!NAMES[@]}"; do
+                [[ ${DOM0_OF[j]} == "$name" ]] && domain_config "$j" >"$l/etc/xen/${DOMAIN_OF[j]}"
+            done
+        fi
+    done
     for p in "${pids[@]}"; do wait "$p" || failed=1; done
-    (( failed == 0 )) || die "could not create every machine's layer"
+    (( failed == 0 )) || die "ssh-keygen failed for some machine's host key"
+    for i in "${todo[@]}"; do : >"$DIR/hosts/${NAMES[i]}/layer.ok"; done
 }
 
 # write_client_files: known_hosts (plain and hashed), ssh_config,
 # inventory.toml, fleet.env, hosts.txt; regenerated on every `up`.
 write_client_files() {
-    local i key
+    local i ktype key
     {
         for i in "${!NAMES[@]}"; do
-            read -r key <"$DIR/hosts/${NAMES[i]}/layer/etc/ssh/ssh_host_ed25519_key.pub"
-            printf '%s %s\n' "${ADDRS[i]}" "$(cut -d' ' -f1,2 <<<"$key")"
+            read -r ktype key _ <"$DIR/hosts/${NAMES[i]}/layer/etc/ssh/ssh_host_ed25519_key.pub"
+            printf '%s %s %s\n' "${ADDRS[i]}" "$ktype" "$key"
         done
     } | write_atomic "$DIR/known_hosts"
     cp -- "$DIR/known_hosts" "$DIR/known_hosts.hashed.tmp"
@@ -440,16 +477,10 @@ write_client_files() {
     {
         echo "# generated by vmup tests/fleet/fleet.sh; use inside the controller namespace"
         for i in "${!NAMES[@]}"; do
-            cat <<EOF
-
-Host ${NAMES[i]}
-  HostName ${ADDRS[i]}
-  User root
-  IdentityFile $DIR/id_ed25519
-  UserKnownHostsFile $DIR/known_hosts
-  StrictHostKeyChecking yes
-  IdentitiesOnly yes
-EOF
+            printf '\nHost %s\n  HostName %s\n  User root\n  IdentityFile %s\n' \
+                "${NAMES[i]}" "${ADDRS[i]}" "$DIR/id_ed25519"
+            printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  IdentitiesOnly yes\n' \
+                "$DIR/known_hosts"
         done
         printf '\nHost *\n  BatchMode yes\n  ConnectTimeout 10\n'
     } | write_atomic "$DIR/ssh_config"
@@ -730,15 +761,24 @@ cmd_up() {
         # created_dir tells `down` it may remove DIR itself.
         printf 'guests=%s\nhosts=%s\nhash=%s\ncreated_dir=%s\n' "$n" "$h" "$HASH" "$created" >"$MARKER"
     fi
+    trace start
     plan_fleet "$n" "$h"
+    trace plan
     ensure_base
+    trace base
     ensure_seed_rpms
+    trace rpms
     ensure_client_keys
+    trace client-keys
     ensure_seed guest
     ensure_seed dom0
+    trace seeds
     ensure_host_layers
+    trace host-layers
     write_client_files
+    trace client-files
     ensure_network
+    trace network
 
     local -A running=()
     local name pid ppid todo=()
@@ -746,7 +786,9 @@ cmd_up() {
     for name in "${NAMES[@]}"; do [[ -n ${running[$name]:-} ]] || todo+=("$name"); done
     say "starting ${#todo[@]} of ${#NAMES[@]} machines (controller netns $CTL_NS)"
     start_machines "${todo[@]}"
+    trace launch
     wait_ready "${NAMES[@]}"
+    trace ready
     echo "fleet up: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
 }
 
@@ -772,11 +814,17 @@ cmd_down() {
     done < <(ip netns list)
     for ns in "${nss[@]}"; do [[ $ns == "$HOST_NS_PREFIX"* ]] && names+=("${ns#"$HOST_NS_PREFIX"}"); done
     say "stopping ${#names[@]} machines, removing $(( ${#nss[@]} )) network namespaces"
+    trace start
     (( ${#names[@]} )) && stop_machines "${names[@]}"
+    trace stop
     kill_netns_processes "${nss[@]}"
+    trace sweep
     if (( ${#nss[@]} )); then
         printf 'netns del %s\n' "${nss[@]}" | ip -batch - || die "could not delete network namespaces"
     fi
+    trace netns-del
+    kill_launchers
+    trace launchers
     # Nothing of ours should be mounted in this namespace; make sure.
     local m
     while read -r m; do
@@ -786,9 +834,10 @@ cmd_down() {
     if (( keep == 0 )) && [[ -f $MARKER ]]; then
         local created f
         created=$(sed -n 's/^created_dir=//p' "$MARKER")
-        for f in "${GENERATED_FILES[@]}"; do rm -rf -- "${DIR:?}/$f"; done
+        for f in "${GENERATED_FILES[@]}"; do rm -rf --one-file-system -- "${DIR:?}/$f"; done
         if [[ $created == 1 ]]; then rmdir -- "$DIR" 2>/dev/null || true; fi
     fi
+    trace files
     echo "fleet down: $DIR in $(elapsed_since "$start") s"
 }
 
@@ -798,18 +847,40 @@ cmd_down() {
 kill_netns_processes() {
     (( $# )) || return 0
     local -A ours=()
-    local ns ino p link pids=()
-    while read -r ns ino; do ours["net:[$ino]"]=1; done < <(netns_inodes "$@")
-    for p in /proc/[0-9]*; do
-        link=$(readlink "$p/ns/net" 2>/dev/null) || continue
-        [[ -n ${ours[$link]:-} ]] && pids+=("${p#/proc/}")
-    done
+    local ns ino p pids=()
+    while read -r ns ino; do ours[$ino]=1; done < <(netns_inodes "$@")
+    while read -r p ino; do
+        p=${p#/proc/}
+        [[ -n ${ours[$ino]:-} ]] && pids+=("${p%%/*}")
+    done < <(stat -L -c '%n %i' /proc/[0-9]*/ns/net 2>/dev/null || true)
     (( ${#pids[@]} )) || return 0
     say "killing leftover processes in the fleet's namespaces: ${pids[*]}"
     kill -KILL "${pids[@]}" 2>/dev/null || true
-    local deadline=$(( $(date +%s) + 5 ))
+    local deadline=$(( SECONDS + 5 ))
     for p in "${pids[@]}"; do
-        while alive "$p" && (( $(date +%s) < deadline )); do sleep 0.02; done
+        while [[ -e /proc/$p/ns/net ]] && (( SECONDS < deadline )); do sleep 0.02; done
+    done
+}
+
+# kill_launchers: a machine still being launched when `up` was killed has no
+# pid file yet and may enter its network namespace just before `down`
+# deletes it. Its launcher chain (setsid, nsenter, unshare, host-init.sh)
+# carries DIR/hosts/ and host-init.sh on its command line: SIGKILL those;
+# unshare --kill-child then takes the machine's PID 1 down with it.
+kill_launchers() {
+    local files=() f p pids=()
+    mapfile -t files < <(grep -lzF -- "$DIR/hosts/" /proc/[0-9]*/cmdline 2>/dev/null || true)
+    (( ${#files[@]} )) || return 0
+    while read -r f; do
+        p=${f#/proc/}; p=${p%%/*}
+        [[ $p == "$$" || $p == "$BASHPID" ]] || pids+=("$p")
+    done < <(grep -lzF -- "$FLEET_TOOLS/host-init.sh" "${files[@]}" 2>/dev/null || true)
+    (( ${#pids[@]} )) || return 0
+    say "killing leftover machine launchers: ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    local deadline=$(( SECONDS + 5 ))
+    for p in "${pids[@]}"; do
+        while [[ -e /proc/$p/ns/net ]] && (( SECONDS < deadline )); do sleep 0.02; done
     done
 }
 
@@ -819,23 +890,47 @@ cmd_reset() {
     open_fleet "$1"
     lock_fleet
     read_fleet
+    trace start
     stop_machines "${NAMES[@]}"
+    trace stop
+    ensure_network
+    trace network
     local name paths=()
     for name in "${NAMES[@]}"; do paths+=("$DIR/hosts/$name/upper" "$DIR/hosts/$name/work"); done
-    rm -rf -- "${paths[@]}"
+    rm -rf --one-file-system -- "${paths[@]}"
+    trace wipe
     start_machines "${NAMES[@]}"
+    trace launch
     wait_ready "${NAMES[@]}"
+    trace ready
     echo "fleet reset: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
 }
 
+# stop-host: sshd stops, so connections are refused at once; with
+# --unreachable the machine's link on the bridge goes down as well, so
+# packets vanish and clients hit their connect timeout instead.
 cmd_stop_host() {
-    [[ $# -eq 2 ]] || die "usage: fleet.sh stop-host DIR NAME"
-    open_fleet "$1"
+    local args=() unreachable=0
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --unreachable) unreachable=1; shift ;;
+            -*) die "unknown option for stop-host: $1" ;;
+            *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ ${#args[@]} -eq 2 ]] || die "usage: fleet.sh stop-host DIR NAME [--unreachable]"
+    open_fleet "${args[0]}"
     lock_fleet
     read_fleet
-    index_of "$2" >/dev/null
-    stop_machines "$2"
-    say "stopped $2"
+    local name=${args[1]} i
+    i=$(index_of "$name")
+    stop_machines "$name"
+    if (( unreachable )); then
+        ip -n "$CTL_NS" link set "vh$i" down
+        say "stopped $name (unreachable: its link is down)"
+    else
+        say "stopped $name (connections are refused)"
+    fi
 }
 
 cmd_start_host() {
@@ -843,7 +938,9 @@ cmd_start_host() {
     open_fleet "$1"
     lock_fleet
     read_fleet
-    index_of "$2" >/dev/null
+    local i
+    i=$(index_of "$2")
+    ip -n "$CTL_NS" link set "vh$i" up
     if [[ -n $(running_pids "$2") ]]; then
         say "$2 is already running"
     else

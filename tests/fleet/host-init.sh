@@ -12,8 +12,11 @@ set -eu
 name=$1 root=$2 lower=$3 upper=$4 work=$5 addr=$6 gateway=$7 gateway_mac=$8 pidfile=$9
 
 # /proc is still the outer one here, so these are our pid and parent pid as
-# the root namespace sees them: fleet.sh signals the pid, waits on the parent.
+# the root namespace sees them: fleet.sh signals the pid, waits on the parent,
+# and its readiness probe gives up at once if this pid dies. One write(2), so
+# readers never see half a line.
 read -r pid _ _ ppid _ </proc/self/stat
+echo "$pid $ppid" >"$pidfile"
 
 ip -batch - <<EOF
 link set lo up
@@ -32,10 +35,7 @@ mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmpfs "$root/tmp"
 # private devpts instance is added so `ssh -t` can allocate a pty.
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts"
 mkdir -m 0755 "$root/run/sshd"
-hostname "$name"
-
-echo "$pid $ppid" >"$pidfile.tmp"
-mv "$pidfile.tmp" "$pidfile"
+echo "$name" >/proc/sys/kernel/hostname
 
 cd "$root"
 pivot_root . mnt

@@ -1,62 +1,98 @@
 #!/usr/bin/env python3
-"""probe.py TIMEOUT NAME=ADDR...: wait until every NAME's port 22 answers
-with an SSH banner, all in parallel in this one process (run it inside the
-controller network namespace). Prints the names that never answered, one
-per line, on stderr and exits 1 if there are any."""
+"""probe.py TIMEOUT NAME=ADDR=PIDFILE...: wait until every machine's port 22
+answers with an SSH banner, all in parallel in this one process (run it in
+the controller network namespace). A machine whose PID 1 (pid file written by
+host-init.sh) has exited fails at once instead of after TIMEOUT. Prints one
+line per failed machine on stderr ("NAME ADDR: reason") and exits 1 if any."""
 import errno
+import os
 import selectors
 import socket
 import sys
 import time
 
 
+def pid_state(pidfile: str) -> str:
+    """'none' (no pid file yet), 'alive' or 'dead'."""
+    try:
+        with open(pidfile) as f:
+            pid = f.read().split()[0]
+    except (OSError, IndexError):
+        return "none"
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "dead"
+    return "dead" if state in ("Z", "X") else "alive"
+
+
 def main() -> int:
-    deadline = time.monotonic() + float(sys.argv[1])
-    todo = dict(arg.split("=", 1) for arg in sys.argv[2:])  # name -> addr
-    last_error = {name: "no answer" for name in todo}
+    start = time.monotonic()
+    deadline = start + float(sys.argv[1])
+    machines = {}
+    for arg in sys.argv[2:]:
+        name, addr, pidfile = arg.split("=", 2)
+        machines[name] = (addr, pidfile)
+    error = {name: "no answer" for name in machines}
     sel = selectors.DefaultSelector()
     banner = {}
+    retry = []
+    done, failed = set(), set()
 
-    def start(name: str) -> None:
+    def start_connect(name: str) -> None:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
-        err = s.connect_ex((todo[name], 22))
+        err = s.connect_ex((machines[name][0], 22))
         if err not in (0, errno.EINPROGRESS):
             s.close()
-            last_error[name] = errno.errorcode.get(err, str(err))
+            error[name] = os.strerror(err)
             retry.append((time.monotonic() + 0.05, name))
             return
         banner[name] = b""
         sel.register(s, selectors.EVENT_READ, name)
 
-    retry = []
-    for name in todo:
-        start(name)
-    done = set()
-    while len(done) < len(todo) and time.monotonic() < deadline:
+    for name in machines:
+        start_connect(name)
+    next_check = 0.0
+    while len(done) + len(failed) < len(machines) and time.monotonic() < deadline:
         now = time.monotonic()
+        if now >= next_check:
+            next_check = now + 0.1
+            for name in set(machines) - done - failed:
+                state = pid_state(machines[name][1])
+                if state == "dead":
+                    failed.add(name)
+                    error[name] = "its PID 1 exited"
+                elif state == "none" and now - start > 10:
+                    failed.add(name)
+                    error[name] = "it never started (no pid file after 10 s)"
         for item in [r for r in retry if r[0] <= now]:
             retry.remove(item)
-            start(item[1])
+            if item[1] not in failed:
+                start_connect(item[1])
         for key, _ in sel.select(timeout=0.02):
             s, name = key.fileobj, key.data
             try:
                 data = s.recv(256)
             except OSError as e:
-                data, last_error[name] = b"", errno.errorcode.get(e.errno, str(e))
+                data = b""
+                if name not in failed:
+                    error[name] = os.strerror(e.errno)
             banner[name] += data
             if banner[name].startswith(b"SSH-") and b"\n" in banner[name]:
                 done.add(name)
             elif data and len(banner[name]) < 256:
-                continue
-            else:
-                if not data and name not in done:
-                    retry.append((time.monotonic() + 0.05, name))
+                continue  # more of the banner to come
+            elif name not in failed:
+                if data:
+                    error[name] = f"not an ssh banner: {banner[name][:40]!r}"
+                retry.append((time.monotonic() + 0.05, name))
             sel.unregister(s)
             s.close()
-    missing = sorted(set(todo) - done)
+    missing = sorted(set(machines) - done)
     for name in missing:
-        print(f"{name} ({todo[name]}): {last_error[name]}", file=sys.stderr)
+        print(f"{name} {machines[name][0]}: {error[name]}", file=sys.stderr)
     return 1 if missing else 0
 
 

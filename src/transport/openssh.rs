@@ -1,0 +1,582 @@
+//! The `openssh` transport: runs scripts through the system `ssh` client, for what the
+//! in-process client does not cover (GSSAPI/Kerberos, smartcards, `Match`, `ProxyCommand`,
+//! host certificates...).
+//!
+//! Each run spawns `ssh ... <name> sh -s` with the script on stdin. The first run for a host
+//! leaves a ControlMaster behind (`ControlPersist=60`, socket in a private 0700 directory),
+//! so later runs reuse that one authenticated connection and only pay for the client
+//! process (about 70 ms of CPU each on this testbed). `BatchMode=yes` means ssh never prompts;
+//! host key checking is left to the user's ssh_config (vmup never passes
+//! `StrictHostKeyChecking=no`). `LogLevel=ERROR` keeps ssh's warnings out of the script's
+//! stderr.
+//!
+//! ssh reports its own failures with exit status 255, which a script can also return; a 255
+//! is turned into [`TransportError::HostKey`], [`TransportError::Auth`] or
+//! [`TransportError::Unreachable`] only when stderr carries ssh's matching message,
+//! otherwise it is the script's status.
+//!
+//! Dropping the [`OpensshContext`] stops every master it started (`ssh -O exit` on each socket
+//! of its directory, 32 at a time) and removes the directory.
+//!
+//! The ControlPath is `%C`, a hash of local host, HostName, port and user: two inventory names
+//! for the same machine and user share one master (and so its authentication).
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::ssh::SshTarget;
+use super::ssh_config::SshConfig;
+use super::{RemoteOutput, Transport, TransportError};
+
+/// Owner of the ControlMaster socket directory for one run; hands out per-host transports.
+pub struct OpensshContext {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    program: PathBuf,
+    dir: PathBuf,
+    config_file: Option<PathBuf>,
+    connect_timeout: Duration,
+    command_timeout: Option<Duration>,
+    /// Parsed config, only to name the right known_hosts file in host key errors.
+    config: Option<SshConfig>,
+}
+
+impl OpensshContext {
+    /// Creates the private socket directory; `config_file` is passed to ssh as `-F`.
+    pub fn new(
+        config_file: Option<PathBuf>,
+        connect_timeout: Duration,
+        command_timeout: Option<Duration>,
+    ) -> Result<Self, TransportError> {
+        let dir = make_socket_dir().map_err(|e| TransportError::Io {
+            host: "(openssh)".to_string(),
+            reason: format!("cannot create the ControlPath directory: {e}"),
+        })?;
+        let config = SshConfig::load(config_file.as_deref()).ok();
+        Ok(OpensshContext {
+            shared: Arc::new(Shared {
+                program: PathBuf::from("ssh"),
+                dir,
+                config_file,
+                connect_timeout,
+                command_timeout,
+                config,
+            }),
+        })
+    }
+
+    /// A transport for one host (cheap; nothing is started until the first run).
+    pub fn transport(&self, target: SshTarget) -> OpensshTransport {
+        OpensshTransport {
+            shared: Arc::clone(&self.shared),
+            target,
+        }
+    }
+
+    /// The private directory holding the ControlMaster sockets.
+    pub fn socket_dir(&self) -> &Path {
+        &self.shared.dir
+    }
+}
+
+impl Drop for OpensshContext {
+    fn drop(&mut self) {
+        // Every socket in our private directory is a master this context started. The
+        // literal ControlPath needs no destination (`vmup` is a placeholder) and `-F
+        // /dev/null` keeps the user's config out of it. Batches bound the process count.
+        let sockets: Vec<PathBuf> = match std::fs::read_dir(&self.shared.dir) {
+            Ok(entries) => entries.filter_map(Result::ok).map(|e| e.path()).collect(),
+            Err(_) => Vec::new(),
+        };
+        for batch in sockets.chunks(32) {
+            let mut children: Vec<Child> = batch
+                .iter()
+                .filter_map(|socket| {
+                    let mut control_path = OsString::from("ControlPath=");
+                    control_path.push(socket.as_os_str());
+                    Command::new(&self.shared.program)
+                        .args(["-F", "/dev/null", "-o"])
+                        .arg(control_path)
+                        .args(["-O", "exit", "vmup"])
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .spawn()
+                        .ok()
+                })
+                .collect();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            for child in &mut children {
+                while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                if matches!(child.try_wait(), Ok(None)) {
+                    // Our own `ssh -O exit` child, by its handle.
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.shared.dir);
+    }
+}
+
+/// Runs scripts on one host with the system ssh client, sharing one master connection.
+pub struct OpensshTransport {
+    shared: Arc<Shared>,
+    target: SshTarget,
+}
+
+impl Shared {
+    /// Options common to runs and to `-O exit`: everything that determines the ControlPath.
+    fn common_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(file) = &self.config_file {
+            args.push("-F".into());
+            args.push(file.into());
+        }
+        let mut control_path = OsString::from("ControlPath=");
+        control_path.push(self.dir.as_os_str());
+        control_path.push("/%C");
+        for option in [
+            OsString::from("BatchMode=yes"),
+            OsString::from("ControlMaster=auto"),
+            control_path,
+            OsString::from("ControlPersist=60"),
+            OsString::from("LogLevel=ERROR"),
+        ] {
+            args.push("-o".into());
+            args.push(option);
+        }
+        args
+    }
+
+    fn known_hosts_for(&self, name: &str) -> PathBuf {
+        let configured = self
+            .config
+            .as_ref()
+            .and_then(|c| c.resolve(name).user_known_hosts_files.into_iter().next());
+        configured.unwrap_or_else(|| match super::ssh_config::home_dir() {
+            Some(home) => home.join(".ssh/known_hosts"),
+            None => PathBuf::from("~/.ssh/known_hosts"),
+        })
+    }
+}
+
+impl OpensshTransport {
+    /// `[-l user] [-p port] [-o HostName=address] -- name`: what selects the host.
+    fn destination_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
+        if let Some(user) = &self.target.user {
+            args.push("-l".into());
+            args.push(user.into());
+        }
+        if let Some(port) = self.target.port {
+            args.push("-p".into());
+            args.push(port.to_string().into());
+        }
+        if let Some(address) = &self.target.address {
+            args.push("-o".into());
+            args.push(format!("HostName={address}").into());
+        }
+        args.push("--".into());
+        args.push((&self.target.name).into());
+        args
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.shared.program);
+        cmd.args(self.shared.common_args());
+        // A host's own ConnectTimeout in ssh_config wins, as in the in-process transport;
+        // an `-o` on the command line would override it.
+        let configured = self
+            .shared
+            .config
+            .as_ref()
+            .is_some_and(|c| c.resolve(&self.target.name).connect_timeout.is_some());
+        if !configured {
+            let secs = self.shared.connect_timeout.as_secs_f64().ceil().max(1.0);
+            cmd.arg("-o").arg(format!("ConnectTimeout={secs}"));
+        }
+        cmd.arg("-T");
+        cmd.args(self.destination_args());
+        cmd.arg("sh").arg("-s");
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+}
+
+impl Transport for OpensshTransport {
+    fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        let host = self.target.name.clone();
+        let io_error = |reason: String| TransportError::Io {
+            host: host.clone(),
+            reason,
+        };
+        let mut child = self
+            .command()
+            .spawn()
+            .map_err(|e| io_error(format!("cannot start ssh: {e}")))?;
+
+        let stdin = child.stdin.take();
+        let script = script.to_vec();
+        let writer = std::thread::spawn(move || {
+            if let Some(mut stdin) = stdin {
+                // ssh closing stdin early (the script exited) is not an error of ours.
+                let _ = stdin.write_all(&script);
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel::<(bool, Vec<u8>)>();
+        for (is_stdout, pipe) in [
+            (
+                true,
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            ),
+            (
+                false,
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            ),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut buf);
+                }
+                let _ = tx.send((is_stdout, buf));
+            });
+        }
+        drop(tx);
+
+        let deadline = self.shared.command_timeout.map(|t| Instant::now() + t);
+        let mut out = RemoteOutput::default();
+        for _ in 0..2 {
+            let received = match deadline {
+                None => rx.recv().ok(),
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(left) {
+                        Ok(msg) => Some(msg),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                            // Our own child, by its handle: the ssh client (mux client), whose
+                            // death closes the session channel on the master.
+                            let _ = child.kill();
+                            let _ = child.wait();
+                            return Err(TransportError::Timeout {
+                                host,
+                                after: self.shared.command_timeout.unwrap_or_default(),
+                            });
+                        }
+                        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => None,
+                    }
+                }
+            };
+            match received {
+                Some((true, bytes)) => out.stdout = bytes,
+                Some((false, bytes)) => out.stderr = bytes,
+                None => break,
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| io_error(format!("cannot wait for ssh: {e}")))?;
+        let _ = writer.join();
+        out.status = status.code();
+        if out.status == Some(255)
+            && let Some(error) = classify_ssh_failure(
+                &host,
+                self.target.user.as_deref(),
+                &out.stderr,
+                self.shared.connect_timeout,
+                || self.shared.known_hosts_for(&self.target.name),
+            )
+        {
+            return Err(error);
+        }
+        Ok(out)
+    }
+}
+
+/// Turns ssh's own failure messages (exit 255) into transport errors; `None` when stderr
+/// shows no ssh failure, i.e. the script itself exited with 255.
+fn classify_ssh_failure(
+    host: &str,
+    user: Option<&str>,
+    stderr: &[u8],
+    connect_timeout: Duration,
+    default_known_hosts: impl FnOnce() -> PathBuf,
+) -> Option<TransportError> {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r').trim())
+        .filter(|l| !l.is_empty() && !l.chars().all(|c| c == '@'))
+        .collect();
+    let last = lines.last().copied().unwrap_or_default().to_string();
+    let host_string = host.to_string();
+
+    if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+        || text.contains("Host key verification failed")
+    {
+        // "Offending ED25519 key in /root/.ssh/known_hosts:3"
+        let offending = lines
+            .iter()
+            .find_map(|l| {
+                l.split_once("Offending ")
+                    .and_then(|(_, r)| r.split_once(" in "))
+            })
+            .map(|(_, location)| location.to_string());
+        let known_hosts = offending
+            .as_deref()
+            .and_then(|loc| loc.rsplit_once(':').map(|(p, _)| PathBuf::from(p)))
+            .unwrap_or_else(default_known_hosts);
+        let fingerprint = lines
+            .iter()
+            .find(|l| l.starts_with("SHA256:"))
+            .map(|l| format!(", server offered {l}"))
+            .unwrap_or_default();
+        let reason = if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+            format!(
+                "host key CHANGED{fingerprint}{}",
+                offending
+                    .map(|loc| format!("; the old key is at {loc}"))
+                    .unwrap_or_default()
+            )
+        } else {
+            let detail = lines
+                .iter()
+                .find(|l| l.contains("host key is known"))
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            format!("unknown host key{detail}: {last}")
+        };
+        return Some(TransportError::HostKey {
+            host: host_string,
+            known_hosts,
+            reason,
+        });
+    }
+    if let Some(line) = lines.iter().find(|l| l.contains("Permission denied")) {
+        // "root@127.0.0.1: Permission denied (publickey)."
+        let user = user
+            .map(str::to_string)
+            .or_else(|| line.split_once('@').map(|(u, _)| u.to_string()))
+            .unwrap_or_else(|| "?".to_string());
+        return Some(TransportError::Auth {
+            host: host_string,
+            user,
+            reason: format!("ssh: {line}"),
+        });
+    }
+    let unreachable = |reason: String| {
+        Some(TransportError::Unreachable {
+            host: host.to_string(),
+            reason,
+        })
+    };
+    if text.contains("Connection refused") {
+        return unreachable(format!("connection refused (ssh: {last})"));
+    }
+    if text.contains("Connection timed out") || text.contains("Operation timed out") {
+        return unreachable(format!(
+            "connect timed out after {}s (ssh: {last})",
+            connect_timeout.as_secs_f64().ceil()
+        ));
+    }
+    const UNREACHABLE: &[&str] = &[
+        "Could not resolve hostname",
+        "No route to host",
+        "Network is unreachable",
+        "Connection closed by",
+        "Connection reset",
+        "kex_exchange_identification",
+        "ssh_exchange_identification",
+        "banner exchange",
+        "Unable to negotiate",
+        "Bad owner or permissions",
+        "Can't open user config file",
+        "command-line line",
+        "Bad configuration option",
+        "ssh: connect to host",
+    ];
+    if UNREACHABLE.iter().any(|p| text.contains(p)) {
+        return unreachable(format!("ssh: {last}"));
+    }
+    None
+}
+
+/// Creates a fresh 0700 directory for ControlMaster sockets, short enough for a socket path
+/// (`sun_path` is 108 bytes and `%C` adds 41).
+fn make_socket_dir() -> std::io::Result<PathBuf> {
+    let temp = std::env::temp_dir();
+    let text = temp.to_string_lossy();
+    let base = if text.len() > 40 || text.contains(|c: char| c.is_whitespace() || c == '%') {
+        PathBuf::from("/tmp")
+    } else {
+        temp
+    };
+    let pid = std::process::id();
+    let mut last_error = None;
+    for attempt in 0..32u32 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(attempt);
+        let dir = base.join(format!("vmup-ssh-{pid}-{:x}", nanos ^ attempt));
+        // mkdir fails if the name exists (even as a symlink), so the directory is ours.
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no free directory name")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn classify(stderr: &str) -> Option<TransportError> {
+        classify_ssh_failure(
+            "web1",
+            None,
+            stderr.as_bytes(),
+            Duration::from_secs(5),
+            || PathBuf::from("/default/known_hosts"),
+        )
+    }
+
+    #[test]
+    fn changed_host_key() {
+        let stderr = "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+            @    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n\
+            @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\n\
+            The fingerprint for the ED25519 key sent by the remote host is\n\
+            SHA256:abcdef.\n\
+            Offending ED25519 key in /root/kh:3\n\
+            Host key verification failed.\n";
+        match classify(stderr) {
+            Some(TransportError::HostKey {
+                host,
+                known_hosts,
+                reason,
+            }) => {
+                assert_eq!(host, "web1");
+                assert_eq!(known_hosts, PathBuf::from("/root/kh"));
+                assert!(reason.contains("host key CHANGED"), "{reason}");
+                assert!(reason.contains("SHA256:abcdef"), "{reason}");
+                assert!(reason.contains("/root/kh:3"), "{reason}");
+            }
+            other => panic!("expected HostKey, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_host_key() {
+        let stderr = "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested \
+                      strict checking.\r\nHost key verification failed.\r\n";
+        match classify(stderr) {
+            Some(TransportError::HostKey {
+                known_hosts,
+                reason,
+                ..
+            }) => {
+                assert_eq!(known_hosts, PathBuf::from("/default/known_hosts"));
+                assert!(reason.starts_with("unknown host key"), "{reason}");
+            }
+            other => panic!("expected HostKey, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn auth_refused() {
+        match classify("root@127.0.0.1: Permission denied (publickey).\n") {
+            Some(TransportError::Auth { user, reason, .. }) => {
+                assert_eq!(user, "root");
+                assert!(reason.contains("Permission denied (publickey)"));
+            }
+            other => panic!("expected Auth, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn network_failures() {
+        assert!(matches!(
+            classify("ssh: connect to host 127.0.0.1 port 1: Connection refused\n"),
+            Some(TransportError::Unreachable { reason, .. }) if reason.starts_with("connection refused")
+        ));
+        assert!(matches!(
+            classify("ssh: connect to host 10.0.0.1 port 22: Connection timed out\n"),
+            Some(TransportError::Unreachable { reason, .. }) if reason.starts_with("connect timed out after 5s")
+        ));
+        assert!(matches!(
+            classify("ssh: Could not resolve hostname nope: Name or service not known\n"),
+            Some(TransportError::Unreachable { .. })
+        ));
+    }
+
+    #[test]
+    fn a_script_exiting_255_is_not_an_ssh_failure() {
+        assert!(classify("").is_none());
+        assert!(classify("my script failed\n").is_none());
+    }
+
+    #[test]
+    fn socket_dir_is_private_and_removed_on_drop() {
+        let context = match OpensshContext::new(None, Duration::from_secs(3), None) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let dir = context.socket_dir().to_path_buf();
+        let mode = std::fs::metadata(&dir).map(|m| m.permissions().mode() & 0o777);
+        assert!(matches!(mode, Ok(0o700)));
+        assert!(dir.as_os_str().len() + 42 < 104);
+        drop(context);
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn arguments_guard_the_destination() {
+        let context = match OpensshContext::new(
+            Some(PathBuf::from("/cfg")),
+            Duration::from_millis(1500),
+            None,
+        ) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let transport = context.transport(SshTarget {
+            name: "-oProxyCommand=evil".into(),
+            address: Some("10.0.0.1".into()),
+            user: Some("ops".into()),
+            port: Some(2222),
+        });
+        let cmd = transport.command();
+        let args: Vec<String> = cmd
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let joined = args.join(" ");
+        assert!(joined.starts_with("-F /cfg -o BatchMode=yes -o ControlMaster=auto"));
+        assert!(joined.contains("-o ConnectTimeout=2 -T -l ops -p 2222 -o HostName=10.0.0.1"));
+        assert!(joined.ends_with("-- -oProxyCommand=evil sh -s"), "{joined}");
+        assert!(!joined.contains("StrictHostKeyChecking"));
+    }
+}
