@@ -11,6 +11,7 @@ mod bad_input;
 mod changed_underneath;
 mod demo;
 mod fleet;
+mod fleet_kernels;
 mod interrupt;
 mod local_resources;
 mod openssh_real;
