@@ -26,6 +26,12 @@ pub enum Command {
     Apply(RunArgs),
     /// Show the facts vmup gathers from one host.
     Facts(FactsArgs),
+    /// Per guest: installed kernels, the one its host boots, the running one, and whether
+    /// the next boot will find its modules.
+    Kernels(KernelsArgs),
+    /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
+    /// diffs, and resolve them.
+    Conflicts(ConflictsArgs),
     /// Build a throwaway local fleet and run the example runbook on it.
     Demo(DemoArgs),
 }
@@ -102,4 +108,51 @@ pub struct DemoArgs {
     /// Build the demo fleet here instead of a temporary directory (kept afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// Arguments of `kernels`.
+#[derive(Debug, Args)]
+pub struct KernelsArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Only these hosts (guests are shown; their hosts are read for the domain configs).
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Print one JSON object per guest.
+    #[arg(long)]
+    pub json: bool,
+    /// ssh_config file for ssh and openssh transports.
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+}
+
+/// How `conflicts --resolve` settles an `.rpmnew` file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResolveArg {
+    /// Keep the current file and remove the package's `.rpmnew`.
+    Keep,
+    /// Install the `.rpmnew` and keep the current file as `FILE.vmup-old`.
+    New,
+}
+
+/// Arguments of `conflicts`.
+#[derive(Debug, Args)]
+pub struct ConflictsArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Only these hosts.
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it,
+    /// nothing is changed.
+    #[arg(long, value_enum, value_name = "keep|new")]
+    pub resolve: Option<ResolveArg>,
+    /// Print one JSON object per host.
+    #[arg(long)]
+    pub json: bool,
+    /// ssh_config file for ssh and openssh transports.
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
 }

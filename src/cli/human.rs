@@ -10,7 +10,7 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     let mut out = String::new();
     let mut groups: Vec<(&HostReport, Vec<&str>)> = Vec::new();
     for report in reports {
-        if report.changes.is_empty() && report.error.is_none() {
+        if report.changes.is_empty() && report.error.is_none() && report.warnings.is_empty() {
             continue;
         }
         match groups.iter_mut().find(|(first, _)| alike(first, report)) {
@@ -43,6 +43,9 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
         if let Some(error) = &report.error {
             let _ = writeln!(out, "  error ({} phase): {error}", report.phase.as_str());
         }
+        for warning in &report.warnings {
+            let _ = writeln!(out, "  warning: {warning}");
+        }
         let _ = writeln!(out);
     }
     out.push_str(&table(reports));
@@ -50,9 +53,13 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     out
 }
 
-/// Same outcome, same changes, same error: shown once for all such hosts.
+/// Same outcome, same changes, same error and warnings: shown once for all such hosts.
 fn alike(a: &HostReport, b: &HostReport) -> bool {
-    a.status == b.status && a.phase == b.phase && a.changes == b.changes && a.error == b.error
+    a.status == b.status
+        && a.phase == b.phase
+        && a.changes == b.changes
+        && a.error == b.error
+        && a.warnings == b.warnings
 }
 
 /// `a, b, c` or `a, b, c, ... and 47 more`.

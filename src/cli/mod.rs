@@ -1,12 +1,14 @@
 //! Command-line interface: one file per subcommand, reporters and exit codes beside them.
 
 mod args;
+mod conflicts;
 mod demo;
 mod error;
 mod exit;
 mod facts;
 mod human;
 mod json;
+mod kernels;
 mod progress;
 mod run;
 mod setup;
@@ -24,6 +26,8 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => run::run(args, vmup::engine::Mode::Plan),
         Command::Apply(args) => run::run(args, vmup::engine::Mode::Apply),
         Command::Facts(args) => facts::run(args),
+        Command::Kernels(args) => kernels::run(args),
+        Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
     };
     match result {

@@ -15,7 +15,9 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
     let loaded = setup::load(&args.inventory, &args.runbook, &args.fleet, mode)?;
     let connector = setup::connector(&args.fleet);
     let transports = setup::transports(&loaded, &connector)?;
-    let jobs = setup::jobs(&loaded, &transports)?;
+    let mut jobs = setup::jobs(&loaded, &transports)?;
+    let parents = setup::parent_transports(&loaded, &jobs, &connector)?;
+    setup::attach_booted(&mut jobs, &loaded, &transports, &parents);
     let cancel = install_signal_handlers();
     let (reports, summary) = if args.json {
         let sink = json::JsonLines::stdout();

@@ -3,9 +3,11 @@
 //! Everything that can be wrong with the input is found here, before any host is
 //! contacted, so bad input exits 2 with nothing touched anywhere.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
+use vmup::engine::booted::booted_kernels;
 use vmup::engine::{Amount, FleetOptions, HostJob, Mode};
 use vmup::inventory::{Host, HostPattern, Inventory};
 use vmup::runbook::Runbook;
@@ -124,7 +126,115 @@ pub fn jobs<'a>(
             host,
             steps,
             transport: transport.as_ref(),
+            booted: None,
         });
     }
     Ok(jobs)
+}
+
+/// Transports of hosts reached only to read their guests' domain configs, by name.
+pub type ParentTransports = Vec<(String, Box<dyn Transport>)>;
+
+/// Transports for the hosts of guests whose steps need the booted kernel, when those hosts
+/// are not selected themselves: the domain configs are read there all the same.
+pub fn parent_transports(
+    loaded: &Loaded,
+    jobs: &[HostJob<'_>],
+    connector: &Connector,
+) -> Result<ParentTransports, CliError> {
+    let mut parents: Vec<&str> = jobs
+        .iter()
+        .filter(|j| j.steps.iter().any(|s| s.resource.needs_booted_kernel()))
+        .filter_map(|j| j.host.parent.as_deref())
+        .filter(|p| !loaded.selected.iter().any(|s| s == p))
+        .collect();
+    parents.sort_unstable();
+    parents.dedup();
+    parents
+        .into_iter()
+        .filter_map(|name| loaded.inventory.host(name))
+        .map(|host| {
+            connector
+                .transport(host)
+                .map(|t| (host.name.clone(), t))
+                .map_err(|e| CliError::input(e.to_string()))
+        })
+        .collect()
+}
+
+/// Reads, on their hosts, the kernel each guest job that needs it is booted with, and
+/// stores it in the job (the pre-phase of `engine::booted`).
+pub fn attach_booted<'a>(
+    jobs: &mut [HostJob<'a>],
+    loaded: &'a Loaded,
+    transports: &'a [Box<dyn Transport>],
+    parents: &'a ParentTransports,
+) {
+    let guests: Vec<&Host> = jobs
+        .iter()
+        .filter(|j| j.steps.iter().any(|s| s.resource.needs_booted_kernel()))
+        .map(|j| j.host)
+        .collect();
+    if guests.is_empty() {
+        return;
+    }
+    let mut reach: BTreeMap<String, (&Host, &dyn Transport)> = BTreeMap::new();
+    for (name, transport) in loaded.selected.iter().zip(transports) {
+        if let Some(host) = loaded.inventory.host(name) {
+            reach.insert(name.clone(), (host, transport.as_ref()));
+        }
+    }
+    for (name, transport) in parents {
+        if let Some(host) = loaded.inventory.host(name) {
+            reach.insert(name.clone(), (host, transport.as_ref()));
+        }
+    }
+    let mut found = booted_kernels(&guests, &reach);
+    for job in jobs.iter_mut() {
+        if let Some(booted) = found.remove(&job.host.name) {
+            job.booted = Some(booted);
+        }
+    }
+}
+
+/// A connector for commands without fleet options (`facts`, `kernels`, `conflicts`).
+pub fn simple_connector(ssh_config: Option<std::path::PathBuf>) -> Connector {
+    Connector::new(ConnectOptions {
+        ssh_config,
+        connect_timeout: Duration::from_secs(10),
+        command_timeout: None,
+    })
+}
+
+/// The hosts `--limit` selects (all without it), in inventory order.
+pub fn select<'a>(
+    inventory: &'a Inventory,
+    limit: Option<&str>,
+) -> Result<Vec<&'a Host>, CliError> {
+    let hosts: Vec<&Host> = match limit {
+        Some(limit) => HostPattern::new(limit)
+            .select(inventory)
+            .map_err(|e| CliError::input(format!("--limit: {e}")))?,
+        None => inventory.hosts.iter().collect(),
+    };
+    if hosts.is_empty() {
+        return Err(CliError::input("no hosts selected").hint("check --limit and the inventory"));
+    }
+    Ok(hosts)
+}
+
+/// One transport per named host, created up front.
+pub fn transports_for(
+    hosts: &[&Host],
+    connector: &Connector,
+) -> Result<BTreeMap<String, Box<dyn Transport>>, CliError> {
+    hosts
+        .iter()
+        .map(|h| {
+            connector
+                .transport(h)
+                .map(|t| (h.name.clone(), t))
+                .map_err(|e| CliError::input(e.to_string()))
+        })
+        .collect()
 }

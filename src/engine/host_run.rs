@@ -8,8 +8,10 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+use crate::formats::dnftx::config_warnings;
 use crate::inventory::Host;
 use crate::remote::apply::{apply_script, parse_apply};
+use crate::remote::booted::BootedKernel;
 use crate::remote::facts::{facts_script, merge_keys, parse_facts};
 use crate::remote::frame::Boundary;
 use crate::remote::{Action, Expect, Facts};
@@ -29,6 +31,9 @@ pub struct HostRun<'a> {
     pub steps: Vec<&'a Step>,
     /// How to reach it.
     pub transport: &'a dyn Transport,
+    /// For a guest whose steps need it: the kernel its host boots it with (read on the
+    /// parent host by [`super::booted`] before the run), or why it is unknown.
+    pub booted: Option<Result<BootedKernel, String>>,
 }
 
 /// A planned change with its place in the report.
@@ -64,9 +69,9 @@ pub fn run_host(
 ) -> HostReport {
     let started = Instant::now();
     let trips = AtomicUsize::new(0);
-    let mut notes = Vec::new();
+    let mut remarks = Remarks::default();
     let mut changes: Vec<ChangeReport> = Vec::new();
-    let outcome = pipeline(run, mode, sink, cancel, &trips, &mut notes, &mut changes);
+    let outcome = pipeline(run, mode, sink, cancel, &trips, &mut remarks, &mut changes);
     let (phase, status, error) = match outcome {
         Ok((phase, status)) => (phase, status, None),
         Err(stop) => (stop.phase, stop.status, Some(stop.message)),
@@ -76,7 +81,8 @@ pub fn run_host(
         phase,
         status,
         changes,
-        notes,
+        notes: remarks.notes,
+        warnings: remarks.warnings,
         error,
         elapsed: started.elapsed(),
         round_trips: trips.load(Ordering::Relaxed),
@@ -89,7 +95,7 @@ fn pipeline(
     sink: &dyn EventSink,
     cancel: &AtomicBool,
     trips: &AtomicUsize,
-    notes: &mut Vec<String>,
+    remarks: &mut Remarks,
     changes_out: &mut Vec<ChangeReport>,
 ) -> Result<(Phase, Status), Stop> {
     let host = &run.host.name;
@@ -100,13 +106,14 @@ fn pipeline(
         host,
         phase: Phase::Facts,
     });
-    let facts = gather(run, &keys, &root, trips, Phase::Facts)?;
+    let mut facts = gather(run, &keys, &root, trips, Phase::Facts)?;
+    facts.booted = run.booted.clone();
 
     sink.event(&Event::PhaseStarted {
         host,
         phase: Phase::Plan,
     });
-    let planned = plan(run, &facts, Some(notes)).map_err(|m| Stop::failed(Phase::Plan, m))?;
+    let planned = plan(run, &facts, Some(remarks)).map_err(|m| Stop::failed(Phase::Plan, m))?;
     changes_out.extend(planned.iter().map(|c| c.report.clone()));
     if planned.is_empty() {
         return Ok((Phase::Plan, Status::Ok));
@@ -133,6 +140,23 @@ fn pipeline(
     let output = remote(run, &script, trips, Phase::Apply)?;
     let outcome = parse_apply(&boundary, &output.stdout)
         .map_err(|e| Stop::failed(Phase::Apply, format!("{e}; {}", stderr_excerpt(&output))))?;
+    for (i, text) in &outcome.outputs {
+        let text = String::from_utf8_lossy(text).into_owned();
+        for (old, new) in config_warnings(&text) {
+            let what = if new.ends_with(".rpmnew") {
+                format!("{old} kept; the package's new version is in {new}")
+            } else {
+                format!("{old} replaced by the package's version; the old one is in {new}")
+            };
+            remarks.notes.push(format!(
+                "{}: {what} (see `vmup conflicts`)",
+                planned[(*i).min(planned.len() - 1)].report.step
+            ));
+        }
+        if let Some(change) = changes_out.get_mut(*i) {
+            change.output = Some(text);
+        }
+    }
     if let Some(failure) = outcome.failure {
         let change = &planned[failure.index.min(planned.len() - 1)];
         let done = outcome.done.len();
@@ -142,7 +166,16 @@ fn pipeline(
                 change.report.path.as_deref().unwrap_or(&failure.message)
             )
         } else {
-            format!("{}: {}", change.report.summary, failure.message.trim())
+            let said = outcome
+                .outputs
+                .get(&failure.index)
+                .map(|o| output_tail(o))
+                .unwrap_or_default();
+            format!(
+                "{}: {}{said}",
+                change.report.summary,
+                failure.message.trim()
+            )
         };
         // Only the changes that completed are reported as made.
         changes_out.truncate(done);
@@ -159,7 +192,8 @@ fn pipeline(
         host,
         phase: Phase::Verify,
     });
-    let facts = gather(run, &keys, &root, trips, Phase::Verify)?;
+    let mut facts = gather(run, &keys, &root, trips, Phase::Verify)?;
+    facts.booted = run.booted.clone();
     let left = plan(run, &facts, None).map_err(|m| Stop::failed(Phase::Verify, m))?;
     if let Some(first) = left.first() {
         return Err(Stop::failed(
@@ -214,6 +248,21 @@ fn remote(
     })
 }
 
+/// The last lines a failed command printed, as ` (said: ...)`.
+fn output_tail(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let tail = &lines[lines.len().saturating_sub(6)..];
+    format!(" (said: {})", tail.join(" / "))
+}
+
 fn stderr_excerpt(output: &RemoteOutput) -> String {
     let text = String::from_utf8_lossy(&output.stderr);
     let text = text.trim();
@@ -231,11 +280,21 @@ fn stderr_excerpt(output: &RemoteOutput) -> String {
     }
 }
 
-/// Plans every step in order against one view; `notes` collects no-op reasons.
+/// What planning says besides the changes.
+#[derive(Default)]
+struct Remarks {
+    /// Why steps changed nothing, and remarks on what they do.
+    notes: Vec<String>,
+    /// Changes steps held back for safety.
+    warnings: Vec<String>,
+}
+
+/// Plans every step in order against one view; `remarks` collects no-op reasons and
+/// held-back changes.
 fn plan(
     run: &HostRun<'_>,
     facts: &Facts,
-    mut notes: Option<&mut Vec<String>>,
+    mut remarks: Option<&mut Remarks>,
 ) -> Result<Vec<PlannedChange>, String> {
     let mut view = HostView::new(facts);
     let mut planned = Vec::new();
@@ -244,8 +303,8 @@ fn plan(
         if let Some(when) = &step.when
             && !when.holds(facts)
         {
-            if let Some(notes) = notes.as_deref_mut() {
-                notes.push(format!(
+            if let Some(remarks) = remarks.as_deref_mut() {
+                remarks.notes.push(format!(
                     "{label}: skipped, `{}` is false here",
                     when.as_str()
                 ));
@@ -256,10 +315,14 @@ fn plan(
             .resource
             .plan(&view)
             .map_err(|e| format!("{label}: {e}"))?;
-        if step_plan.changes.is_empty()
-            && let (Some(notes), Some(note)) = (notes.as_deref_mut(), step_plan.note)
-        {
-            notes.push(format!("{label}: {note}"));
+        // A note explains a no-op, or remarks on what will be done (kernels kept and why).
+        if let Some(remarks) = remarks.as_deref_mut() {
+            if let Some(note) = step_plan.note {
+                remarks.notes.push(format!("{label}: {note}"));
+            }
+            if let Some(warning) = step_plan.warning {
+                remarks.warnings.push(format!("{label}: {warning}"));
+            }
         }
         for change in step_plan.changes {
             let diff = match &change.action {
@@ -275,7 +338,7 @@ fn plan(
                     };
                     Some(unified(path, old, content)).filter(|d| !d.is_empty())
                 }
-                _ => None,
+                _ => change.detail.clone(),
             };
             view.simulate(&change.action);
             planned.push(PlannedChange {
@@ -289,6 +352,7 @@ fn plan(
                         .or(step.resource.subject().map(str::to_string)),
                     summary: change.summary,
                     diff,
+                    output: None,
                 },
                 action: change.action,
             });
@@ -308,6 +372,7 @@ pub fn gather_facts(
         host,
         steps,
         transport,
+        booted: None,
     };
     let trips = AtomicUsize::new(0);
     gather(&run, keys, &host.path_root(), &trips, Phase::Facts).map_err(|s| s.message)

@@ -4,10 +4,13 @@
 //! [`fleet`] runs many in parallel in rolling batches with a failure budget and
 //! cancellation. Both report through [`event::EventSink`]; nothing here prints.
 
+pub mod booted;
+pub mod conflicts;
 pub mod diff;
 pub mod event;
 pub mod fleet;
 pub mod host_run;
+pub mod kernel_check;
 pub mod report;
 
 pub use event::{Event, EventSink};

@@ -85,8 +85,11 @@ pub struct ChangeReport {
     pub path: Option<String>,
     /// One-line summary.
     pub summary: String,
-    /// Unified diff for file contents.
+    /// Unified diff for file contents, or a transaction's package list.
     pub diff: Option<String>,
+    /// What a command printed when it was applied (a package transaction's output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
 }
 
 /// Everything known about one host at the end of a run.
@@ -103,6 +106,10 @@ pub struct HostReport {
     /// Why steps changed nothing, or were skipped.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Changes steps held back for safety (a kernel prune on a guest whose booted kernel
+    /// is unknown): shown to people even when nothing changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// What went wrong, with the host, file and step named.
     pub error: Option<String>,
     /// Wall time spent on this host.
@@ -125,6 +132,7 @@ impl HostReport {
             status: Status::Skipped,
             changes: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             error: Some(why.to_string()),
             elapsed: Duration::ZERO,
             round_trips: 0,

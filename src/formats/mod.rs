@@ -3,9 +3,11 @@
 //! Nothing here does I/O. Editing keeps comments and untouched lines byte for byte, so a
 //! plan's diff shows exactly the lines vmup means to change.
 
+pub mod dnftx;
 pub mod domconfig;
 pub mod ini;
 pub mod libvirt;
 pub mod lines;
+pub mod rpmqa;
 pub mod rpmver;
 mod text;

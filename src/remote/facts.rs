@@ -84,6 +84,10 @@ pub struct Facts {
     pub kernel_release: Option<String>,
     /// Outputs of [`FactKey::Command`] facts, by name.
     pub commands: BTreeMap<String, CommandFact>,
+    /// For a guest whose steps asked for it: the kernel its host boots it with, read from
+    /// the domain config on the host (not by this host's script; the engine fills it in
+    /// before planning), or why that cannot be known safely.
+    pub booted: Option<Result<super::booted::BootedKernel, String>>,
 }
 
 /// Output and exit status of a command fact.

@@ -4,10 +4,13 @@
 //! the one quoting function) and reads the framed output back. Transports carry the bytes.
 
 pub mod apply;
+pub mod booted;
 pub mod facts;
 pub mod frame;
+pub mod pkg;
 pub mod quote;
 pub mod script;
+pub mod transaction;
 
 pub use apply::{Action, Expect};
 pub use facts::{FactKey, Facts, PathFact};

@@ -7,8 +7,11 @@
 
 pub mod file;
 pub mod ini;
+pub mod kernels;
 pub mod line;
 pub mod move_aside;
+pub mod packages;
+pub mod repo;
 pub mod spec;
 pub mod symlink;
 pub mod view;
@@ -24,6 +27,9 @@ pub struct Planned {
     pub summary: String,
     /// What the apply script will do.
     pub action: Action,
+    /// More lines shown under the summary in plans (a transaction's package list); file
+    /// writes get their diff from the engine instead.
+    pub detail: Option<String>,
 }
 
 /// The outcome of planning one step on one host.
@@ -33,6 +39,9 @@ pub struct StepPlan {
     pub changes: Vec<Planned>,
     /// Why nothing needs doing (or a remark about what will be done).
     pub note: Option<String>,
+    /// Why the step holds back a change it would otherwise make, for safety (the kernel a
+    /// host boots is unknown, ...): shown to people even when nothing changes.
+    pub warning: Option<String>,
 }
 
 impl StepPlan {
@@ -41,6 +50,16 @@ impl StepPlan {
         StepPlan {
             changes: Vec::new(),
             note: Some(reason.into()),
+            warning: None,
+        }
+    }
+
+    /// A plan that holds back its changes for safety, with the reason people must see.
+    pub fn withheld(reason: impl Into<String>) -> StepPlan {
+        StepPlan {
+            changes: Vec::new(),
+            note: None,
+            warning: Some(reason.into()),
         }
     }
 
@@ -50,8 +69,10 @@ impl StepPlan {
             changes: vec![Planned {
                 summary: summary.into(),
                 action,
+                detail: None,
             }],
             note: None,
+            warning: None,
         }
     }
 }
@@ -77,6 +98,11 @@ pub trait Resource: std::fmt::Debug + Send + Sync {
     fn facts(&self) -> Vec<FactKey>;
     /// Changes that would bring the host to the desired state.
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
+    /// True when planning needs the kernel the guest's host boots it with
+    /// (`Facts::booted`), which the engine reads on the parent host before the guest plans.
+    fn needs_booted_kernel(&self) -> bool {
+        false
+    }
 }
 
 /// A fact request for a path whose bytes are needed.

@@ -106,6 +106,7 @@ impl Resource for MoveAsideResource {
                         path: previous.clone(),
                         expect: expect_current(old),
                     },
+                    detail: None,
                 });
             }
             changes.push(Planned {
@@ -115,6 +116,7 @@ impl Resource for MoveAsideResource {
                     to: previous.clone(),
                     expect: expect_current(occupied),
                 },
+                detail: None,
             });
         }
         changes.push(Planned {
@@ -124,10 +126,12 @@ impl Resource for MoveAsideResource {
                 to: self.to.clone(),
                 expect: expect_current(current),
             },
+            detail: None,
         });
         Ok(StepPlan {
             changes,
             note: None,
+            warning: None,
         })
     }
 }

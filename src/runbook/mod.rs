@@ -1,7 +1,7 @@
 //! The runbook: an ordered list of steps, each one resource with where and when it applies.
 //!
 //! A TOML file of `[[step]]` tables. Each step has exactly one resource table (`line`,
-//! `ini`, `move_aside`, `symlink`, `file`), an optional `name`, `hosts` (a pattern, default
+//! `ini`, `move_aside`, `symlink`, `file`, `kernels`, `packages`, `repo`), an optional `name`, `hosts` (a pattern, default
 //! `all`) and `when` (a condition on facts). Every problem, from a TOML syntax error to an
 //! invalid regex inside a step, is reported as `file:line:column`.
 
@@ -16,8 +16,11 @@ use crate::inventory::{HostPattern, Inventory};
 use crate::resource::Resource;
 use crate::resource::file::{FileResource, FileSpec};
 use crate::resource::ini::{IniResource, IniSpec};
+use crate::resource::kernels::{KernelsResource, KernelsSpec};
 use crate::resource::line::{LineResource, LineSpec};
 use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
+use crate::resource::packages::{PackagesResource, PackagesSpec};
+use crate::resource::repo::{RepoResource, RepoSpec};
 use crate::resource::spec::SpecError;
 use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
 use crate::source::{SourceError, read_text};
@@ -42,10 +45,22 @@ struct RawStep {
     move_aside: Option<MoveAsideSpec>,
     symlink: Option<SymlinkSpec>,
     file: Option<FileSpec>,
+    kernels: Option<KernelsSpec>,
+    packages: Option<PackagesSpec>,
+    repo: Option<RepoSpec>,
 }
 
 /// The resource kinds a step may hold, for messages.
-pub const RESOURCE_KINDS: &[&str] = &["line", "ini", "move_aside", "symlink", "file"];
+pub const RESOURCE_KINDS: &[&str] = &[
+    "line",
+    "ini",
+    "move_aside",
+    "symlink",
+    "file",
+    "kernels",
+    "packages",
+    "repo",
+];
 
 /// One step of a runbook.
 #[derive(Debug)]
@@ -121,6 +136,15 @@ impl Runbook {
             }
             if let Some(s) = &raw.file {
                 resources.push(Box::new(FileResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.kernels {
+                resources.push(Box::new(KernelsResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.packages {
+                resources.push(Box::new(PackagesResource::from_spec(s).map_err(at)?));
+            }
+            if let Some(s) = &raw.repo {
+                resources.push(Box::new(RepoResource::from_spec(s).map_err(at)?));
             }
             if resources.len() != 1 {
                 return Err(SourceError::at(
@@ -234,6 +258,22 @@ mod tests {
     fn bad_condition_column() {
         let e = error("[[step]]\nwhen = \"cpus = 1\"\nline = { path = \"/a\", line = \"x\" }\n");
         assert!(e.starts_with("rb.toml:2:14: in `when`"), "{e}");
+    }
+
+    #[test]
+    fn package_example_reads() {
+        let rb = Runbook::parse(
+            Path::new("examples/packages.toml"),
+            include_str!("../../examples/packages.toml").to_string(),
+        )
+        .unwrap();
+        let kinds: Vec<&str> = rb.steps.iter().map(|s| s.resource.kind()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "ini", "repo", "repo", "packages", "packages", "kernels", "repo", "packages"
+            ]
+        );
     }
 
     #[test]

@@ -62,6 +62,7 @@ fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
         host: &inv.hosts[0],
         steps: rb.steps.iter().collect(),
         transport: &transport,
+        booted: None,
     };
     let options = FleetOptions {
         mode: Mode::Apply,

@@ -4,14 +4,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+mod pkg_support;
 mod support;
 
 mod bad_input;
 mod changed_underneath;
 mod demo;
 mod fleet;
+mod fleet_kernels;
 mod interrupt;
 mod local_resources;
 mod openssh_real;
+mod packages;
+mod repo_files;
 mod ssh_real;
 mod sshd_fixture;

@@ -1,0 +1,151 @@
+//! The kernel a host boots a guest with: the fact's type, and the host-side symlink walk.
+//!
+//! The seed's hosts name stable links in their domain configs
+//! (`kernel = "/boot/vmlinuz-2.6.9-ELxenU"` -> `vmlinuz-2.6.9-67.0.1.ELxenU`), so the
+//! release the guest will boot is only known after following the links *on the host*. The
+//! walk is a `readlink` loop in sh (no `readlink -f`, which CentOS 4's coreutils lacks for
+//! dangling links), relative targets taken against the link's directory, at most
+//! [`MAX_HOPS`] links, every path under `$VMUP_ROOT` for local trees.
+
+use super::FactKey;
+use super::script::Script;
+
+/// Links followed before the walk gives up (a loop, or a chain no one meant).
+pub const MAX_HOPS: usize = 20;
+
+/// What the host's domain config says the guest boots, and the release that is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BootedKernel {
+    /// Inventory name of the host that boots the guest.
+    pub host: String,
+    /// Path of the domain config on that host.
+    pub config_path: String,
+    /// `kernel=` as written in the config.
+    pub kernel_path: String,
+    /// The file it leads to after following links.
+    pub resolved_path: String,
+    /// The kernel release, from the resolved file's name (`vmlinuz-RELEASE`).
+    pub release: String,
+    /// False when the resolved file does not exist on the host (the guest cannot boot).
+    pub kernel_exists: bool,
+    /// `ramdisk=` as written, if any.
+    pub ramdisk_path: Option<String>,
+    /// The file the ramdisk setting leads to, if any.
+    pub ramdisk_resolved: Option<String>,
+}
+
+impl BootedKernel {
+    /// `booted by xen1 via /etc/xen/NG2`, for notes.
+    pub fn via(&self) -> String {
+        format!("booted by {} via {}", self.host, self.config_path)
+    }
+}
+
+/// Where a symlink walk on the host ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// A regular file at this path.
+    File(String),
+    /// Something that is not a regular file.
+    Other(String),
+    /// Nothing exists at the final path (a dangling link or a missing file).
+    Missing(String),
+    /// More than [`MAX_HOPS`] links.
+    Loop(String),
+}
+
+/// The command fact that follows `path`'s links on the host; read it with [`parse_resolved`].
+pub fn resolve_fact(name: &str, path: &str) -> FactKey {
+    let mut s = Script::new();
+    s.code("p=").word(path.as_bytes()).newline();
+    s.code(&format!(
+        "n=0\nwhile [ -L \"$VMUP_ROOT$p\" ]; do\n  n=$((n+1)); if [ $n -gt {MAX_HOPS} ]; then echo \"loop $p\"; exit 0; fi\n  t=$(readlink \"$VMUP_ROOT$p\")\n  case $t in /*) p=$t ;; *) p=${{p%/*}}/$t ;; esac\ndone\n\
+         if [ -f \"$VMUP_ROOT$p\" ]; then echo \"file $p\"; elif [ -e \"$VMUP_ROOT$p\" ]; then echo \"other $p\"; else echo \"missing $p\"; fi"
+    ));
+    FactKey::Command {
+        name: name.to_string(),
+        script: s.finish().unwrap_or_default(),
+    }
+}
+
+/// Reads the output of [`resolve_fact`]; None when it is not one of its lines.
+pub fn parse_resolved(output: &[u8]) -> Option<Resolved> {
+    let text = String::from_utf8_lossy(output);
+    let (kind, path) = text.trim_end_matches('\n').split_once(' ')?;
+    let path = normalize(path);
+    Some(match kind {
+        "file" => Resolved::File(path),
+        "other" => Resolved::Other(path),
+        "missing" => Resolved::Missing(path),
+        "loop" => Resolved::Loop(path),
+        _ => return None,
+    })
+}
+
+/// Removes `.`, `..` and doubled slashes lexically: `/boot/../boot//x` -> `/boot/x`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remote::facts::{facts_script, parse_facts};
+    use crate::remote::frame::Boundary;
+    use crate::transport::Transport;
+    use crate::transport::local::LocalTransport;
+    use std::os::unix::fs::symlink;
+
+    fn walk(root: &std::path::Path, path: &str) -> Resolved {
+        let keys = vec![resolve_fact("r", path)];
+        let b = Boundary::random();
+        let script = facts_script(&keys, root.to_str().unwrap(), &b).unwrap();
+        let out = LocalTransport::new("t").run(&script).unwrap();
+        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        parse_resolved(&facts.commands["r"].stdout).unwrap()
+    }
+
+    #[test]
+    fn follows_relative_and_absolute_links_inside_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let boot = dir.path().join("boot");
+        std::fs::create_dir_all(boot.join("old")).unwrap();
+        std::fs::write(boot.join("vmlinuz-2.6.9-67.0.1.ELxenU"), b"k").unwrap();
+        symlink(
+            "vmlinuz-2.6.9-67.0.1.ELxenU",
+            boot.join("vmlinuz-2.6.9-ELxenU"),
+        )
+        .unwrap();
+        symlink("/boot/vmlinuz-2.6.9-ELxenU", boot.join("vmlinuz")).unwrap();
+        symlink("../vmlinuz", boot.join("old/vmlinuz")).unwrap();
+        assert_eq!(
+            walk(dir.path(), "/boot/old/vmlinuz"),
+            Resolved::File("/boot/vmlinuz-2.6.9-67.0.1.ELxenU".into())
+        );
+    }
+
+    #[test]
+    fn dangling_links_and_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let boot = dir.path().join("boot");
+        std::fs::create_dir_all(&boot).unwrap();
+        symlink("vmlinuz-gone", boot.join("vmlinuz")).unwrap();
+        symlink("b", boot.join("a")).unwrap();
+        symlink("a", boot.join("b")).unwrap();
+        assert_eq!(
+            walk(dir.path(), "/boot/vmlinuz"),
+            Resolved::Missing("/boot/vmlinuz-gone".into())
+        );
+        assert!(matches!(walk(dir.path(), "/boot/a"), Resolved::Loop(_)));
+    }
+}
