@@ -110,18 +110,26 @@ pub fn jobs<'a>(
         .iter()
         .filter_map(|n| loaded.inventory.host(n))
         .collect();
+    // Each step's pattern is resolved once, not once per host: O(steps x hosts).
+    let mut per_step: Vec<std::collections::HashSet<&str>> =
+        Vec::with_capacity(loaded.runbook.steps.len());
+    for step in &loaded.runbook.steps {
+        let chosen = step
+            .hosts
+            .select(&loaded.inventory)
+            .map_err(CliError::input)?;
+        per_step.push(chosen.into_iter().map(|h| h.name.as_str()).collect());
+    }
     let mut jobs = Vec::with_capacity(hosts.len());
     for (host, transport) in hosts.into_iter().zip(transports) {
-        let mut steps = Vec::new();
-        for step in &loaded.runbook.steps {
-            let chosen = step
-                .hosts
-                .select(&loaded.inventory)
-                .map_err(CliError::input)?;
-            if chosen.iter().any(|h| h.name == host.name) {
-                steps.push(step);
-            }
-        }
+        let steps = loaded
+            .runbook
+            .steps
+            .iter()
+            .zip(&per_step)
+            .filter(|(_, chosen)| chosen.contains(host.name.as_str()))
+            .map(|(step, _)| step)
+            .collect();
         jobs.push(HostJob {
             host,
             steps,
