@@ -19,3 +19,19 @@ mod packages;
 mod repo_files;
 mod ssh_real;
 mod sshd_fixture;
+
+/// A test file that is not declared above would silently never run.
+#[test]
+fn every_test_file_is_registered() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    let main = std::fs::read_to_string(dir.join("main.rs")).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if let Some(module) = name.strip_suffix(".rs").filter(|m| *m != "main") {
+            assert!(
+                main.contains(&format!("mod {module};")),
+                "tests/e2e/{name} is not declared in main.rs"
+            );
+        }
+    }
+}
