@@ -218,14 +218,7 @@ mod tests {
     use super::*;
 
     fn file(content: &str) -> PathFact {
-        PathFact::File {
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            user: "root".into(),
-            group: "root".into(),
-            content: Some(content.as_bytes().to_vec()),
-        }
+        PathFact::root_file(content.as_bytes())
     }
 
     fn facts(old: &str, new: &str) -> Facts {

@@ -71,6 +71,20 @@ pub enum PathFact {
     Other,
 }
 
+impl PathFact {
+    /// A root-owned 0644 regular file holding `content`: the common case in fixtures.
+    pub fn root_file(content: &[u8]) -> PathFact {
+        PathFact::File {
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            user: "root".into(),
+            group: "root".into(),
+            content: Some(content.to_vec()),
+        }
+    }
+}
+
 /// Everything gathered from one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {

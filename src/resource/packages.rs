@@ -312,14 +312,11 @@ mod tests {
         for (_, path) in CONFIGS {
             facts.paths.insert(
                 path.into(),
-                PathFact::File {
-                    mode: 0o644,
-                    uid: 0,
-                    gid: 0,
-                    user: "root".into(),
-                    group: "root".into(),
-                    content: Some(b"[main]\ngpgcheck=0\n".to_vec()),
-                },
+                PathFact::root_file(
+                    b"[main]
+gpgcheck=0
+",
+                ),
             );
         }
         facts

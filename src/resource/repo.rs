@@ -231,14 +231,7 @@ mod tests {
     }
 
     fn file(content: &str) -> PathFact {
-        PathFact::File {
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            user: "root".into(),
-            group: "root".into(),
-            content: Some(content.as_bytes().to_vec()),
-        }
+        PathFact::root_file(content.as_bytes())
     }
 
     const APAC: &str = "# APAC Grid\n[apacgrid]\nname=APAC\nbaseurl=http://x/\nenabled=1\n\n[apacgrid-testing]\nname=testing\nenabled = 0\n\n[apacgrid-extra]\nname=extra\n";
