@@ -406,3 +406,51 @@ fn facts_shows_what_vmup_reads() {
         text.stdout
     );
 }
+
+#[test]
+fn human_output_groups_alike_hosts_and_ends_with_a_table() {
+    let fleet = LocalFleet::new(&["a", "b", "c"]);
+    for h in ["a", "b"] {
+        fleet.write(h, "/etc/securetty", b"console\n");
+    }
+    fleet.write("c", "/etc/securetty", b"console\nttyS0\n");
+    let rb = fleet.runbook("[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n");
+    let run = fleet.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert_eq!(run.code, 3);
+    // Not a terminal: one plain progress line per host on stderr.
+    for (h, status) in [("a", "changed"), ("b", "changed"), ("c", "ok")] {
+        let wanted = format!("] {h}: {status} (");
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.starts_with('[') && l.contains(&wanted)),
+            "no progress line for {h} in: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stdout.contains("== a, b (1 change(s) pending each)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("      +ttyS0"),
+        "the diff is shown: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("HOST  STATUS       CHANGES     TIME"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("c     ok ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.trim_end().ends_with("changes pending"),
+        "{}",
+        run.stdout
+    );
+}
