@@ -2,9 +2,12 @@
 //! against the test fleet (tests/fleet/fleet.sh), where every guest runs its own sshd,
 //! rpm database and dnf, and `vmup kernels` reads the booted kernel on the dom0 `xen1`.
 //!
-//! One fleet (6 guests + xen1) is brought up once; the scenarios run in two rounds on
-//! different guests, with `fleet.sh reset` between the rounds. Each runbook names
+//! One fleet (6 guests + xen1) is brought up once, with the inventory fleet.sh writes (no
+//! `transport`, so vmup's default in-process ssh client). The scenarios run in two rounds,
+//! each scenario on its own guest(s) and, within a round, all at once; `fleet.sh reset`
+//! puts every machine back to its seed between the rounds. Each runbook names
 //! `hosts = "guests"` and each run is limited to the scenario's guest(s) with `--limit`.
+//! About 30 s in all on the shared 2-core machine (load average ~30 at the time).
 //! The repositories are pkg_support's (mkkernel.sh, mkrpm.sh, createrepo_c), copied into
 //! each guest under /srv/repos with tar through `fleet.sh exec`; the `.repo` files
 //! (`baseurl=file:///srv/repos/...`, `gpgcheck=0`) are written by vmup itself, over ssh,
@@ -164,6 +167,32 @@ fn prepare(fleet: &Fleet) {
             && text.contains("baseurl=file:///srv/repos/monash\n")
             && text.contains("gpgcheck=0\n"),
         "{text}"
+    );
+}
+
+/// The module doc's findings about dnf on the Debian guests, checked over ssh: rpm and
+/// dnf read the seed's database through /etc/rpm/macros, releasever comes from
+/// centos-release, the machine's own name resolves locally.
+fn dnf_on_the_debian_guest_reads_the_seed_database(fleet: &Fleet, g: &str) {
+    assert_eq!(fleet.ssh(g, "rpm --eval %_dbpath"), "/var/lib/rpm\n");
+    assert_eq!(fleet.ssh(g, "test -e ~/.rpmmacros || echo none"), "none\n");
+    assert_eq!(
+        fleet.ssh(
+            g,
+            "dnf -q repoquery --installed --qf '%{name}-%{version}-%{release}' 'kernel-xenU*'"
+        ),
+        "kernel-xenU-2.6.9-55.EL\nkernel-xenU-devel-2.6.9-55.EL\n"
+    );
+    assert_eq!(
+        fleet.ssh(
+            g,
+            "python3 -c 'import dnf; s = dnf.Base().conf.substitutions; print(s[\"releasever\"], s[\"basearch\"])'"
+        ),
+        "4 x86_64\n"
+    );
+    assert_eq!(
+        fleet.ssh(g, "getent hosts \"$(hostname)\""),
+        format!("127.0.1.1       {g}\n")
     );
 }
 
@@ -566,7 +595,7 @@ fn prune_keeps_the_booted_67_and_the_newest_and_removes_exactly_55(fleet: &Fleet
 /// c) xen1 boots the guest with 55 (the fleet's default link): 67.0.1 goes instead.
 fn prune_when_xen1_boots_55_removes_67_instead(fleet: &Fleet, g: &str) {
     three_kernels(fleet, g);
-    let rb = prune_runbook(fleet, "prune1.toml", "{ newest = 1 }");
+    let rb = prune_runbook(fleet, "prune1-booted55.toml", "{ newest = 1 }");
     prune(fleet, g, rb);
     assert_eq!(
         kernel_packages(fleet, g),
@@ -689,52 +718,92 @@ fn rpmnew_after_an_update_is_found_diffed_and_resolved_both_ways(
     }
 }
 
+/// Runs `scenario`, then says how long it took (seen with `--nocapture`).
+fn timed(what: &str, scenario: impl FnOnce()) {
+    let start = Instant::now();
+    scenario();
+    eprintln!(
+        "fleet packages: {what} in {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+/// Every scenario on one fleet. Within a round the scenarios run at once, each on its own
+/// guest(s) with its own runbook files (they share only xen1, where each edits its own
+/// domain's config and link); a failure in one fails the test with its message.
 #[test]
 fn package_scenarios_over_ssh_on_one_fleet() {
     let start = Instant::now();
-    let mut last = start;
-    let mut took = |what: &str| {
-        eprintln!(
-            "fleet packages: {what} in {:.1}s",
-            last.elapsed().as_secs_f64()
-        );
-        last = Instant::now();
-    };
     let fleet = Fleet::up(GUESTS);
     let g = fleet.guests();
     assert_eq!(g.len(), GUESTS);
-    took("up");
+    let fleet = &fleet;
+    timed("set-up", || {
+        prepare(fleet);
+        dnf_on_the_debian_guest_reads_the_seed_database(fleet, &g[0]);
+    });
 
     // Round 1: the seed's failure and its fix, the plan, the pinned update, the swap.
-    prepare(&fleet);
-    took("repositories");
-    seed_failure_update_without_installonlypkgs_breaks_the_next_boot(&fleet, &g[0]);
-    took("a) update without installonlypkgs");
-    seed_fix_installonlypkgs_in_dnf_conf_keeps_both_kernels(&fleet, &g[1]);
-    took("a) update with installonlypkgs");
-    plan_lists_the_transactions_and_changes_nothing(&fleet, &g[2]);
-    took("f) plan");
-    pinned_update_installs_only_from_monash_then_the_full_update_from_the_rest(&fleet, &g[2]);
-    took("b) pinned update");
-    swap_replaces_gpulse_in_one_transaction(&fleet, &g[3]);
-    took("d) swap");
-    unsatisfiable_swap_keeps_gpulse_and_fails_the_host(&fleet, &g[4]);
-    took("d) unsatisfiable swap");
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            timed("a) update without installonlypkgs", || {
+                seed_failure_update_without_installonlypkgs_breaks_the_next_boot(fleet, &g[0])
+            })
+        });
+        s.spawn(|| {
+            timed("a) update with installonlypkgs", || {
+                seed_fix_installonlypkgs_in_dnf_conf_keeps_both_kernels(fleet, &g[1])
+            })
+        });
+        s.spawn(|| {
+            timed("f) plan, b) pinned update", || {
+                plan_lists_the_transactions_and_changes_nothing(fleet, &g[2]);
+                pinned_update_installs_only_from_monash_then_the_full_update_from_the_rest(
+                    fleet, &g[2],
+                );
+            })
+        });
+        s.spawn(|| {
+            timed("d) swap", || {
+                swap_replaces_gpulse_in_one_transaction(fleet, &g[3])
+            })
+        });
+        s.spawn(|| {
+            timed("d) unsatisfiable swap", || {
+                unsatisfiable_swap_keeps_gpulse_and_fails_the_host(fleet, &g[4])
+            })
+        });
+    });
 
     // Round 2, every machine back to its seed: kernel pruning and config conflicts.
-    fleet.sh("reset", &[]);
-    prepare(&fleet);
-    took("reset and repositories");
-    prune_keeps_the_booted_67_and_the_newest_and_removes_exactly_55(&fleet, &g[0]);
-    took("c) prune, booted 67.0.1");
-    prune_when_xen1_boots_55_removes_67_instead(&fleet, &g[1]);
-    took("c) prune, booted 55");
-    prune_never_removes_the_booted_kernel_even_with_newest_0(&fleet, &g[2]);
-    took("c) prune, newest = 0");
-    rpmnew_after_an_update_is_found_diffed_and_resolved_both_ways(&fleet, &g[3], &g[4]);
-    took("e) conflicts");
+    timed("reset, set-up", || {
+        fleet.sh("reset", &[]);
+        prepare(fleet);
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            timed("c) prune, booted 67.0.1", || {
+                prune_keeps_the_booted_67_and_the_newest_and_removes_exactly_55(fleet, &g[0])
+            })
+        });
+        s.spawn(|| {
+            timed("c) prune, booted 55", || {
+                prune_when_xen1_boots_55_removes_67_instead(fleet, &g[1])
+            })
+        });
+        s.spawn(|| {
+            timed("c) prune, newest = 0", || {
+                prune_never_removes_the_booted_kernel_even_with_newest_0(fleet, &g[2])
+            })
+        });
+        s.spawn(|| {
+            timed("e) conflicts", || {
+                rpmnew_after_an_update_is_found_diffed_and_resolved_both_ways(fleet, &g[3], &g[4])
+            })
+        });
+    });
     eprintln!(
-        "fleet packages: all in {:.1}s",
+        "fleet packages: all in {:.1}s (fleet up included)",
         start.elapsed().as_secs_f64()
     );
 }
