@@ -130,6 +130,30 @@ impl Fleet {
         out.stdout
     }
 
+    /// Runs a shell command on a host through plain OpenSSH (not through vmup) and
+    /// returns its standard output; fails the test when it exits non-zero.
+    pub fn ssh(&self, host: &str, script: &str) -> String {
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.env["FLEET_CTL_NETNS"],
+                "ssh",
+                "-F",
+                &self.env["FLEET_SSH_CONFIG"],
+                host,
+                script,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh {host} {script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Runs a shell command inside a host without ssh.
     pub fn exec(&self, host: &str, script: &str) -> String {
         self.sh("exec", &[host, "sh", "-c", script])

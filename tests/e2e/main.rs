@@ -12,6 +12,7 @@ mod changed_underneath;
 mod demo;
 mod fleet;
 mod fleet_kernels;
+mod fleet_packages;
 mod interrupt;
 mod local_resources;
 mod openssh_real;

@@ -407,7 +407,7 @@ domain_config() { # GUEST-INDEX
     printf 'extra = "3"\n'
 }
 
-# ensure_host_layers: the small per-machine layer (hostname, host key,
+# ensure_host_layers: the small per-machine layer (hostname, /etc/hosts, host key,
 # authorized_keys, and on a dom0 the domain configs of its guests). Written
 # into plain directories: a layer only holds real directories of the base
 # (/etc, /root), never a path through one of bookworm's /lib-style symlinks,
@@ -448,6 +448,12 @@ ensure_host_layers() {
         name=${NAMES[i]}
         l="$DIR/hosts/$name/layer"
         printf '%s\n' "$name" >"$l/etc/hostname"
+        # The base has no /etc/hosts and keeps the build machine's resolv.conf, whose
+        # server is unreachable from the fleet. Every dnf run looks up the machine's
+        # own name (librepo logs curl_version(), which initialises libldap, whose
+        # ldap_pvt_get_fqdn calls getaddrinfo): without this line each dnf command
+        # waited 2 x 5 s for DNS. A real guest resolves its own name locally.
+        printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$name" >"$l/etc/hosts"
         if [[ ${ROLES[i]} == host ]]; then
             for j in "${!NAMES[@]}"; do
                 [[ ${DOM0_OF[j]} == "$name" ]] && domain_config "$j" >"$l/etc/xen/${DOMAIN_OF[j]}"
