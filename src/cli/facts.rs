@@ -145,5 +145,12 @@ fn to_text(host: &str, facts: &Facts) -> String {
         };
         out.push_str(&format!("{path}: {line}\n"));
     }
+    // Command facts (rpm queries, package manager previews), indented under their name.
+    for (name, fact) in &facts.commands {
+        out.push_str(&format!("{name} (exit status {}):\n", fact.status));
+        for line in String::from_utf8_lossy(&fact.stdout).lines() {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
     out
 }

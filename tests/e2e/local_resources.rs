@@ -405,6 +405,23 @@ fn facts_shows_what_vmup_reads() {
         "{}",
         text.stdout
     );
+    // With a runbook, exactly its facts, command facts included (shown under their name).
+    std::fs::create_dir_all(fleet.file("g", "/lib/modules/2.6.9-55.ELxenU")).unwrap();
+    fleet.runbook("[[step]]\nkernels = { packages = [\"kernel-xenU\"], keep = { newest = 1 } }\n");
+    let text = fleet.vmup(&[
+        "facts",
+        "-i",
+        "inventory.toml",
+        "g",
+        "--runbook",
+        "runbook.toml",
+    ]);
+    assert!(
+        text.stdout
+            .contains("kernel-inventory kernel-xenU (exit status 0):\n    mod 2.6.9-55.ELxenU\n"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
