@@ -64,7 +64,10 @@ impl Connector {
             port: host.port,
         };
         match host.transport {
-            TransportKind::Local => Ok(Box::new(LocalTransport::new(&host.name))),
+            TransportKind::Local => Ok(Box::new(LocalTransport::with_root(
+                &host.name,
+                host.root.clone(),
+            ))),
             TransportKind::Ssh => {
                 let context = self.ssh.get_or_init(|| {
                     let config = SshConfig::load(self.options.ssh_config.as_deref())

@@ -5,6 +5,7 @@
 //! script with it, so the very scripts the ssh transport sends are what runs here.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use super::{RemoteOutput, Transport, TransportError};
@@ -13,6 +14,7 @@ use super::{RemoteOutput, Transport, TransportError};
 #[derive(Debug, Clone)]
 pub struct LocalTransport {
     host: String,
+    root: Option<PathBuf>,
 }
 
 impl LocalTransport {
@@ -20,12 +22,28 @@ impl LocalTransport {
     pub fn new(host: &str) -> LocalTransport {
         LocalTransport {
             host: host.to_string(),
+            root: None,
+        }
+    }
+
+    /// A transport for a host that is the directory tree `root`: a missing tree makes the
+    /// host unreachable, instead of every file in it looking absent.
+    pub fn with_root(host: &str, root: Option<PathBuf>) -> LocalTransport {
+        LocalTransport {
+            host: host.to_string(),
+            root,
         }
     }
 }
 
 impl Transport for LocalTransport {
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        if let Some(root) = self.root.as_ref().filter(|r| !r.is_dir()) {
+            return Err(TransportError::Unreachable {
+                host: self.host.clone(),
+                reason: format!("its root {} is not a directory", root.display()),
+            });
+        }
         let io = |reason: String| TransportError::Io {
             host: self.host.clone(),
             reason,
@@ -73,6 +91,18 @@ mod tests {
         assert_eq!(out.stdout, b"out\n");
         assert_eq!(out.stderr, b"err\n");
         assert_eq!(out.status, Some(5));
+    }
+
+    #[test]
+    fn a_missing_root_is_unreachable() {
+        let err = LocalTransport::with_root("img", Some("/nonexistent/vmup/img".into()))
+            .run(b"true")
+            .unwrap_err();
+        assert!(err.is_unreachable());
+        assert_eq!(
+            err.to_string(),
+            "cannot connect to img: its root /nonexistent/vmup/img is not a directory"
+        );
     }
 
     #[test]
