@@ -72,7 +72,7 @@ pub struct FleetArgs {
     #[arg(short = 'F', long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
     /// Seconds to wait for a connection.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    #[arg(long, value_name = "SECS", default_value_t = vmup::transport::connect::DEFAULT_CONNECT_TIMEOUT_SECS)]
     pub connect_timeout: u64,
     /// Seconds a remote script may run before the host fails [default: no limit].
     #[arg(long, value_name = "SECS")]

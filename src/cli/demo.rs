@@ -40,7 +40,7 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
         serial: None,
         max_fail: None,
         ssh_config: None,
-        connect_timeout: 10,
+        connect_timeout: vmup::transport::connect::DEFAULT_CONNECT_TIMEOUT_SECS,
         command_timeout: None,
         retry_file: dir.join("vmup.retry"),
     };

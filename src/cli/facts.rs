@@ -42,16 +42,7 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
         .map_err(CliError::input)?,
     };
     let keys = merge_keys(runbook.steps.iter().flat_map(|s| s.resource.facts()));
-    let connector = setup::connector(&super::args::FleetArgs {
-        limit: None,
-        forks: None,
-        serial: None,
-        max_fail: None,
-        ssh_config: args.ssh_config.clone(),
-        connect_timeout: 10,
-        command_timeout: None,
-        retry_file: "vmup.retry".into(),
-    });
+    let connector = setup::simple_connector(args.ssh_config.clone());
     let transport = connector.transport(host).map_err(CliError::input)?;
     let facts = gather_facts(host, transport.as_ref(), &keys)
         .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;

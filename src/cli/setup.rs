@@ -12,7 +12,7 @@ use vmup::engine::{Amount, FleetOptions, HostJob, Mode};
 use vmup::inventory::{Host, HostPattern, Inventory};
 use vmup::runbook::Runbook;
 use vmup::transport::Transport;
-use vmup::transport::connect::{ConnectOptions, Connector};
+use vmup::transport::connect::{ConnectOptions, Connector, DEFAULT_CONNECT_TIMEOUT_SECS};
 
 use super::args::FleetArgs;
 use super::error::CliError;
@@ -209,7 +209,7 @@ pub fn attach_booted<'a>(
 pub fn simple_connector(ssh_config: Option<std::path::PathBuf>) -> Connector {
     Connector::new(ConnectOptions {
         ssh_config,
-        connect_timeout: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
         command_timeout: None,
     })
 }

@@ -17,6 +17,9 @@ use super::openssh::OpensshContext;
 use super::ssh::{SshContext, SshOptions, SshTarget};
 use super::ssh_config::SshConfig;
 
+/// Seconds to wait for a connection unless told otherwise (`--connect-timeout`).
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+
 /// Options shared by the network transports.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
