@@ -51,6 +51,9 @@ pub struct RunArgs {
     /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
+    #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
+    pub retry_file: PathBuf,
 }
 
 /// Which hosts, how many at once, and how to reach them.
@@ -77,9 +80,6 @@ pub struct FleetArgs {
     /// Seconds a remote script may run before the host fails [default: no limit].
     #[arg(long, value_name = "SECS")]
     pub command_timeout: Option<u64>,
-    /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
-    #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
-    pub retry_file: PathBuf,
 }
 
 /// Arguments of `facts`.
@@ -116,15 +116,13 @@ pub struct KernelsArgs {
     /// Inventory file (TOML).
     #[arg(short = 'i', long, value_name = "INVENTORY")]
     pub inventory: PathBuf,
-    /// Only these hosts (guests are shown; their hosts are read for the domain configs).
-    #[arg(short = 'l', long, value_name = "PATTERN")]
-    pub limit: Option<String>,
-    /// Print one JSON object per guest.
+    /// Fleet selection and parallelism (guests are shown; their hosts are read for the
+    /// domain configs).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Print one JSON object per guest and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
-    /// ssh_config file for ssh and openssh transports.
-    #[arg(short = 'F', long, value_name = "FILE")]
-    pub ssh_config: Option<PathBuf>,
 }
 
 /// How `conflicts --resolve` settles an `.rpmnew` file.
@@ -142,17 +140,14 @@ pub struct ConflictsArgs {
     /// Inventory file (TOML).
     #[arg(short = 'i', long, value_name = "INVENTORY")]
     pub inventory: PathBuf,
-    /// Only these hosts.
-    #[arg(short = 'l', long, value_name = "PATTERN")]
-    pub limit: Option<String>,
+    /// Fleet selection and parallelism.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it,
     /// nothing is changed.
     #[arg(long, value_enum, value_name = "keep|new")]
     pub resolve: Option<ResolveArg>,
-    /// Print one JSON object per host.
+    /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
-    /// ssh_config file for ssh and openssh transports.
-    #[arg(short = 'F', long, value_name = "FILE")]
-    pub ssh_config: Option<PathBuf>,
 }

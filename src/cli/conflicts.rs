@@ -1,58 +1,55 @@
 //! `vmup conflicts`: .rpmnew, .rpmsave and .rpmorig files beside package config files, with
 //! their diffs, resolved on request.
 
-use vmup::engine::conflicts::{Conflict, Resolve, conflicts};
-use vmup::inventory::Inventory;
+use vmup::engine::conflicts::{ConflictsWork, Resolve};
+use vmup::engine::{HostDetail, HostReport, Selection, prepare};
 
 use super::args::{ConflictsArgs, ResolveArg};
 use super::error::CliError;
 use super::exit::Exit;
-use super::setup;
+use super::{fleet, setup};
 
 /// Lists (and with `--resolve`, resolves) the conflicts of every selected host, in
 /// parallel. Exit 1 when a host could not be read or a resolution failed.
 pub fn run(args: ConflictsArgs) -> Result<Exit, CliError> {
-    let inventory = Inventory::load(&args.inventory).map_err(CliError::input)?;
-    let hosts = setup::select(&inventory, args.limit.as_deref())?;
-    let connector = setup::simple_connector(args.ssh_config.clone());
-    let transports = setup::transports_for(&hosts, &connector)?;
-    let resolve = args.resolve.map(|r| match r {
-        ResolveArg::Keep => Resolve::Keep,
-        ResolveArg::New => Resolve::New,
-    });
-    let results: Vec<(String, Result<Vec<Conflict>, String>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = hosts
-            .iter()
-            .filter_map(|h| transports.get(&h.name).map(|t| (*h, t.as_ref())))
-            .map(|(h, t)| scope.spawn(move || (h.name.clone(), conflicts(h, t, resolve))))
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    let mut failed = false;
-    for (host, result) in &results {
-        failed |= result.is_err();
-        if args.json {
-            let value = match result {
-                Ok(found) => serde_json::json!({"host": host, "conflicts": found, "error": null}),
-                Err(e) => serde_json::json!({"host": host, "conflicts": [], "error": e}),
-            };
-            println!("{value}");
-        } else {
-            print!("{}", render(host, result));
-        }
-    }
-    Ok(if failed {
-        Exit::HostFailed
-    } else {
-        Exit::Success
-    })
+    let inventory = setup::inventory(&args.inventory)?;
+    let options = fleet::options(&args.fleet)?;
+    let connector = fleet::connector(&args.fleet);
+    let selection = Selection {
+        limit: args.fleet.limit.as_deref(),
+        ..Selection::default()
+    };
+    let jobs = prepare(&inventory, None, &selection, &connector)?;
+    let work = ConflictsWork {
+        resolve: args.resolve.map(|r| match r {
+            ResolveArg::Keep => Resolve::Keep,
+            ResolveArg::New => Resolve::New,
+        }),
+    };
+    let (reports, summary) = fleet::run(
+        "conflicts",
+        &jobs,
+        &work,
+        &options,
+        args.json,
+        &|reports, _| reports.iter().map(render).collect(),
+    );
+    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
 }
 
-fn render(host: &str, result: &Result<Vec<Conflict>, String>) -> String {
-    let found = match result {
-        Err(e) => return format!("== {host}: error: {e}\n\n"),
-        Ok(found) if found.is_empty() => return format!("== {host}: no config conflicts\n\n"),
-        Ok(found) => found,
+fn render(report: &HostReport) -> String {
+    let host = &report.host;
+    let found = match (&report.detail, &report.error) {
+        (Some(HostDetail::Conflicts { conflicts }), None) if conflicts.is_empty() => {
+            return format!("== {host}: no config conflicts\n\n");
+        }
+        (Some(HostDetail::Conflicts { conflicts }), _) if !conflicts.is_empty() => conflicts,
+        (_, error) => {
+            return format!(
+                "== {host}: error: {}\n\n",
+                error.as_deref().unwrap_or("not read")
+            );
+        }
     };
     let mut out = format!("== {host}: {} config conflict(s)\n", found.len());
     for c in found {
@@ -64,6 +61,9 @@ fn render(host: &str, result: &Result<Vec<Conflict>, String>) -> String {
         if let Some(r) = &c.resolution {
             out.push_str(&format!("  -> {r}\n"));
         }
+    }
+    if let Some(e) = &report.error {
+        out.push_str(&format!("  error: {e}\n"));
     }
     out.push('\n');
     out

@@ -1,12 +1,15 @@
 //! `vmup demo`: a throwaway local fleet shaped like the seed's machines, planned, applied
 //! and planned again, so a newcomer sees the whole cycle end in "converged".
 
-use vmup::engine::{Mode, Status, run_fleet};
+use std::time::Duration;
 
-use super::args::{DemoArgs, FleetArgs};
+use vmup::engine::{FleetOptions, Mode, RunbookWork, Selection, Status, prepare};
+use vmup::transport::connect::{ConnectOptions, Connector, DEFAULT_CONNECT_TIMEOUT_SECS};
+
+use super::args::DemoArgs;
 use super::error::CliError;
 use super::exit::Exit;
-use super::{human, progress, setup};
+use super::{fleet, human, run, setup};
 
 /// Builds the demo fleet and runs plan, apply, plan.
 pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
@@ -23,7 +26,7 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
             temp.path().to_path_buf()
         }
     };
-    let (inventory, runbook) = vmup::demo::build(&dir).map_err(|e| {
+    let (inventory_path, runbook_path) = vmup::demo::build(&dir).map_err(|e| {
         CliError::failed(format!(
             "cannot build the demo fleet in {}: {e}",
             dir.display()
@@ -34,17 +37,6 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
         dir.display()
     );
     println!("runbook: the seed's file-level steps (examples/runbook.toml)\n");
-    let fleet = FleetArgs {
-        limit: None,
-        forks: None,
-        serial: None,
-        max_fail: None,
-        ssh_config: None,
-        connect_timeout: vmup::transport::connect::DEFAULT_CONNECT_TIMEOUT_SECS,
-        command_timeout: None,
-        retry_file: dir.join("vmup.retry"),
-    };
-    let cancel = std::sync::atomic::AtomicBool::new(false);
     let mut last = Vec::new();
     for (title, mode) in [
         ("1. vmup plan: what would change", Mode::Plan),
@@ -52,14 +44,27 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
         ("3. vmup plan again: nothing left to do", Mode::Plan),
     ] {
         println!("### {title}\n");
-        let loaded = setup::load(&inventory, &runbook, &fleet, mode)?;
-        let connector = setup::connector(&fleet);
-        let transports = setup::transports(&loaded, &connector)?;
-        let jobs = setup::jobs(&loaded, &transports)?;
-        let sink = progress::Progress::for_stderr(mode, jobs.len());
-        let (reports, summary) = run_fleet(&jobs, &loaded.options, &sink, &cancel);
-        sink.finish();
-        println!("{}", human::render(mode, &reports, &summary));
+        let inventory = setup::inventory(&inventory_path)?;
+        let runbook = setup::runbook(&runbook_path)?;
+        let connector = Connector::new(ConnectOptions {
+            ssh_config: None,
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            command_timeout: None,
+        });
+        let jobs = prepare(
+            &inventory,
+            Some(&runbook),
+            &Selection::default(),
+            &connector,
+        )?;
+        let (reports, _) = fleet::run(
+            run::label(mode),
+            &jobs,
+            &RunbookWork { mode },
+            &FleetOptions::default(),
+            false,
+            &|reports, summary| format!("{}\n", human::render(mode, reports, summary)),
+        );
         last = reports;
     }
     let converged = last.iter().all(|r| r.status == Status::Ok);

@@ -55,3 +55,13 @@ impl fmt::Display for CliError {
         Ok(())
     }
 }
+
+impl From<vmup::engine::EngineError> for CliError {
+    /// Everything that stops a run before it starts is bad input: nothing was run.
+    fn from(e: vmup::engine::EngineError) -> CliError {
+        let hint = e.hint();
+        let mut err = CliError::input(e);
+        err.hint = hint.map(str::to_string);
+        err
+    }
+}

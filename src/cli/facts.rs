@@ -3,16 +3,18 @@
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
-use vmup::engine::host_run::gather_facts;
+use std::time::Duration;
+
+use vmup::engine::gather::gather_facts;
+use vmup::facts::{Facts, PathFact, merge_keys};
 use vmup::inventory::Inventory;
-use vmup::remote::facts::merge_keys;
-use vmup::remote::{Facts, PathFact};
+use vmup::resource::Scope;
 use vmup::runbook::Runbook;
+use vmup::transport::connect::{ConnectOptions, Connector, DEFAULT_CONNECT_TIMEOUT_SECS};
 
 use super::args::FactsArgs;
 use super::error::CliError;
 use super::exit::Exit;
-use super::setup;
 
 /// Gathers and prints one host's facts.
 pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
@@ -41,8 +43,17 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
         )
         .map_err(CliError::input)?,
     };
-    let keys = merge_keys(runbook.steps.iter().flat_map(|s| s.resource.facts()));
-    let connector = setup::simple_connector(args.ssh_config.clone());
+    let keys = merge_keys(
+        runbook
+            .steps
+            .iter()
+            .flat_map(|s| s.resource.facts(&Scope::default())),
+    );
+    let connector = Connector::new(ConnectOptions {
+        ssh_config: args.ssh_config.clone(),
+        connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+        command_timeout: None,
+    });
     let transport = connector.transport(host).map_err(CliError::input)?;
     let facts = gather_facts(host, transport.as_ref(), &keys)
         .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;

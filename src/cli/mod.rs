@@ -6,6 +6,7 @@ mod demo;
 mod error;
 mod exit;
 mod facts;
+mod fleet;
 mod human;
 mod json;
 mod kernels;

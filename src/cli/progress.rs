@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use vmup::engine::{Event, EventSink, Mode, Phase};
+use vmup::engine::{Event, EventSink, Phase};
 
 /// Progress on standard error.
 pub struct Progress {
@@ -21,7 +21,7 @@ pub struct Progress {
 
 impl Progress {
     /// A live bar when stderr is a terminal, plain lines otherwise.
-    pub fn for_stderr(mode: Mode, total: usize) -> Progress {
+    pub fn for_stderr(label: &str, total: usize) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             let style = ProgressStyle::with_template(
@@ -30,10 +30,7 @@ impl Progress {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
             bar.set_style(style);
-            bar.set_prefix(match mode {
-                Mode::Plan => "plan ",
-                Mode::Apply => "apply",
-            });
+            bar.set_prefix(format!("{label:<5}"));
             bar
         });
         Progress {

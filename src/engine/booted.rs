@@ -1,7 +1,7 @@
 //! Which kernel each guest's host boots it with: a pre-phase, run before guests plan.
 //!
 //! A PV guest boots the kernel its *host* names in the domain config, so for every guest
-//! whose steps need it ([`Resource::needs_booted_kernel`](crate::resource::Resource)), the
+//! whose steps need it ([`Need::BootedKernel`](crate::resource::Need)), the
 //! engine reads the config on the parent host through that host's transport (two round
 //! trips per host for all its guests: the configs, then the symlink walks), parses it
 //! (`formats::domconfig`, xm or xl; `formats::libvirt` for `.xml`), and derives the release
@@ -10,16 +10,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::facts::booted::{BootedKernel, LinkWalk, MAX_HOPS, Resolved};
+use crate::facts::{Fact, FactKey, PathFact, merge_keys};
 use crate::formats::domconfig::{Dialect, DomainConfig, Unreadable};
 use crate::formats::libvirt::parse_libvirt;
 use crate::formats::rpmqa::release_from_image_name;
 use crate::inventory::Host;
-use crate::remote::booted::{BootedKernel, Resolved, parse_resolved, resolve_fact};
-use crate::remote::facts::merge_keys;
-use crate::remote::{FactKey, PathFact};
 use crate::transport::Transport;
 
-use super::host_run::gather_facts;
+use super::gather::gather_facts;
 
 /// The booted kernel of each guest, by guest name, or why it is unknown.
 pub type BootedMap = BTreeMap<String, Result<BootedKernel, String>>;
@@ -123,9 +122,9 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
     }
     let mut walks = Vec::new();
     for n in named.values().flatten() {
-        walks.push(resolve_fact(&format!("resolve {}", n.kernel), &n.kernel));
+        walks.push(LinkWalk::new(&n.kernel).key());
         if let Some(r) = &n.ramdisk {
-            walks.push(resolve_fact(&format!("resolve {r}"), r));
+            walks.push(LinkWalk::new(r).key());
         }
     }
     let walked = if walks.is_empty() {
@@ -141,12 +140,7 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
             }
         }
     };
-    let resolved = |path: &str| -> Option<Resolved> {
-        walked
-            .commands
-            .get(&format!("resolve {path}"))
-            .and_then(|c| parse_resolved(&c.stdout))
-    };
+    let resolved = |path: &str| -> Option<Resolved> { walked.get(&LinkWalk::new(path)).ok() };
     named
         .into_iter()
         .map(|(guest, n)| {
@@ -158,7 +152,7 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
                         return Err(format!("kernel {} on {} leads to {p}, which is not a regular file", n.kernel, host.name))
                     }
                     Some(Resolved::Loop(p)) => {
-                        return Err(format!("kernel {} on {} is a chain of more than {} links (at {p})", n.kernel, host.name, crate::remote::booted::MAX_HOPS))
+                        return Err(format!("kernel {} on {} is a chain of more than {} links (at {p})", n.kernel, host.name, MAX_HOPS))
                     }
                     None => return Err(format!("could not follow kernel {} on {}", n.kernel, host.name)),
                 };

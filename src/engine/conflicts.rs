@@ -8,15 +8,17 @@
 //! keeps the old file as `FILE.vmup-old`. Pairs whose two files are identical are cleaned
 //! up silently. Every removal and rename is compare-and-swap guarded, as in a run.
 
-use crate::inventory::Host;
-use crate::remote::apply::{apply_script, parse_apply};
-use crate::remote::frame::Boundary;
-use crate::remote::pkg::RPM_FN;
-use crate::remote::{Action, Expect, FactKey, Facts, PathFact};
-use crate::transport::Transport;
+use crate::facts::conflicts::ConfigConflicts;
+use crate::facts::{Fact, FactKey, Facts, PathFact, merge_keys};
+use crate::remote::{Action, Expect};
 
+use super::apply::apply;
 use super::diff::unified;
-use super::host_run::gather_facts;
+use super::error::HostError;
+use super::gather::gather;
+use super::prepare::Job;
+use super::report::{ChangeReport, HostDetail, HostReport, Phase, Status};
+use super::work::{HostCtx, HostWork};
 
 /// How to resolve `.rpmnew` files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,80 +46,112 @@ pub struct Conflict {
     pub resolution: Option<String>,
 }
 
-const FIND: &str = "vmup_rpm -qac 2>/dev/null | sort -u | while IFS= read -r f; do\n  for s in rpmnew rpmsave rpmorig; do [ -f \"$VMUP_ROOT$f.$s\" ] && printf '%s %s\\n' \"$s\" \"$f\"; done\ndone\n:";
+/// `vmup conflicts`: finds the conflicts on each host and, with `resolve`, resolves them.
+/// Identical pairs are cleaned only when resolving (a plain listing changes nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConflictsWork {
+    /// How to resolve `.rpmnew` files; None lists only.
+    pub resolve: Option<Resolve>,
+}
 
-/// Finds the conflicts on `host` and, with `resolve`, resolves them. Identical pairs are
-/// cleaned only when resolving (a plain listing changes nothing).
-pub fn conflicts(
-    host: &Host,
-    transport: &dyn Transport,
-    resolve: Option<Resolve>,
-) -> Result<Vec<Conflict>, String> {
-    let find = FactKey::Command {
-        name: "conflicts".into(),
-        script: format!("{RPM_FN}{FIND}").into_bytes(),
-    };
-    let found = gather_facts(host, transport, &[find])?;
-    let listing = found
-        .commands
-        .get("conflicts")
-        .map(|c| String::from_utf8_lossy(&c.stdout).into_owned())
-        .unwrap_or_default();
-    let pairs: Vec<(String, String)> = listing
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(kind, file)| (kind.to_string(), file.to_string()))
-        .collect();
-    if pairs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut keys = Vec::new();
-    for (kind, file) in &pairs {
-        for (path, content) in [
-            (file.clone(), true),
-            (format!("{file}.{kind}"), true),
-            (format!("{file}.vmup-old"), false),
-        ] {
-            keys.push(FactKey::Path { path, content });
-        }
-    }
-    let keys = crate::remote::facts::merge_keys(keys);
-    let facts = gather_facts(host, transport, &keys)?;
-    let mut found: Vec<Conflict> = pairs
-        .iter()
-        .map(|(kind, file)| describe(&facts, kind, file))
-        .collect();
-    let Some(how) = resolve else {
-        return Ok(found);
-    };
-    let mut actions = Vec::new();
-    let mut owners = Vec::new();
-    for (i, c) in found.iter_mut().enumerate() {
-        let (steps, what) = resolution(&facts, c, how);
-        c.resolution = Some(what);
-        for a in steps {
-            actions.push(a);
-            owners.push(i);
-        }
-    }
-    if actions.is_empty() {
-        return Ok(found);
-    }
-    let boundary = Boundary::random();
-    let script = apply_script(&actions, &host.path_root(), &boundary).map_err(|e| e.to_string())?;
-    let output = transport.run(&script).map_err(|e| e.to_string())?;
-    let outcome = parse_apply(&boundary, &output.stdout).map_err(|e| e.to_string())?;
-    if let Some(failure) = outcome.failure {
-        let c = &mut found[owners[failure.index.min(owners.len() - 1)]];
-        let why = if failure.changed_underneath {
-            "changed since it was read; left alone".to_string()
-        } else {
-            failure.message
+impl HostWork for ConflictsWork {
+    fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
+        let mut found = Vec::new();
+        let mut changes = Vec::new();
+        let outcome = self.find_and_resolve(job, ctx, &mut found, &mut changes);
+        let (phase, status, error) = match outcome {
+            Ok(phase) if changes.is_empty() => (phase, Status::Ok, None),
+            Ok(phase) => (phase, Status::Changed, None),
+            Err((phase, e)) => (phase, e.status(), Some(e.to_string())),
         };
-        c.resolution = Some(format!("failed: {why}"));
-        return Err(format!("{}: {why}", c.other));
+        let mut report = ctx.report(&job.host.name, phase, status);
+        report.error = error;
+        report.changes = changes;
+        report.detail = Some(HostDetail::Conflicts { conflicts: found });
+        report
     }
-    Ok(found)
+}
+
+impl ConflictsWork {
+    fn find_and_resolve(
+        &self,
+        job: &Job<'_>,
+        ctx: &HostCtx<'_>,
+        found: &mut Vec<Conflict>,
+        changes: &mut Vec<ChangeReport>,
+    ) -> Result<Phase, (Phase, HostError)> {
+        let facts_err = |e| (Phase::Facts, e);
+        ctx.phase(&job.host.name, Phase::Facts);
+        let listing = gather(job, &[ConfigConflicts.key()], ctx).map_err(facts_err)?;
+        let pairs = listing
+            .get(&ConfigConflicts)
+            .map_err(|e| facts_err(HostError::Other(e.to_string())))?;
+        if pairs.is_empty() {
+            return Ok(Phase::Facts);
+        }
+        let mut keys = Vec::new();
+        for p in &pairs {
+            for (path, content) in [
+                (p.file.clone(), true),
+                (format!("{}.{}", p.file, p.kind), true),
+                (format!("{}.vmup-old", p.file), false),
+            ] {
+                keys.push(FactKey::Path { path, content });
+            }
+        }
+        let facts = gather(job, &merge_keys(keys), ctx).map_err(facts_err)?;
+        found.extend(pairs.iter().map(|p| describe(&facts, &p.kind, &p.file)));
+        let Some(how) = self.resolve else {
+            return Ok(Phase::Facts);
+        };
+        let mut actions = Vec::new();
+        let mut owners = Vec::new();
+        for (i, c) in found.iter_mut().enumerate() {
+            let (steps, what) = resolution(&facts, c, how);
+            c.resolution = Some(what);
+            for a in steps {
+                actions.push(a);
+                owners.push(i);
+            }
+        }
+        if actions.is_empty() {
+            return Ok(Phase::Plan);
+        }
+        if ctx.cancelled() {
+            return Err((Phase::Plan, HostError::Interrupted));
+        }
+        ctx.phase(&job.host.name, Phase::Apply);
+        let outcome = apply(job, &actions, ctx).map_err(|e| (Phase::Apply, e))?;
+        let mut reported = Vec::new();
+        for i in outcome.done.iter().filter_map(|d| owners.get(*d)) {
+            if !reported.contains(i) {
+                reported.push(*i);
+                let c = &found[*i];
+                changes.push(ChangeReport {
+                    step: "conflicts".into(),
+                    resource: "conflicts".into(),
+                    path: Some(c.file.clone()),
+                    summary: c.resolution.clone().unwrap_or_default(),
+                    diff: None,
+                    output: None,
+                });
+            }
+        }
+        if let Some(failure) = outcome.failure {
+            let c = &mut found[owners[failure.index.min(owners.len() - 1)]];
+            let why = if failure.changed_underneath {
+                "changed since it was read; left alone".to_string()
+            } else {
+                failure.message
+            };
+            c.resolution = Some(format!("failed: {why}"));
+            return Err((
+                Phase::Apply,
+                HostError::Other(format!("{}: {why}", c.other)),
+            ));
+        }
+        Ok(Phase::Apply)
+    }
 }
 
 fn content<'a>(facts: &'a Facts, path: &str) -> Option<&'a [u8]> {

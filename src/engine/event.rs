@@ -3,15 +3,15 @@
 //! The engine never prints. A terminal reporter shows progress bars, a plain one prints a
 //! line per event, the JSON one prints host results as JSON lines: all from these events.
 
-use super::report::{HostReport, Mode, Phase, Summary};
+use super::report::{HostReport, Phase, Summary};
 
 /// Something that happened during a run.
 #[derive(Debug, Clone)]
 pub enum Event<'a> {
     /// The run is starting on this many hosts.
     RunStarted {
-        /// Plan or apply.
-        mode: Mode,
+        /// The command: `plan`, `apply`, `kernels`, `conflicts`.
+        label: &'a str,
         /// Host names in order.
         hosts: &'a [String],
     },

@@ -4,16 +4,18 @@
 //! starts only when the previous one is done. Failed and unreachable hosts count against
 //! `max_fail`; once it is exceeded no further host starts (hosts already running finish
 //! cleanly), and the hosts that never started are reported `skipped` with the reason. The
-//! same happens on cancellation (Ctrl-C, SIGTERM). Host-before-guest ordering is the
-//! caller's choice of job order.
+//! same happens on cancellation (Ctrl-C, SIGTERM). What runs on each host is a
+//! [`HostWork`]: every fleet command (`plan`, `apply`, `kernels`, `conflicts`) goes through
+//! this one runner. Host-before-guest ordering is the job order `prepare` gives.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::event::{Event, EventSink};
-use super::host_run::{HostRun, run_host};
-use super::report::{HostReport, Mode, Summary};
+use super::prepare::Job;
+use super::report::{HostReport, Summary};
+use super::work::{HostCtx, HostWork};
 
 /// A number of hosts, absolute or as a share of the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,8 +58,6 @@ impl Amount {
 /// How to run the fleet.
 #[derive(Debug, Clone)]
 pub struct FleetOptions {
-    /// Plan or apply.
-    pub mode: Mode,
     /// Hosts worked on at once.
     pub forks: usize,
     /// Batch size for rolling runs; None = one batch.
@@ -70,12 +70,22 @@ pub struct FleetOptions {
 /// enough that a 2-core controller is not swamped by threads.
 pub const DEFAULT_FORKS: usize = 64;
 
-/// One host's work, ready to run.
-pub type HostJob<'a> = HostRun<'a>;
+impl Default for FleetOptions {
+    fn default() -> FleetOptions {
+        FleetOptions {
+            forks: DEFAULT_FORKS,
+            serial: None,
+            max_fail: None,
+        }
+    }
+}
 
-/// Runs every job and returns their reports in job order, plus totals.
+/// Runs `work` on every job and returns their reports in job order, plus totals. `label`
+/// names the command in events (`plan`, `kernels`, ...).
 pub fn run_fleet(
-    jobs: &[HostJob<'_>],
+    label: &str,
+    jobs: &[Job<'_>],
+    work: &dyn HostWork,
     options: &FleetOptions,
     sink: &dyn EventSink,
     cancel: &AtomicBool,
@@ -83,7 +93,7 @@ pub fn run_fleet(
     let started = Instant::now();
     let names: Vec<String> = jobs.iter().map(|j| j.host.name.clone()).collect();
     sink.event(&Event::RunStarted {
-        mode: options.mode,
+        label,
         hosts: &names,
     });
     let total = jobs.len();
@@ -91,7 +101,7 @@ pub fn run_fleet(
     let budget = options.max_fail.map(|m| m.of(total));
     let failures = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<HostReport>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
-    let batches: Vec<&[HostJob<'_>]> = jobs.chunks(batch_size).collect();
+    let batches: Vec<&[Job<'_>]> = jobs.chunks(batch_size).collect();
     let over_budget = || budget.is_some_and(|b| failures.load(Ordering::SeqCst) > b);
     let mut offset = 0;
     for (number, batch) in batches.iter().enumerate() {
@@ -114,7 +124,7 @@ pub fn run_fleet(
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = batch.get(i) else { return };
-                        let report = run_host(job, options.mode, sink, cancel);
+                        let report = work.run(job, &HostCtx::new(sink, cancel));
                         if report.status.is_failure() {
                             failures.fetch_add(1, Ordering::SeqCst);
                         }

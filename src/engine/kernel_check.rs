@@ -5,13 +5,15 @@
 //! host still boots the old kernel, whose /lib/modules directory is gone, and the guest
 //! comes up without disk and network drivers. This is the check `vmup kernels` prints.
 
+use crate::facts::Fact;
+use crate::facts::booted::BootedKernel;
+use crate::facts::kernels::KernelPackages;
 use crate::formats::rpmqa::KernelInventory;
-use crate::inventory::Host;
-use crate::remote::booted::BootedKernel;
-use crate::remote::pkg::{kernel_inventory_fact, kernel_inventory_name};
-use crate::transport::Transport;
 
-use super::host_run::gather_facts;
+use super::gather::gather;
+use super::prepare::Job;
+use super::report::{HostDetail, HostReport, Phase, Status};
+use super::work::{HostCtx, HostWork};
 
 /// One installed kernel package of a guest.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -53,37 +55,51 @@ const NOT_KERNELS: [&str; 6] = [
     "-tools-libs",
 ];
 
-/// Reads the guest's kernels and judges its next boot against `booted`.
-pub fn check_guest(
-    guest: &Host,
-    transport: &dyn Transport,
-    booted: Result<BootedKernel, String>,
-) -> GuestKernels {
-    let patterns = ["kernel*".to_string()];
-    let name = kernel_inventory_name(&patterns);
-    let gathered = gather_facts(guest, transport, &[kernel_inventory_fact(&patterns)]);
-    let (inv, running) = match gathered {
-        Ok(facts) => (
-            facts
-                .commands
-                .get(&name)
-                .map(|c| KernelInventory::parse(&String::from_utf8_lossy(&c.stdout)))
-                .unwrap_or_default(),
-            facts.kernel_release,
-        ),
-        Err(e) => {
-            return GuestKernels {
-                guest: guest.name.clone(),
-                installed: Vec::new(),
-                booted: booted.as_ref().ok().cloned(),
-                booted_error: booted.err(),
-                running: None,
-                ok: false,
-                verdict: format!("cannot read the guest: {e}"),
-            };
+/// `vmup kernels`: per guest, the installed kernels and the verdict on its next boot. The
+/// booted kernel comes from the job (the pre-phase read it on the guest's host).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KernelCheck;
+
+impl HostWork for KernelCheck {
+    fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
+        let booted = job
+            .booted
+            .clone()
+            .unwrap_or_else(|| Err("not read".to_string()));
+        ctx.phase(&job.host.name, Phase::Facts);
+        let fact = KernelPackages::new(&["kernel*".to_string()]);
+        let checked = gather(job, &[fact.key()], ctx).and_then(|facts| {
+            let inv = facts
+                .get(&fact)
+                .map_err(|e| super::error::HostError::Other(e.to_string()))?;
+            Ok((inv, facts.kernel_release))
+        });
+        let (guest, status) = match checked {
+            Ok((inv, running)) => {
+                let guest = judge(&job.host.name, &inv, booted, running);
+                let status = if guest.ok { Status::Ok } else { Status::Failed };
+                (guest, status)
+            }
+            Err(e) => (
+                GuestKernels {
+                    guest: job.host.name.clone(),
+                    installed: Vec::new(),
+                    booted: booted.as_ref().ok().cloned(),
+                    booted_error: booted.err(),
+                    running: None,
+                    ok: false,
+                    verdict: format!("cannot read the guest: {e}"),
+                },
+                e.status(),
+            ),
+        };
+        let mut report = ctx.report(&job.host.name, Phase::Facts, status);
+        if !guest.ok {
+            report.error = Some(guest.verdict.clone());
         }
-    };
-    judge(&guest.name, &inv, booted, running)
+        report.detail = Some(HostDetail::Kernels(Box::new(guest)));
+        report
+    }
 }
 
 /// The verdict from what was read. Pure.

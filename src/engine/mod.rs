@@ -1,18 +1,30 @@
-//! The engine: facts -> plan -> apply -> verify on each host, and the fleet around it.
+//! The engine: it owns the run, from the user's files to every host's report.
 //!
-//! [`host_run`] drives one machine through the phases with one remote command per phase;
-//! [`fleet`] runs many in parallel in rolling batches with a failure budget and
-//! cancellation. Both report through [`event::EventSink`]; nothing here prints.
+//! [`prepare`] turns an inventory, a runbook and a selection into jobs (steps per machine,
+//! transports, the booted-kernel pre-phase); [`fleet::run_fleet`] runs a [`HostWork`] on
+//! every job in parallel, in rolling batches, with a failure budget and cancellation. The
+//! works are the fleet commands: the runbook pipeline facts -> plan -> apply -> verify
+//! ([`runbook_run`]), the kernel check ([`kernel_check`]) and config conflicts
+//! ([`conflicts`]). Everything reports through [`event::EventSink`]; nothing here prints.
 
+pub mod apply;
 pub mod booted;
 pub mod conflicts;
 pub mod diff;
+pub mod error;
 pub mod event;
 pub mod fleet;
-pub mod host_run;
+pub mod gather;
 pub mod kernel_check;
+pub mod prepare;
 pub mod report;
+pub mod runbook_run;
+pub mod work;
 
+pub use error::{EngineError, HostError};
 pub use event::{Event, EventSink};
-pub use fleet::{Amount, FleetOptions, HostJob, run_fleet};
-pub use report::{ChangeReport, HostReport, Mode, Phase, Status, Summary};
+pub use fleet::{Amount, FleetOptions, run_fleet};
+pub use prepare::{Job, JobStep, Selection, prepare};
+pub use report::{ChangeReport, HostDetail, HostReport, Mode, Phase, Status, Summary};
+pub use runbook_run::RunbookWork;
+pub use work::{HostCtx, HostWork};

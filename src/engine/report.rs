@@ -117,6 +117,23 @@ pub struct HostReport {
     pub elapsed: Duration,
     /// Remote commands run on this host.
     pub round_trips: usize,
+    /// What a command other than plan/apply found (`kernels`, `conflicts`), shown in its
+    /// own report and flattened into the host's JSON line.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<HostDetail>,
+}
+
+/// Command-specific findings on one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum HostDetail {
+    /// `vmup kernels`: the guest's kernels and the verdict on its next boot.
+    Kernels(Box<super::kernel_check::GuestKernels>),
+    /// `vmup conflicts`: the config conflicts found (and how they were resolved).
+    Conflicts {
+        /// Every leftover `.rpmnew`/`.rpmsave`/`.rpmorig` beside a config file.
+        conflicts: Vec<super::conflicts::Conflict>,
+    },
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -124,19 +141,27 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 }
 
 impl HostReport {
-    /// A report for a host that never started.
-    pub fn skipped(host: &str, why: &str) -> HostReport {
+    /// A report with nothing in it yet: `host` ended in `phase` with `status`.
+    pub fn new(host: &str, phase: Phase, status: Status) -> HostReport {
         HostReport {
             host: host.to_string(),
-            phase: Phase::Facts,
-            status: Status::Skipped,
+            phase,
+            status,
             changes: Vec::new(),
             notes: Vec::new(),
             warnings: Vec::new(),
-            error: Some(why.to_string()),
+            error: None,
             elapsed: Duration::ZERO,
             round_trips: 0,
+            detail: None,
         }
+    }
+
+    /// A report for a host that never started.
+    pub fn skipped(host: &str, why: &str) -> HostReport {
+        let mut report = HostReport::new(host, Phase::Facts, Status::Skipped);
+        report.error = Some(why.to_string());
+        report
     }
 }
 

@@ -4,8 +4,6 @@
 //! the one quoting function) and reads the framed output back. Transports carry the bytes.
 
 pub mod apply;
-pub mod booted;
-pub mod facts;
 pub mod frame;
 pub mod pkg;
 pub mod quote;
@@ -13,5 +11,4 @@ pub mod script;
 pub mod transaction;
 
 pub use apply::{Action, Expect};
-pub use facts::{FactKey, Facts, PathFact};
 pub use quote::{NulByte, quote};

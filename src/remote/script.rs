@@ -32,6 +32,15 @@ impl Script {
         self
     }
 
+    /// Appends a script built separately, keeping its first quoting error.
+    pub fn append(&mut self, other: Script) -> &mut Script {
+        self.bytes.extend_from_slice(&other.bytes);
+        if self.error.is_none() {
+            self.error = other.error;
+        }
+        self
+    }
+
     /// Appends a value as one quoted shell word.
     pub fn word(&mut self, value: &[u8]) -> &mut Script {
         match quote(value) {

@@ -6,10 +6,11 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::remote::{Action, Expect, FactKey, PathFact};
+use crate::facts::{FactKey, PathFact};
+use crate::remote::{Action, Expect};
 
 use super::spec::{self, SpecError};
-use super::{HostView, PlanError, Resource, StepPlan, describe, file_fact};
+use super::{FromSpec, HostView, PlanError, Resource, Scope, StepPlan, describe, file_fact};
 
 /// The `file = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,9 +38,11 @@ pub struct FileResource {
     group: Option<String>,
 }
 
-impl FileResource {
+impl FromSpec for FileResource {
+    type Spec = FileSpec;
+
     /// Validates a spec.
-    pub fn from_spec(spec: &FileSpec) -> Result<FileResource, SpecError> {
+    fn from_spec(spec: &FileSpec) -> Result<FileResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         let mode = spec.mode.as_ref().map(spec::mode).transpose()?;
         let name =
@@ -63,6 +66,9 @@ impl FileResource {
             group: name("group", &spec.group)?,
         })
     }
+}
+
+impl FileResource {
 
     fn chown_arg(&self, keep_user: &str, keep_group: &str) -> Option<String> {
         match (&self.owner, &self.group) {
@@ -85,15 +91,11 @@ fn same_id(wanted: &Option<String>, id: u32, name: &str) -> bool {
 }
 
 impl Resource for FileResource {
-    fn kind(&self) -> &'static str {
-        "file"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         vec![file_fact(&self.path)]
     }
 

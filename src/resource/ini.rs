@@ -9,10 +9,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::formats::ini::IniFile;
-use crate::remote::FactKey;
+use crate::facts::FactKey;
 
 use super::spec::{self, SpecError};
-use super::{HostView, PlanError, Resource, StepPlan, editable_file, file_fact};
+use super::{FromSpec, HostView, PlanError, Resource, Scope, StepPlan, editable_file, file_fact};
 
 /// The `ini = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,9 +55,11 @@ pub struct IniResource {
     create: bool,
 }
 
-impl IniResource {
+impl FromSpec for IniResource {
+    type Spec = IniSpec;
+
     /// Validates a spec: exactly one of `value` or `contains`/`absent`, clean words.
-    pub fn from_spec(spec: &IniSpec) -> Result<IniResource, SpecError> {
+    fn from_spec(spec: &IniSpec) -> Result<IniResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         spec::no_nul("key", &spec.key)?;
         let key = spec.key.get_ref().trim();
@@ -130,15 +132,11 @@ impl IniResource {
 }
 
 impl Resource for IniResource {
-    fn kind(&self) -> &'static str {
-        "ini"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         vec![file_fact(&self.path)]
     }
 

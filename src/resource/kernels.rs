@@ -11,13 +11,15 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::rpmqa::{KernelInventory, Package};
-use crate::remote::pkg::{RPM_FN, kernel_inventory_fact, kernel_inventory_name};
+use crate::formats::rpmqa::Package;
+use crate::facts::{Fact, FactKey};
+use crate::facts::kernels::KernelPackages;
+use crate::remote::Action;
+use crate::remote::pkg::RPM_FN;
 use crate::remote::script::Script;
-use crate::remote::{Action, FactKey};
 
 use super::spec::SpecError;
-use super::{HostView, PlanError, Planned, Resource, StepPlan};
+use super::{FromSpec, HostView, Need, PlanError, Planned, Resource, Scope, StepPlan};
 
 /// The `kernels = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +70,7 @@ fn yes() -> bool {
 #[derive(Debug, Clone)]
 pub struct KernelsResource {
     packages: Vec<String>,
+    inventory: KernelPackages,
     newest: usize,
     /// What `keep` said about the booted and the running kernel; both are kept anyway,
     /// and the note says so when `keep` asked otherwise.
@@ -83,9 +86,11 @@ struct Installed<'a> {
     followers: Vec<&'a Package>,
 }
 
-impl KernelsResource {
+impl FromSpec for KernelsResource {
+    type Spec = KernelsSpec;
+
     /// Validates a spec: at least one package, plain package names.
-    pub fn from_spec(spec: &KernelsSpec) -> Result<KernelsResource, SpecError> {
+    fn from_spec(spec: &KernelsSpec) -> Result<KernelsResource, SpecError> {
         let packages = spec.packages.get_ref();
         if packages.is_empty() {
             return Err(SpecError::at(
@@ -107,44 +112,29 @@ impl KernelsResource {
         }
         Ok(KernelsResource {
             packages: packages.clone(),
+            inventory: KernelPackages::new(packages),
             newest: spec.keep.newest,
             keep_booted: spec.keep.booted,
             keep_running: spec.keep.running,
         })
     }
-
-    fn inventory(&self, view: &HostView<'_>) -> Result<KernelInventory, PlanError> {
-        let name = kernel_inventory_name(&self.packages);
-        let fact = view
-            .facts()
-            .commands
-            .get(&name)
-            .ok_or_else(|| PlanError::Internal(format!("fact {name:?} was not gathered")))?;
-        Ok(KernelInventory::parse(&String::from_utf8_lossy(
-            &fact.stdout,
-        )))
-    }
 }
 
 impl Resource for KernelsResource {
-    fn kind(&self) -> &'static str {
-        "kernels"
-    }
-
     fn subject(&self) -> Option<&str> {
         self.packages.first().map(String::as_str)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
-        vec![kernel_inventory_fact(&self.packages)]
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
+        vec![self.inventory.key()]
     }
 
-    fn needs_booted_kernel(&self) -> bool {
-        true
+    fn needs(&self) -> &'static [Need] {
+        &[Need::BootedKernel]
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
-        let inv = self.inventory(view)?;
+        let inv = view.get(&self.inventory)?;
         let name = &self.packages[0];
         let mut kernels: Vec<Installed<'_>> = inv
             .versions_of(name)
@@ -278,9 +268,8 @@ fn removal_script(remove: &[String], booted: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::Facts;
-    use crate::remote::booted::BootedKernel;
-    use crate::remote::facts::CommandFact;
+    use crate::facts::Facts;
+    use crate::facts::booted::BootedKernel;
 
     const THREE: &str = "\
 pkg kernel-xenU (none) 2.6.9 55.EL noarch
@@ -325,16 +314,7 @@ mod 2.6.9-78.ELxenU
             booted,
             ..Facts::default()
         };
-        let FactKey::Command { name, .. } = &r.facts()[0] else {
-            panic!()
-        };
-        facts.commands.insert(
-            name.clone(),
-            CommandFact {
-                stdout: THREE.as_bytes().to_vec(),
-                status: 0,
-            },
-        );
+        facts.insert(&r.inventory, THREE.as_bytes(), 0);
         facts
     }
 

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::formats::lines::{Anchor, Insert, LineEdit, LineFile, LineOutcome, Position};
-use crate::remote::{FactKey, PathFact};
+use crate::facts::{FactKey, PathFact};
 
 use super::spec::{self, SpecError};
-use super::{HostView, PlanError, Resource, StepPlan, editable_file, file_fact, shown};
+use super::{FromSpec, HostView, PlanError, Resource, Scope, StepPlan, editable_file, file_fact, shown};
 
 /// The `line = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -54,9 +54,11 @@ pub struct LineResource {
     create: bool,
 }
 
-impl LineResource {
+impl FromSpec for LineResource {
+    type Spec = LineSpec;
+
     /// Validates a spec: regexes compile, the path is absolute, options are consistent.
-    pub fn from_spec(spec: &LineSpec) -> Result<LineResource, SpecError> {
+    fn from_spec(spec: &LineSpec) -> Result<LineResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         spec::no_nul("line", &spec.line)?;
         if spec.line.get_ref().contains('\n') {
@@ -120,15 +122,11 @@ impl LineResource {
 }
 
 impl Resource for LineResource {
-    fn kind(&self) -> &'static str {
-        "line"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         vec![file_fact(&self.path)]
     }
 

@@ -1,24 +1,52 @@
 //! Resources: what a runbook step wants, turned into changes from facts, without any I/O.
 //!
-//! Each resource kind lives in its own file and implements [`Resource`]: it names the facts
-//! it needs, and plans from a [`HostView`] the changes that would make the host match. A
-//! plan with no changes carries a note saying why nothing is needed, so a converged run can
-//! explain itself. Applying and verifying are the engine's job.
+//! Each resource kind lives in its own file: a spec read from the runbook, validated into a
+//! value implementing [`Resource`] ([`registry::FromSpec`]), which names the facts it
+//! needs and plans from a [`HostView`] the changes that would make the host match. A plan
+//! with no changes carries a note saying why nothing is needed, so a converged run can
+//! explain itself. Applying and verifying are the engine's job. The one list of kinds is
+//! the `kinds!` line below.
 
-pub mod file;
-pub mod ini;
-pub mod kernels;
-pub mod line;
-pub mod move_aside;
-pub mod packages;
-pub mod repo;
+#[macro_use]
+pub mod registry;
 pub mod spec;
-pub mod symlink;
 pub mod view;
 
-pub use view::HostView;
+pub use registry::FromSpec;
+pub use view::{GuestRef, HostView, Scope};
 
-use crate::remote::{Action, FactKey, PathFact};
+use crate::facts::{FactError, FactKey, PathFact};
+use crate::remote::Action;
+
+// The registry: one line per resource kind (module => type). See CONTRIBUTING.md.
+kinds! {
+    line => LineResource,
+    ini => IniResource,
+    move_aside => MoveAsideResource,
+    symlink => SymlinkResource,
+    file => FileResource,
+    kernels => KernelsResource,
+    packages => PackagesResource,
+    repo => RepoResource,
+}
+
+/// Where a step's resource runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// On the machine the step selects (a guest's own files and packages).
+    Target,
+    /// On the host a selected guest runs on, about that guest (its domain config, the
+    /// initrd built beside its kernel): planned in the host's run with [`Scope::guest`] set.
+    Parent,
+}
+
+/// Something a resource needs from the engine besides its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The kernel the guest's host boots it with (`Facts::booted`), read from the domain
+    /// config on the host before the guest plans.
+    BootedKernel,
+}
 
 /// One change a step would make, with the sentence the plan shows for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,38 +116,40 @@ pub enum PlanError {
     Internal(String),
 }
 
+impl From<FactError> for PlanError {
+    fn from(error: FactError) -> PlanError {
+        match error {
+            FactError::NotGathered(name) => {
+                PlanError::Internal(format!("fact {name:?} was not gathered"))
+            }
+            other => PlanError::Refused(other.to_string()),
+        }
+    }
+}
+
 /// A kind of desired state. Implementations are pure: facts in, changes out.
 pub trait Resource: std::fmt::Debug + Send + Sync {
-    /// The resource kind as written in runbooks (`line`, `ini`, ...).
-    fn kind(&self) -> &'static str;
-    /// The path the step is about, for reports.
-    fn subject(&self) -> Option<&str>;
-    /// Facts this resource needs from every host it runs on.
-    fn facts(&self) -> Vec<FactKey>;
+    /// The path (or package) the step is about, for reports; None when the changes name
+    /// their own.
+    fn subject(&self) -> Option<&str> {
+        None
+    }
+    /// Facts this resource needs from the machine it runs on; `scope` says which guest a
+    /// [`Placement::Parent`] step is about.
+    fn facts(&self, scope: &Scope) -> Vec<FactKey>;
     /// Changes that would bring the host to the desired state.
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
-    /// True when planning needs the kernel the guest's host boots it with
-    /// (`Facts::booted`), which the engine reads on the parent host before the guest plans.
-    fn needs_booted_kernel(&self) -> bool {
-        false
+    /// Where the step runs: the selected machine (default) or a selected guest's host.
+    fn placement(&self) -> Placement {
+        Placement::Target
+    }
+    /// What the engine must provide before planning, besides the facts script.
+    fn needs(&self) -> &'static [Need] {
+        &[]
     }
 }
 
-/// A fact request for a path whose bytes are needed.
-pub fn file_fact(path: &str) -> FactKey {
-    FactKey::Path {
-        path: path.to_string(),
-        content: true,
-    }
-}
-
-/// A fact request for a path whose type is enough.
-pub fn stat_fact(path: &str) -> FactKey {
-    FactKey::Path {
-        path: path.to_string(),
-        content: false,
-    }
-}
+pub use crate::facts::{file_fact, stat_fact};
 
 /// The existing text of a regular file to be edited, or why it cannot be edited.
 /// `create` turns a missing file into an empty one (mode 0644, owned by the writer).

@@ -8,12 +8,11 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::remote::{Action, FactKey, PathFact};
+use crate::facts::{FactKey, PathFact};
+use crate::remote::Action;
 
 use super::spec::{self, SpecError};
-use super::{
-    HostView, PlanError, Planned, Resource, StepPlan, describe, expect_current, stat_fact,
-};
+use super::{FromSpec, HostView, PlanError, Planned, Resource, Scope, StepPlan, describe, expect_current, stat_fact};
 
 /// The `move_aside = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -35,9 +34,11 @@ pub struct MoveAsideResource {
     keep_previous: Option<String>,
 }
 
-impl MoveAsideResource {
+impl FromSpec for MoveAsideResource {
+    type Spec = MoveAsideSpec;
+
     /// Validates a spec: absolute, distinct paths.
-    pub fn from_spec(spec: &MoveAsideSpec) -> Result<MoveAsideResource, SpecError> {
+    fn from_spec(spec: &MoveAsideSpec) -> Result<MoveAsideResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         let to = spec::path("to", &spec.to)?;
         let keep_previous = spec
@@ -66,15 +67,11 @@ impl MoveAsideResource {
 }
 
 impl Resource for MoveAsideResource {
-    fn kind(&self) -> &'static str {
-        "move_aside"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         let mut keys = vec![stat_fact(&self.path), stat_fact(&self.to)];
         keys.extend(self.keep_previous.as_deref().map(stat_fact));
         keys

@@ -12,15 +12,15 @@
 
 use serde::Deserialize;
 
-use crate::formats::dnftx::{Preview, TxAction, TxPackage, parse_preview};
+use crate::facts::packages::{PackageManager, PackagesPreview};
+use crate::facts::{Fact, FactKey, PathFact};
+use crate::formats::dnftx::{Preview, TxAction, TxPackage};
 use crate::formats::ini::IniFile;
-use crate::remote::pkg::{MANAGER_FACT, manager_fact};
-use crate::remote::script::Script;
+use crate::remote::Action;
 use crate::remote::transaction::{PkgCommand, Transaction};
-use crate::remote::{Action, FactKey, PathFact};
 
 use super::spec::SpecError;
-use super::{HostView, PlanError, Planned, Resource, StepPlan, file_fact};
+use super::{FromSpec, HostView, PlanError, Planned, Resource, Scope, StepPlan, file_fact};
 
 /// The `packages = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -59,15 +59,18 @@ pub struct SwapSpec {
 #[derive(Debug, Clone)]
 pub struct PackagesResource {
     command: PkgCommand,
+    preview: PackagesPreview,
 }
 
 /// The configuration files the package managers read, whose `installonlypkgs` decides
 /// whether an upgrade replaces a package or installs beside it.
 const CONFIGS: [(&str, &str); 2] = [("dnf", "/etc/dnf/dnf.conf"), ("yum", "/etc/yum.conf")];
 
-impl PackagesResource {
+impl FromSpec for PackagesResource {
+    type Spec = PackagesSpec;
+
     /// Validates a spec: exactly one kind of transaction, plain names and globs.
-    pub fn from_spec(spec: &PackagesSpec) -> Result<PackagesResource, SpecError> {
+    fn from_spec(spec: &PackagesSpec) -> Result<PackagesResource, SpecError> {
         let bad = SpecError::step;
         let names = spec
             .install
@@ -125,77 +128,42 @@ impl PackagesResource {
                 .iter()
                 .map(|r| format!("--enablerepo={r}")),
         );
+        let command = PkgCommand { tx, repo_options };
         Ok(PackagesResource {
-            command: PkgCommand { tx, repo_options },
+            preview: PackagesPreview {
+                command: command.clone(),
+            },
+            command,
         })
-    }
-
-    fn preview_fact(&self) -> FactKey {
-        let mut s = Script::new();
-        s.code("if command -v dnf >/dev/null 2>&1; then pm=dnf; elif command -v yum >/dev/null 2>&1; then pm=yum; else echo 'Error: neither dnf nor yum is installed'; exit 127; fi\n");
-        s.code_bytes(
-            &self
-                .command
-                .script(None, "--assumeno")
-                .finish()
-                .unwrap_or_default(),
-        );
-        let script = s.finish().unwrap_or_default();
-        FactKey::Command {
-            name: format!("packages-preview {}", self.command.shown("$pm")),
-            script,
-        }
     }
 }
 
 impl Resource for PackagesResource {
-    fn kind(&self) -> &'static str {
-        "packages"
-    }
-
-    fn subject(&self) -> Option<&str> {
-        None
-    }
-
-    fn facts(&self) -> Vec<FactKey> {
-        let mut keys = vec![manager_fact(), self.preview_fact()];
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
+        let mut keys = vec![PackageManager.key(), self.preview.key()];
         keys.extend(CONFIGS.iter().map(|(_, path)| file_fact(path)));
         keys
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
-        let facts = view.facts();
-        let command_fact = |name: &str| {
-            facts
-                .commands
-                .get(name)
-                .ok_or_else(|| PlanError::Internal(format!("fact {name:?} was not gathered")))
-        };
-        let pm = String::from_utf8_lossy(&command_fact(MANAGER_FACT)?.stdout)
-            .trim()
-            .to_string();
-        if pm != "dnf" && pm != "yum" {
+        let Some(tool) = view.get(&PackageManager)? else {
             return Err(PlanError::Refused(
                 "neither dnf nor yum is installed on this host".into(),
             ));
-        }
-        let FactKey::Command { name, .. } = self.preview_fact() else {
-            return Err(PlanError::Internal("preview is a command fact".into()));
         };
-        let preview = command_fact(&name)?;
-        let shown = self.command.shown(&pm);
-        let mut packages =
-            match parse_preview(&String::from_utf8_lossy(&preview.stdout), preview.status) {
-                Preview::Nothing => {
-                    return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")));
-                }
-                Preview::Error(message) => {
-                    return Err(PlanError::Refused(format!(
-                        "{shown} refuses the transaction: {message}"
-                    )));
-                }
-                Preview::Transaction(p) => p,
-            };
+        let pm = tool.as_str();
+        let shown = self.command.shown(pm);
+        let mut packages = match view.get(&self.preview)? {
+            Preview::Nothing => {
+                return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")));
+            }
+            Preview::Error(message) => {
+                return Err(PlanError::Refused(format!(
+                    "{shown} refuses the transaction: {message}"
+                )));
+            }
+            Preview::Transaction(p) => p,
+        };
         let mut remarks = Vec::new();
         let config = CONFIGS
             .iter()
@@ -283,8 +251,8 @@ impl PackagesResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::facts::CommandFact;
-    use crate::remote::{Expect, Facts};
+    use crate::facts::Facts;
+    use crate::remote::Expect;
 
     fn resource(spec: &str) -> PackagesResource {
         PackagesResource::from_spec(&toml::from_str(spec).unwrap()).unwrap()
@@ -292,23 +260,8 @@ mod tests {
 
     fn facts(r: &PackagesResource, pm: &str, preview: &str, status: i32) -> Facts {
         let mut facts = Facts::default();
-        facts.commands.insert(
-            MANAGER_FACT.into(),
-            CommandFact {
-                stdout: pm.as_bytes().to_vec(),
-                status: 0,
-            },
-        );
-        let FactKey::Command { name, .. } = r.preview_fact() else {
-            panic!()
-        };
-        facts.commands.insert(
-            name,
-            CommandFact {
-                stdout: preview.as_bytes().to_vec(),
-                status,
-            },
-        );
+        facts.insert(&PackageManager, pm.as_bytes(), 0);
+        facts.insert(&r.preview, preview.as_bytes(), status);
         for (_, path) in CONFIGS {
             facts.paths.insert(
                 path.into(),

@@ -14,12 +14,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::formats::ini::IniFile;
-use crate::remote::{Action, Expect, FactKey, PathFact};
+use crate::facts::{FactKey, PathFact};
+use crate::remote::{Action, Expect};
 
 use super::spec::{self, SpecError};
-use super::{
-    HostView, PlanError, Planned, Resource, StepPlan, editable_file, file_fact, stat_fact,
-};
+use super::{FromSpec, HostView, PlanError, Planned, Resource, Scope, StepPlan, editable_file, file_fact, stat_fact};
 
 /// The `repo = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -56,9 +55,11 @@ pub struct RepoResource {
     want: Want,
 }
 
-impl RepoResource {
+impl FromSpec for RepoResource {
+    type Spec = RepoSpec;
+
     /// Validates a spec: either `path` + `section` + `set`, or `disable_all_in`.
-    pub fn from_spec(spec: &RepoSpec) -> Result<RepoResource, SpecError> {
+    fn from_spec(spec: &RepoSpec) -> Result<RepoResource, SpecError> {
         match (&spec.path, &spec.disable_all_in) {
             (Some(path), None) => {
                 let path = spec::path("path", path)?;
@@ -131,15 +132,11 @@ impl RepoResource {
 }
 
 impl Resource for RepoResource {
-    fn kind(&self) -> &'static str {
-        "repo"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         let mut keys = vec![file_fact(&self.path)];
         if let Want::DisableAll { backup: Some(b) } = &self.want {
             keys.push(stat_fact(b));
@@ -224,7 +221,7 @@ impl Resource for RepoResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::Facts;
+    use crate::facts::Facts;
 
     fn resource(spec: &str) -> RepoResource {
         RepoResource::from_spec(&toml::from_str(spec).unwrap()).unwrap()

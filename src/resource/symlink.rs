@@ -7,10 +7,11 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::remote::{Action, Expect, FactKey, PathFact};
+use crate::facts::{FactKey, PathFact};
+use crate::remote::{Action, Expect};
 
 use super::spec::{self, SpecError};
-use super::{HostView, PlanError, Resource, StepPlan, describe, shown, stat_fact};
+use super::{FromSpec, HostView, PlanError, Resource, Scope, StepPlan, describe, shown, stat_fact};
 
 /// The `symlink = {...}` table of a runbook step.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,9 +30,11 @@ pub struct SymlinkResource {
     target: String,
 }
 
-impl SymlinkResource {
+impl FromSpec for SymlinkResource {
+    type Spec = SymlinkSpec;
+
     /// Validates a spec.
-    pub fn from_spec(spec: &SymlinkSpec) -> Result<SymlinkResource, SpecError> {
+    fn from_spec(spec: &SymlinkSpec) -> Result<SymlinkResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         spec::no_nul("target", &spec.target)?;
         if spec.target.get_ref().is_empty() {
@@ -45,6 +48,9 @@ impl SymlinkResource {
             target: spec.target.get_ref().clone(),
         })
     }
+}
+
+impl SymlinkResource {
 
     /// The target as a host path, for the "does it exist" remark.
     fn resolved_target(&self) -> String {
@@ -58,15 +64,11 @@ impl SymlinkResource {
 }
 
 impl Resource for SymlinkResource {
-    fn kind(&self) -> &'static str {
-        "symlink"
-    }
-
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
     }
 
-    fn facts(&self) -> Vec<FactKey> {
+    fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         vec![stat_fact(&self.path), stat_fact(&self.resolved_target())]
     }
 

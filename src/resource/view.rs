@@ -7,29 +7,74 @@
 
 use std::collections::BTreeMap;
 
-use crate::remote::{Action, Facts, PathFact};
+use crate::facts::{Fact, Facts, PathFact};
+use crate::remote::Action;
 
 use super::PlanError;
+
+/// A guest as a step planned on its host sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuestRef {
+    /// Inventory name of the guest.
+    pub name: String,
+    /// Its domain name on the host, if the inventory gives one.
+    pub domain: Option<String>,
+    /// Path of its domain config on the host, if the inventory gives one.
+    pub domain_config: Option<String>,
+}
+
+/// Which machine a step is planned for: the machine itself (no guest), or, for a
+/// [`Placement::Parent`](super::Placement::Parent) step, the guest it is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The guest a step running on its host is about.
+    pub guest: Option<GuestRef>,
+}
 
 /// Facts overlaid with the effects of already planned actions.
 #[derive(Debug, Clone)]
 pub struct HostView<'a> {
     facts: &'a Facts,
+    scope: &'a Scope,
     overlay: BTreeMap<String, PathFact>,
 }
 
+/// The scope of a step planned for the machine it selects.
+static OWN_SCOPE: Scope = Scope { guest: None };
+
 impl<'a> HostView<'a> {
-    /// A view of `facts` with nothing planned yet.
+    /// A view of `facts` with nothing planned yet, for a step about the machine itself.
     pub fn new(facts: &'a Facts) -> HostView<'a> {
+        HostView::scoped(facts, &OWN_SCOPE)
+    }
+
+    /// A view of `facts` for a step planned in `scope`.
+    pub fn scoped(facts: &'a Facts, scope: &'a Scope) -> HostView<'a> {
         HostView {
             facts,
+            scope,
             overlay: BTreeMap::new(),
         }
+    }
+
+    /// Plans the next step in `scope`: the steps of one host share one planned state.
+    pub fn set_scope(&mut self, scope: &'a Scope) {
+        self.scope = scope;
+    }
+
+    /// Which guest the step is about, when it runs on that guest's host.
+    pub fn scope(&self) -> &Scope {
+        self.scope
     }
 
     /// The gathered facts (CPU count, hostname, command outputs).
     pub fn facts(&self) -> &'a Facts {
         self.facts
+    }
+
+    /// The parsed value of a command fact the resource asked for.
+    pub fn get<F: Fact>(&self, fact: &F) -> Result<F::Value, PlanError> {
+        Ok(self.facts.get(fact)?)
     }
 
     /// What `path` will look like when the earlier planned changes are done.

@@ -5,7 +5,7 @@
 //! (`and` binds tighter), where FACT is `cpus`, `hostname` or `kernel` (the running
 //! release), OP is one of `== != < <= > >=`, and VALUE is an integer or a quoted string.
 
-use crate::remote::Facts;
+use crate::facts::Facts;
 
 /// A parsed condition.
 #[derive(Debug, Clone, PartialEq, Eq)]

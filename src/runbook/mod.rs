@@ -1,9 +1,9 @@
 //! The runbook: an ordered list of steps, each one resource with where and when it applies.
 //!
-//! A TOML file of `[[step]]` tables. Each step has exactly one resource table (`line`,
-//! `ini`, `move_aside`, `symlink`, `file`, `kernels`, `packages`, `repo`), an optional `name`, `hosts` (a pattern, default
-//! `all`) and `when` (a condition on facts). Every problem, from a TOML syntax error to an
-//! invalid regex inside a step, is reported as `file:line:column`.
+//! A TOML file of `[[step]]` tables. Each step has exactly one resource table (one of
+//! [`resource::KINDS`](crate::resource::KINDS)), an optional `name`, `hosts` (a pattern,
+//! default `all`) and `when` (a condition on facts). Every problem, from a TOML syntax
+//! error to an invalid regex inside a step, is reported as `file:line:column`.
 
 pub mod condition;
 
@@ -13,16 +13,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::inventory::{HostPattern, Inventory};
-use crate::resource::Resource;
-use crate::resource::file::{FileResource, FileSpec};
-use crate::resource::ini::{IniResource, IniSpec};
-use crate::resource::kernels::{KernelsResource, KernelsSpec};
-use crate::resource::line::{LineResource, LineSpec};
-use crate::resource::move_aside::{MoveAsideResource, MoveAsideSpec};
-use crate::resource::packages::{PackagesResource, PackagesSpec};
-use crate::resource::repo::{RepoResource, RepoSpec};
 use crate::resource::spec::SpecError;
-use crate::resource::symlink::{SymlinkResource, SymlinkSpec};
+use crate::resource::{KINDS, RawStep, Resource};
 use crate::source::{SourceError, read_text};
 
 pub use condition::Condition;
@@ -33,34 +25,6 @@ struct RawRunbook {
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStep {
-    name: Option<String>,
-    hosts: Option<Spanned<String>>,
-    when: Option<Spanned<String>>,
-    line: Option<LineSpec>,
-    ini: Option<IniSpec>,
-    move_aside: Option<MoveAsideSpec>,
-    symlink: Option<SymlinkSpec>,
-    file: Option<FileSpec>,
-    kernels: Option<KernelsSpec>,
-    packages: Option<PackagesSpec>,
-    repo: Option<RepoSpec>,
-}
-
-/// The resource kinds a step may hold, for messages.
-pub const RESOURCE_KINDS: &[&str] = &[
-    "line",
-    "ini",
-    "move_aside",
-    "symlink",
-    "file",
-    "kernels",
-    "packages",
-    "repo",
-];
 
 /// One step of a runbook.
 #[derive(Debug)]
@@ -74,6 +38,8 @@ pub struct Step {
     hosts_span: std::ops::Range<usize>,
     /// When it applies.
     pub when: Option<Condition>,
+    /// The resource kind as written (`line`, `packages`, ...).
+    pub kind: &'static str,
     /// What it wants.
     pub resource: Box<dyn Resource>,
 }
@@ -121,31 +87,7 @@ impl Runbook {
                 )
             };
             let raw = spanned.into_inner();
-            let mut resources: Vec<Box<dyn Resource>> = Vec::new();
-            if let Some(s) = &raw.line {
-                resources.push(Box::new(LineResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.ini {
-                resources.push(Box::new(IniResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.move_aside {
-                resources.push(Box::new(MoveAsideResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.symlink {
-                resources.push(Box::new(SymlinkResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.file {
-                resources.push(Box::new(FileResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.kernels {
-                resources.push(Box::new(KernelsResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.packages {
-                resources.push(Box::new(PackagesResource::from_spec(s).map_err(at)?));
-            }
-            if let Some(s) = &raw.repo {
-                resources.push(Box::new(RepoResource::from_spec(s).map_err(at)?));
-            }
+            let mut resources = raw.resources().map_err(at)?;
             if resources.len() != 1 {
                 return Err(SourceError::at(
                     file,
@@ -154,7 +96,7 @@ impl Runbook {
                     format!(
                         "step {} must have exactly one resource table (one of: {}), found {}",
                         i + 1,
-                        RESOURCE_KINDS.join(", "),
+                        KINDS.join(", "),
                         resources.len()
                     ),
                 ));
@@ -171,13 +113,15 @@ impl Runbook {
                 Some(h) => (HostPattern::new(h.get_ref()), h.span()),
                 None => (HostPattern::new("all"), span.clone()),
             };
+            let (kind, resource) = resources.remove(0);
             steps.push(Step {
                 number: i + 1,
                 name: raw.name,
                 hosts,
                 hosts_span,
                 when,
-                resource: resources.remove(0),
+                kind,
+                resource,
             });
         }
         Ok(Runbook {
@@ -223,7 +167,7 @@ mod tests {
         .unwrap();
         assert_eq!(rb.steps.len(), 2);
         assert_eq!(rb.steps[0].label(), "step 1 (a)");
-        assert_eq!(rb.steps[1].resource.kind(), "symlink");
+        assert_eq!(rb.steps[1].kind, "symlink");
         assert_eq!(rb.steps[1].hosts.as_str(), "guests");
     }
 
@@ -267,7 +211,7 @@ mod tests {
             include_str!("../../examples/packages.toml").to_string(),
         )
         .unwrap();
-        let kinds: Vec<&str> = rb.steps.iter().map(|s| s.resource.kind()).collect();
+        let kinds: Vec<&str> = rb.steps.iter().map(|s| s.kind).collect();
         assert_eq!(
             kinds,
             [

@@ -2,9 +2,10 @@
 //! gathered" and the file stays as the other writer left it.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use vmup::engine::{FleetOptions, HostJob, Mode, Status, run_fleet};
+use vmup::engine::{FleetOptions, Job, JobStep, Mode, RunbookWork, Status, run_fleet};
 use vmup::inventory::Inventory;
 use vmup::runbook::Runbook;
 use vmup::transport::local::LocalTransport;
@@ -58,20 +59,28 @@ fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
         victim: dir.path().join("g/etc/securetty"),
         content: b"console\ntty1\n# edited by someone else\n",
     };
-    let job = HostJob {
+    let job = Job {
         host: &inv.hosts[0],
-        steps: rb.steps.iter().collect(),
-        transport: &transport,
+        steps: rb
+            .steps
+            .iter()
+            .map(|step| JobStep {
+                step,
+                scope: Default::default(),
+            })
+            .collect(),
+        transport: Arc::new(transport),
         booted: None,
     };
     let options = FleetOptions {
-        mode: Mode::Apply,
         forks: 1,
         serial: None,
         max_fail: None,
     };
     let (reports, _) = run_fleet(
+        "apply",
         &[job],
+        &RunbookWork { mode: Mode::Apply },
         &options,
         &vmup::engine::event::NoEvents,
         &AtomicBool::new(false),

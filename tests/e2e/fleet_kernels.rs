@@ -13,9 +13,11 @@ fn kernels(fleet: &Fleet) -> Vec<serde_json::Value> {
         "ssh_config",
         "--json",
     ]);
+    // One line per guest, then the run's summary line.
     run.stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}\n{}", run.stderr)))
+        .filter(|v: &serde_json::Value| v.get("summary").is_none())
         .collect()
 }
 

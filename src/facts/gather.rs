@@ -1,117 +1,17 @@
-//! Facts: what vmup reads from a host, gathered by one generated script in one round trip.
+//! The one facts script per host: every requested fact in one round trip, and its framed
+//! output read back into [`Facts`].
 //!
-//! A fact is a shell snippet plus a pure parser. Resources say which facts they need
-//! ([`FactKey`]); the engine merges the requests of all steps, [`facts_script`] turns them
-//! into one POSIX sh script, and [`parse_facts`] reads the framed output back into [`Facts`].
-//! Snippets use shell built-ins where they can: each process started on the host costs time
-//! on every machine of the fleet.
+//! [`facts_script`] turns the merged requests of all steps into one POSIX sh script;
+//! [`parse_facts`] reads the output. Snippets use shell built-ins where they can: each
+//! process started on the host costs time on every machine of the fleet.
 
 use std::collections::BTreeMap;
 
-use super::NulByte;
-use super::frame::{self, Boundary, FrameError};
-use super::script::Script;
+use crate::remote::NulByte;
+use crate::remote::frame::{self, Boundary, FrameError};
+use crate::remote::script::Script;
 
-/// One thing a resource needs to know about a host.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FactKey {
-    /// Type, mode and owner of a path (not following a final symlink), and the bytes of a
-    /// regular file when `content` is true.
-    Path {
-        /// Absolute path on the host (before any transport root is applied).
-        path: String,
-        /// Whether the file's bytes are needed.
-        content: bool,
-    },
-    /// The raw output of a fixed command, stored under `name` for the resource that asked.
-    /// The script is vmup's own code with values already quoted.
-    Command {
-        /// Name the output is stored under.
-        name: String,
-        /// Shell code to run; its standard output is the fact.
-        script: Vec<u8>,
-    },
-}
-
-/// What a host's path looked like when facts were gathered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathFact {
-    /// Nothing exists at the path.
-    Absent,
-    /// A regular file.
-    File {
-        /// Permission bits, e.g. 0o644.
-        mode: u32,
-        /// Numeric owner.
-        uid: u32,
-        /// Numeric group.
-        gid: u32,
-        /// Owner's user name (or the number when it has none).
-        user: String,
-        /// Owner's group name (or the number when it has none).
-        group: String,
-        /// The bytes, when they were asked for.
-        content: Option<Vec<u8>>,
-    },
-    /// A directory.
-    Dir {
-        /// Permission bits.
-        mode: u32,
-        /// Numeric owner.
-        uid: u32,
-        /// Numeric group.
-        gid: u32,
-    },
-    /// A symbolic link and its target as stored.
-    Symlink {
-        /// The link's target bytes.
-        target: Vec<u8>,
-    },
-    /// Something else (device, socket, fifo).
-    Other,
-}
-
-impl PathFact {
-    /// A root-owned 0644 regular file holding `content`: the common case in fixtures.
-    pub fn root_file(content: &[u8]) -> PathFact {
-        PathFact::File {
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            user: "root".into(),
-            group: "root".into(),
-            content: Some(content.to_vec()),
-        }
-    }
-}
-
-/// Everything gathered from one host.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// Paths by absolute host path.
-    pub paths: BTreeMap<String, PathFact>,
-    /// Number of online CPUs.
-    pub cpus: Option<u32>,
-    /// The host's own idea of its name.
-    pub hostname: Option<String>,
-    /// `uname -r`: the running kernel release.
-    pub kernel_release: Option<String>,
-    /// Outputs of [`FactKey::Command`] facts, by name.
-    pub commands: BTreeMap<String, CommandFact>,
-    /// For a guest whose steps asked for it: the kernel its host boots it with, read from
-    /// the domain config on the host (not by this host's script; the engine fills it in
-    /// before planning), or why that cannot be known safely.
-    pub booted: Option<Result<super::booted::BootedKernel, String>>,
-}
-
-/// Output and exit status of a command fact.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandFact {
-    /// Standard output of the command.
-    pub stdout: Vec<u8>,
-    /// Its exit status.
-    pub status: i32,
-}
+use super::{CommandOutput, FactKey, Facts, PathFact};
 
 /// Why fact output could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,7 +104,9 @@ pub fn parse_facts(
             Some("status") => {
                 let status = words.get(2).and_then(|s| s.parse().ok()).unwrap_or(-1);
                 if let Some((name, stdout)) = pending_command.take() {
-                    facts.commands.insert(name, CommandFact { stdout, status });
+                    facts
+                        .commands
+                        .insert(name, CommandOutput { stdout, status });
                 }
             }
             Some(kind) => {
@@ -377,7 +279,7 @@ mod tests {
         assert_eq!(facts.paths["/missing"], PathFact::Absent);
         assert_eq!(
             facts.commands["echo"],
-            CommandFact {
+            CommandOutput {
                 stdout: b"a\nb".to_vec(),
                 status: 3
             }

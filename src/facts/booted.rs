@@ -1,4 +1,4 @@
-//! The kernel a host boots a guest with: the fact's type, and the host-side symlink walk.
+//! The kernel a host boots a guest with: its type, and the host-side symlink walk fact.
 //!
 //! The seed's hosts name stable links in their domain configs
 //! (`kernel = "/boot/vmlinuz-2.6.9-ELxenU"` -> `vmlinuz-2.6.9-67.0.1.ELxenU`), so the
@@ -7,8 +7,9 @@
 //! dangling links), relative targets taken against the link's directory, at most
 //! [`MAX_HOPS`] links, every path under `$VMUP_ROOT` for local trees.
 
-use super::FactKey;
-use super::script::Script;
+use crate::remote::script::Script;
+
+use super::{CommandOutput, Fact, FactError};
 
 /// Links followed before the walk gives up (a loop, or a chain no one meant).
 pub const MAX_HOPS: usize = 20;
@@ -54,22 +55,50 @@ pub enum Resolved {
     Loop(String),
 }
 
-/// The command fact that follows `path`'s links on the host; read it with [`parse_resolved`].
-pub fn resolve_fact(name: &str, path: &str) -> FactKey {
-    let mut s = Script::new();
-    s.code("p=").word(path.as_bytes()).newline();
-    s.code(&format!(
-        "n=0\nwhile [ -L \"$VMUP_ROOT$p\" ]; do\n  n=$((n+1)); if [ $n -gt {MAX_HOPS} ]; then echo \"loop $p\"; exit 0; fi\n  t=$(readlink \"$VMUP_ROOT$p\")\n  case $t in /*) p=$t ;; *) p=${{p%/*}}/$t ;; esac\ndone\n\
-         if [ -f \"$VMUP_ROOT$p\" ]; then echo \"file $p\"; elif [ -e \"$VMUP_ROOT$p\" ]; then echo \"other $p\"; else echo \"missing $p\"; fi"
-    ));
-    FactKey::Command {
-        name: name.to_string(),
-        script: s.finish().unwrap_or_default(),
+/// Follows `path`'s links on the host (a `readlink` loop in sh) and says where they end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkWalk {
+    /// The path as a config names it (absolute, on the host).
+    pub path: String,
+}
+
+impl LinkWalk {
+    /// The walk starting at `path`.
+    pub fn new(path: &str) -> LinkWalk {
+        LinkWalk {
+            path: path.to_string(),
+        }
     }
 }
 
-/// Reads the output of [`resolve_fact`]; None when it is not one of its lines.
-pub fn parse_resolved(output: &[u8]) -> Option<Resolved> {
+impl Fact for LinkWalk {
+    type Value = Resolved;
+
+    fn name(&self) -> String {
+        format!("resolve {}", self.path)
+    }
+
+    fn script(&self, s: &mut Script) {
+        s.code("p=").word(self.path.as_bytes()).newline();
+        s.code(&format!(
+            "n=0\nwhile [ -L \"$VMUP_ROOT$p\" ]; do\n  n=$((n+1)); if [ $n -gt {MAX_HOPS} ]; then echo \"loop $p\"; exit 0; fi\n  t=$(readlink \"$VMUP_ROOT$p\")\n  case $t in /*) p=$t ;; *) p=${{p%/*}}/$t ;; esac\ndone\n\
+             if [ -f \"$VMUP_ROOT$p\" ]; then echo \"file $p\"; elif [ -e \"$VMUP_ROOT$p\" ]; then echo \"other $p\"; else echo \"missing $p\"; fi"
+        ));
+    }
+
+    fn parse(&self, output: &CommandOutput) -> Result<Resolved, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
+        parse_resolved(&output.stdout).ok_or_else(|| FactError::Malformed {
+            fact: self.name(),
+            why: format!("{:?}", String::from_utf8_lossy(&output.stdout)),
+        })
+    }
+}
+
+/// Reads one line of the walk's output; None when it is not one of its lines.
+fn parse_resolved(output: &[u8]) -> Option<Resolved> {
     let text = String::from_utf8_lossy(output);
     let (kind, path) = text.trim_end_matches('\n').split_once(' ')?;
     let path = normalize(path);
@@ -100,19 +129,41 @@ fn normalize(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::remote::facts::{facts_script, parse_facts};
+    use crate::facts::{facts_script, parse_facts};
     use crate::remote::frame::Boundary;
     use crate::transport::Transport;
     use crate::transport::local::LocalTransport;
     use std::os::unix::fs::symlink;
 
     fn walk(root: &std::path::Path, path: &str) -> Resolved {
-        let keys = vec![resolve_fact("r", path)];
+        let fact = LinkWalk::new(path);
+        let keys = vec![fact.key()];
         let b = Boundary::random();
         let script = facts_script(&keys, root.to_str().unwrap(), &b).unwrap();
         let out = LocalTransport::new("t").run(&script).unwrap();
         let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
-        parse_resolved(&facts.commands["r"].stdout).unwrap()
+        facts.get(&fact).unwrap()
+    }
+
+    #[test]
+    fn captured_output_parses_and_normalises() {
+        let fact = LinkWalk::new("/boot/vmlinuz");
+        let out = |s: &str, status| CommandOutput {
+            stdout: s.as_bytes().to_vec(),
+            status,
+        };
+        assert_eq!(
+            fact.parse(&out("file /boot/../boot//vmlinuz-6.1", 0)),
+            Ok(Resolved::File("/boot/vmlinuz-6.1".into()))
+        );
+        assert!(matches!(
+            fact.parse(&out("what", 0)),
+            Err(FactError::Malformed { .. })
+        ));
+        assert!(matches!(
+            fact.parse(&out("", 2)),
+            Err(FactError::Failed { status: 2, .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,96 @@
+//! What every fleet command shares: options, the connector, signal handling, the choice of
+//! reporter (progress and a human report, or JSON lines) and the exit code.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use vmup::engine::{Amount, FleetOptions, HostReport, HostWork, Job, Status, Summary, run_fleet};
+use vmup::transport::connect::{ConnectOptions, Connector};
+
+use super::args::FleetArgs;
+use super::error::CliError;
+use super::exit::Exit;
+use super::{json, progress};
+
+/// Parallelism and the failure budget from the arguments.
+pub fn options(fleet: &FleetArgs) -> Result<FleetOptions, CliError> {
+    let amount = |flag: &str, v: &Option<String>| -> Result<Option<Amount>, CliError> {
+        v.as_deref()
+            .map(Amount::parse)
+            .transpose()
+            .map_err(|e| CliError::input(format!("{flag}: {e}")))
+    };
+    Ok(FleetOptions {
+        forks: fleet
+            .forks
+            .unwrap_or(vmup::engine::fleet::DEFAULT_FORKS)
+            .max(1),
+        serial: amount("--serial", &fleet.serial)?,
+        max_fail: amount("--max-fail", &fleet.max_fail)?,
+    })
+}
+
+/// The connector that makes one transport per host.
+pub fn connector(fleet: &FleetArgs) -> Connector {
+    Connector::new(ConnectOptions {
+        ssh_config: fleet.ssh_config.clone(),
+        connect_timeout: Duration::from_secs(fleet.connect_timeout.max(1)),
+        command_timeout: fleet.command_timeout.map(Duration::from_secs),
+    })
+}
+
+/// Runs `work` over `jobs` with the reporter `json` asks for; the human report is
+/// `render(reports, summary)`, printed after the progress lines.
+pub fn run(
+    label: &str,
+    jobs: &[Job<'_>],
+    work: &dyn HostWork,
+    options: &FleetOptions,
+    json: bool,
+    render: &dyn Fn(&[HostReport], &Summary) -> String,
+) -> (Vec<HostReport>, Summary) {
+    let cancel = cancel_flag();
+    if json {
+        let sink = json::JsonLines::stdout();
+        run_fleet(label, jobs, work, options, &sink, &cancel)
+    } else {
+        let sink = progress::Progress::for_stderr(label, jobs.len());
+        let result = run_fleet(label, jobs, work, options, &sink, &cancel);
+        sink.finish();
+        print!("{}", render(&result.0, &result.1));
+        result
+    }
+}
+
+/// Ctrl-C and SIGTERM set the flag: no new host starts and no planned host applies; a
+/// second signal exits at once. Installed once per process.
+fn cancel_flag() -> Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    Arc::clone(FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // The conditional shutdown must be registered first so it sees the flag unset.
+            let _ =
+                signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&flag));
+            let _ = signal_hook::flag::register(signal, Arc::clone(&flag));
+        }
+        flag
+    }))
+}
+
+/// The documented exit code of a run: failures first, then an interruption, then hosts
+/// left out; `pending` is what hosts with changes mean (`plan`: changes pending).
+pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Exit {
+    if summary.failed > 0 || summary.unreachable > 0 {
+        Exit::HostFailed
+    } else if summary.interrupted {
+        Exit::Interrupted
+    } else if summary.skipped > 0 {
+        Exit::HostFailed
+    } else if reports.iter().any(|r| r.status == Status::Changed) {
+        pending
+    } else {
+        Exit::Success
+    }
+}

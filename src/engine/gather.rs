@@ -1,0 +1,39 @@
+//! Gathering facts from one machine: the facts script, run in one round trip and parsed.
+
+use crate::facts::{FactKey, Facts, facts_script, parse_facts};
+use crate::inventory::Host;
+use crate::remote::frame::Boundary;
+use crate::transport::Transport;
+
+use super::error::HostError;
+use super::prepare::Job;
+use super::work::{HostCtx, stderr_excerpt};
+
+/// Runs the facts script for `keys` on the job's machine, counted by `ctx`.
+pub fn gather(job: &Job<'_>, keys: &[FactKey], ctx: &HostCtx<'_>) -> Result<Facts, HostError> {
+    let boundary = Boundary::random();
+    let script = facts_script(keys, &job.host.path_root(), &boundary)
+        .map_err(|e| HostError::Script(e.to_string()))?;
+    let output = ctx.remote(job, &script)?;
+    parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
+        error,
+        detail: stderr_excerpt(&output),
+    })
+}
+
+/// Gathers `keys` from one machine in one round trip, outside of a fleet run (`vmup
+/// facts`, the booted-kernel pre-phase on a parent host).
+pub fn gather_facts(
+    host: &Host,
+    transport: &dyn Transport,
+    keys: &[FactKey],
+) -> Result<Facts, HostError> {
+    let boundary = Boundary::random();
+    let script = facts_script(keys, &host.path_root(), &boundary)
+        .map_err(|e| HostError::Script(e.to_string()))?;
+    let output = transport.run(&script)?;
+    parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
+        error,
+        detail: stderr_excerpt(&output),
+    })
+}

@@ -1,0 +1,249 @@
+//! `plan` and `apply`: one host through facts -> plan -> apply -> verify, one remote
+//! command per phase.
+//!
+//! Round trips: `plan` costs one (facts). `apply` costs one when nothing needs changing
+//! (facts; the plan is empty, so there is nothing to verify) and three otherwise (facts,
+//! apply, verify). Verify re-gathers the same facts and re-plans: an empty plan is the
+//! proof of convergence; anything else fails the host with what would still change.
+
+use crate::facts::{Facts, merge_keys};
+use crate::formats::dnftx::config_warnings;
+use crate::remote::{Action, Expect};
+use crate::resource::HostView;
+
+use super::apply::apply;
+use super::diff::unified;
+use super::error::HostError;
+use super::gather::gather;
+use super::prepare::Job;
+use super::report::{ChangeReport, HostReport, Mode, Phase, Status};
+use super::work::{HostCtx, HostWork};
+
+/// `plan` or `apply` of a runbook: the steps of each job through the pipeline.
+#[derive(Debug, Clone, Copy)]
+pub struct RunbookWork {
+    /// Plan only, or plan, apply and verify.
+    pub mode: Mode,
+}
+
+/// A planned change with its place in the report.
+struct PlannedChange {
+    report: ChangeReport,
+    action: Action,
+}
+
+impl HostWork for RunbookWork {
+    fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
+        let mut remarks = Remarks::default();
+        let mut changes: Vec<ChangeReport> = Vec::new();
+        let outcome = pipeline(job, self.mode, ctx, &mut remarks, &mut changes);
+        let (phase, status, error) = match outcome {
+            Ok((phase, status)) => (phase, status, None),
+            Err((phase, error)) => (phase, error.status(), Some(error.to_string())),
+        };
+        let mut report = ctx.report(&job.host.name, phase, status);
+        report.changes = changes;
+        report.notes = remarks.notes;
+        report.warnings = remarks.warnings;
+        report.error = error;
+        report
+    }
+}
+
+fn pipeline(
+    job: &Job<'_>,
+    mode: Mode,
+    ctx: &HostCtx<'_>,
+    remarks: &mut Remarks,
+    changes_out: &mut Vec<ChangeReport>,
+) -> Result<(Phase, Status), (Phase, HostError)> {
+    let host = &job.host.name;
+    let keys = merge_keys(
+        job.steps
+            .iter()
+            .flat_map(|s| s.step.resource.facts(&s.scope)),
+    );
+
+    ctx.phase(host, Phase::Facts);
+    let mut facts = gather(job, &keys, ctx).map_err(|e| (Phase::Facts, e))?;
+    facts.booted = job.booted.clone();
+
+    ctx.phase(host, Phase::Plan);
+    let planned = plan(job, &facts, Some(remarks)).map_err(|e| (Phase::Plan, e))?;
+    changes_out.extend(planned.iter().map(|c| c.report.clone()));
+    if planned.is_empty() {
+        return Ok((Phase::Plan, Status::Ok));
+    }
+    if mode == Mode::Plan {
+        return Ok((Phase::Plan, Status::Changed));
+    }
+    if ctx.cancelled() {
+        return Err((Phase::Plan, HostError::Interrupted));
+    }
+
+    ctx.phase(host, Phase::Apply);
+    let actions: Vec<Action> = planned.iter().map(|c| c.action.clone()).collect();
+    let outcome = apply(job, &actions, ctx).map_err(|e| (Phase::Apply, e))?;
+    for (i, text) in &outcome.outputs {
+        let text = String::from_utf8_lossy(text).into_owned();
+        for (old, new) in config_warnings(&text) {
+            let what = if new.ends_with(".rpmnew") {
+                format!("{old} kept; the package's new version is in {new}")
+            } else {
+                format!("{old} replaced by the package's version; the old one is in {new}")
+            };
+            remarks.notes.push(format!(
+                "{}: {what} (see `vmup conflicts`)",
+                planned[(*i).min(planned.len() - 1)].report.step
+            ));
+        }
+        if let Some(change) = changes_out.get_mut(*i) {
+            change.output = Some(text);
+        }
+    }
+    if let Some(failure) = outcome.failure {
+        let change = &planned[failure.index.min(planned.len() - 1)];
+        let done = outcome.done.len();
+        let what = if failure.changed_underneath {
+            format!(
+                "{}: changed since facts were gathered; left as the other writer left it",
+                change.report.path.as_deref().unwrap_or(&failure.message)
+            )
+        } else {
+            let said = outcome
+                .outputs
+                .get(&failure.index)
+                .map(|o| output_tail(o))
+                .unwrap_or_default();
+            format!(
+                "{}: {}{said}",
+                change.report.summary,
+                failure.message.trim()
+            )
+        };
+        // Only the changes that completed are reported as made.
+        changes_out.truncate(done);
+        return Err((
+            Phase::Apply,
+            HostError::Apply {
+                step: change.report.step.clone(),
+                what,
+                done,
+            },
+        ));
+    }
+
+    ctx.phase(host, Phase::Verify);
+    let mut facts = gather(job, &keys, ctx).map_err(|e| (Phase::Verify, e))?;
+    facts.booted = job.booted.clone();
+    let left = plan(job, &facts, None).map_err(|e| (Phase::Verify, e))?;
+    if let Some(first) = left.first() {
+        return Err((
+            Phase::Verify,
+            HostError::NotConverged {
+                step: first.report.step.clone(),
+                summary: first.report.summary.clone(),
+                left: left.len(),
+            },
+        ));
+    }
+    Ok((Phase::Verify, Status::Changed))
+}
+
+/// The last lines a failed command printed, as ` (said: ...)`.
+fn output_tail(output: &[u8]) -> String {
+    let text = String::from_utf8_lossy(output);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let tail = &lines[lines.len().saturating_sub(6)..];
+    format!(" (said: {})", tail.join(" / "))
+}
+
+/// What planning says besides the changes.
+#[derive(Default)]
+struct Remarks {
+    /// Why steps changed nothing, and remarks on what they do.
+    notes: Vec<String>,
+    /// Changes steps held back for safety.
+    warnings: Vec<String>,
+}
+
+/// Plans every step in order against one view; `remarks` collects no-op reasons and
+/// held-back changes.
+fn plan(
+    job: &Job<'_>,
+    facts: &Facts,
+    mut remarks: Option<&mut Remarks>,
+) -> Result<Vec<PlannedChange>, HostError> {
+    let mut view = HostView::new(facts);
+    let mut planned = Vec::new();
+    for job_step in &job.steps {
+        let step = job_step.step;
+        view.set_scope(&job_step.scope);
+        let label = step.label();
+        if let Some(when) = &step.when
+            && !when.holds(facts)
+        {
+            if let Some(remarks) = remarks.as_deref_mut() {
+                remarks.notes.push(format!(
+                    "{label}: skipped, `{}` is false here",
+                    when.as_str()
+                ));
+            }
+            continue;
+        }
+        let step_plan = step.resource.plan(&view).map_err(|error| HostError::Plan {
+            step: label.clone(),
+            error,
+        })?;
+        // A note explains a no-op, or remarks on what will be done (kernels kept and why).
+        if let Some(remarks) = remarks.as_deref_mut() {
+            if let Some(note) = step_plan.note {
+                remarks.notes.push(format!("{label}: {note}"));
+            }
+            if let Some(warning) = step_plan.warning {
+                remarks.warnings.push(format!("{label}: {warning}"));
+            }
+        }
+        for change in step_plan.changes {
+            let diff = match &change.action {
+                Action::WriteFile {
+                    path,
+                    expect,
+                    content,
+                    ..
+                } => {
+                    let old = match expect {
+                        Expect::File(old) => Some(old.as_slice()),
+                        _ => None,
+                    };
+                    Some(unified(path, old, content)).filter(|d| !d.is_empty())
+                }
+                _ => change.detail.clone(),
+            };
+            view.simulate(&change.action);
+            planned.push(PlannedChange {
+                report: ChangeReport {
+                    step: label.clone(),
+                    resource: step.kind.to_string(),
+                    path: change
+                        .action
+                        .path()
+                        .map(str::to_string)
+                        .or(step.resource.subject().map(str::to_string)),
+                    summary: change.summary,
+                    diff,
+                    output: None,
+                },
+                action: change.action,
+            });
+        }
+    }
+    Ok(planned)
+}

@@ -1,0 +1,97 @@
+//! The kernel inventory of a guest: installed kernel packages (rpm), the /lib/modules
+//! directories and the /boot/vmlinuz-* images, in one snippet.
+//!
+//! Read by the `kernels` step (what to prune) and `vmup kernels` (will the next boot find
+//! its modules), both through formats::rpmqa::KernelInventory.
+
+use crate::formats::rpmqa::KernelInventory;
+use crate::remote::pkg::RPM_FN;
+use crate::remote::script::Script;
+
+use super::{CommandOutput, Fact, FactError};
+
+/// The installed packages matching `patterns` (rpm globs), the module trees and images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelPackages {
+    /// rpm globs, the kernel package first (`kernel-xenU`, `kernel-xenU-devel`; `kernel*`).
+    pub patterns: Vec<String>,
+}
+
+impl KernelPackages {
+    /// The inventory of the packages matching `patterns`.
+    pub fn new(patterns: &[String]) -> KernelPackages {
+        KernelPackages {
+            patterns: patterns.to_vec(),
+        }
+    }
+}
+
+impl Fact for KernelPackages {
+    type Value = KernelInventory;
+
+    fn name(&self) -> String {
+        format!("kernel-inventory {}", self.patterns.join(" "))
+    }
+
+    fn script(&self, s: &mut Script) {
+        s.code(RPM_FN);
+        s.code("vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n'");
+        for p in &self.patterns {
+            s.arg(p.as_bytes());
+        }
+        s.code(
+            "\nfor d in \"$VMUP_ROOT\"/lib/modules/*; do [ -d \"$d\" ] && echo \"mod ${d##*/}\"; done\n\
+             for f in \"$VMUP_ROOT\"/boot/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done\n:",
+        );
+    }
+
+    fn parse(&self, output: &CommandOutput) -> Result<KernelInventory, FactError> {
+        Ok(KernelInventory::parse(&String::from_utf8_lossy(
+            &output.stdout,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{facts_script, parse_facts};
+    use crate::remote::frame::Boundary;
+    use crate::transport::Transport;
+    use crate::transport::local::LocalTransport;
+
+    #[test]
+    fn captured_records_parse() {
+        let fact = KernelPackages::new(&["kernel-xenU".into(), "kernel-xenU-devel".into()]);
+        assert_eq!(
+            fact.name(),
+            "kernel-inventory kernel-xenU kernel-xenU-devel"
+        );
+        let inv = fact
+            .parse(&CommandOutput {
+                stdout: b"pkg kernel-xenU (none) 2.6.9 55.EL noarch\nwarning: rpmdb\nmod 2.6.9-55.ELxenU\nboot 2.6.9-55.ELxenU\n".to_vec(),
+                status: 0,
+            })
+            .unwrap();
+        assert_eq!(inv.packages.len(), 1);
+        assert!(inv.modules.contains("2.6.9-55.ELxenU"));
+    }
+
+    #[test]
+    fn inventory_of_an_empty_tree_lists_directories_and_images() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("lib/modules/2.6.9-55.ELxenU")).unwrap();
+        std::fs::create_dir_all(dir.path().join("boot")).unwrap();
+        std::fs::write(dir.path().join("boot/vmlinuz-2.6.9-55.ELxenU"), b"k").unwrap();
+        let fact = KernelPackages::new(&["kernel-xenU*".into()]);
+        let keys = vec![fact.key()];
+        let b = Boundary::random();
+        let script = facts_script(&keys, dir.path().to_str().unwrap(), &b).unwrap();
+        let out = LocalTransport::new("t").run(&script).unwrap();
+        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        let inv = facts.get(&fact).unwrap();
+        assert!(inv.modules.contains("2.6.9-55.ELxenU"));
+        assert!(inv.images.contains("2.6.9-55.ELxenU"));
+        assert_eq!(facts.commands[&fact.name()].status, 0);
+    }
+}

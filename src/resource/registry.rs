@@ -1,0 +1,79 @@
+//! The resource registry: the one list of resource kinds, and what it generates.
+//!
+//! `kinds!` in `resource/mod.rs` names every kind once, with its module and type. From that
+//! list it declares the modules, the kind names for messages ([`KINDS`](super::KINDS)), the
+//! runbook step table ([`RawStep`](super::RawStep): the step's own keys plus one optional
+//! table per kind, so serde reports unknown keys and toml keeps every value's span for
+//! `file:line:column`) and the dispatch from a table to its validated resource. Adding a
+//! kind is its file plus one line in that list.
+//!
+//! The step's own keys (`name`, `hosts`, `when`) are declared here too: serde cannot
+//! combine `flatten` with `deny_unknown_fields`, and toml's spans do not survive it.
+
+use serde::de::DeserializeOwned;
+
+use super::Resource;
+use super::spec::SpecError;
+
+/// A resource kind as the registry sees it: a spec read from the runbook, validated into
+/// the resource that plans.
+pub trait FromSpec: Resource + Sized + 'static {
+    /// The kind's table as written in a runbook (serde, `deny_unknown_fields`, with
+    /// `toml::Spanned` around values that are validated so errors can point at them).
+    type Spec: DeserializeOwned + std::fmt::Debug;
+
+    /// Checks the spec (regexes compile, paths are absolute, choices are consistent) and
+    /// builds the resource.
+    fn from_spec(spec: &Self::Spec) -> Result<Self, SpecError>;
+}
+
+/// Builds the resource of one kind's table: the dispatch the registry generates per kind.
+pub fn build<R: FromSpec>(spec: &R::Spec) -> Result<Box<dyn Resource>, SpecError> {
+    Ok(Box::new(R::from_spec(spec)?))
+}
+
+/// Declares the resource kinds: `kinds! { name => Type, ... }`, each `name` a module of
+/// `resource` holding `Type: FromSpec`.
+macro_rules! kinds {
+    ($($kind:ident => $ty:ident),* $(,)?) => {
+        $(pub mod $kind;)*
+
+        /// Every resource kind's name as written in runbooks, in registry order.
+        pub const KINDS: &[&str] = &[$(stringify!($kind)),*];
+
+        /// One `[[step]]` table as written: the step's own keys and one optional table
+        /// per resource kind (exactly one must be given).
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawStep {
+            /// The step's name, for reports.
+            pub name: Option<String>,
+            /// Which machines it applies to (a host pattern; default `all`).
+            pub hosts: Option<toml::Spanned<String>>,
+            /// When it applies (a condition on facts).
+            pub when: Option<toml::Spanned<String>>,
+            $(
+                #[doc = concat!("The `", stringify!($kind), "` table, if this step is one.")]
+                pub $kind: Option<<$kind::$ty as $crate::resource::registry::FromSpec>::Spec>,
+            )*
+        }
+
+        impl RawStep {
+            /// The validated resources of the tables present, with their kind names.
+            pub fn resources(
+                &self,
+            ) -> Result<Vec<(&'static str, Box<dyn Resource>)>, $crate::resource::spec::SpecError> {
+                let mut found: Vec<(&'static str, Box<dyn Resource>)> = Vec::new();
+                $(
+                    if let Some(spec) = &self.$kind {
+                        found.push((
+                            stringify!($kind),
+                            $crate::resource::registry::build::<$kind::$ty>(spec)?,
+                        ));
+                    }
+                )*
+                Ok(found)
+            }
+        }
+    };
+}
