@@ -12,6 +12,9 @@ pub mod registry;
 pub mod spec;
 pub mod view;
 
+#[cfg(test)]
+mod fixtures;
+
 pub use registry::FromSpec;
 pub use view::{GuestRef, HostView, Scope};
 

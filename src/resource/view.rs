@@ -92,9 +92,10 @@ impl<'a> HostView<'a> {
                 path,
                 content,
                 mode,
+                owner,
                 ..
             } => {
-                let (uid, gid, user, group) = match self.path(path) {
+                let (mut uid, mut gid, mut user, mut group) = match self.path(path) {
                     Ok(PathFact::File {
                         uid,
                         gid,
@@ -104,6 +105,15 @@ impl<'a> HostView<'a> {
                     }) => (*uid, *gid, user.clone(), group.clone()),
                     _ => (0, 0, "root".into(), "root".into()),
                 };
+                // The owner the write sets, as `chown` takes it: numbers or names.
+                if let Some((u, g)) = owner.as_deref().and_then(|o| o.split_once(':')) {
+                    for (want, id, name) in [(u, &mut uid, &mut user), (g, &mut gid, &mut group)] {
+                        if let Ok(n) = want.parse::<u32>() {
+                            *id = n;
+                        }
+                        *name = want.to_string();
+                    }
+                }
                 self.overlay.insert(
                     path.clone(),
                     PathFact::File {
@@ -138,6 +148,17 @@ impl<'a> HostView<'a> {
             }
             Action::Run { .. } => {}
         }
+    }
+
+    /// The facts as they will be once the planned changes are made: what a second run
+    /// would gather, for the second-run check of plan fixtures. Command facts stay as they
+    /// were (a command's next answer is not something a plan can know).
+    pub fn settled(&self) -> Facts {
+        let mut facts = self.facts.clone();
+        for (path, fact) in &self.overlay {
+            facts.paths.insert(path.clone(), fact.clone());
+        }
+        facts
     }
 
     /// Every known path equal to `root` or below it, with its current fact.
