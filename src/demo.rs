@@ -17,69 +17,13 @@ pub const RUNBOOK: &str = include_str!("../examples/runbook.toml");
 pub const INVENTORY: &str = include_str!("../examples/demo-inventory.toml");
 
 /// CentOS 4's /etc/yum.conf: no `installonlypkgs`, so yum's built-in list applies.
-pub const YUM_CONF: &str = "[main]
-cachedir=/var/cache/yum
-debuglevel=2
-logfile=/var/log/yum.log
-pkgpolicy=newest
-distroverpkg=centos-release
-tolerant=1
-exactarch=1
-obsoletes=1
-gpgcheck=1
-plugins=1
-
-# PUT YOUR REPOS HERE OR IN separate files named file.repo
-# in /etc/yum.repos.d
-";
+pub const YUM_CONF: &str = include_str!("../fixtures/centos4/yum.conf");
 
 /// CentOS 4's /etc/inittab (gettys on tty1-6 only).
-pub const INITTAB: &str = "#
-# inittab       This file describes how the INIT process should set up
-#               the system in a certain run-level.
-#
-id:3:initdefault:
-
-# System initialization.
-si::sysinit:/etc/rc.d/rc.sysinit
-
-l0:0:wait:/etc/rc.d/rc 0
-l1:1:wait:/etc/rc.d/rc 1
-l2:2:wait:/etc/rc.d/rc 2
-l3:3:wait:/etc/rc.d/rc 3
-l4:4:wait:/etc/rc.d/rc 4
-l5:5:wait:/etc/rc.d/rc 5
-l6:6:wait:/etc/rc.d/rc 6
-
-# Trap CTRL-ALT-DELETE
-ca::ctrlaltdel:/sbin/shutdown -t3 -r now
-
-pf::powerfail:/sbin/shutdown -f -h +2 \"Power Failure; System Shutting Down\"
-pr:12345:powerokwait:/sbin/shutdown -c \"Power Restored; Shutdown Cancelled\"
-
-# Run gettys in standard runlevels
-1:2345:respawn:/sbin/mingetty tty1
-2:2345:respawn:/sbin/mingetty tty2
-3:2345:respawn:/sbin/mingetty tty3
-4:2345:respawn:/sbin/mingetty tty4
-5:2345:respawn:/sbin/mingetty tty5
-6:2345:respawn:/sbin/mingetty tty6
-
-# Run xdm in runlevel 5
-x:5:respawn:/etc/X11/prefdm -nodaemon
-";
+pub const INITTAB: &str = include_str!("../fixtures/centos4/inittab");
 
 /// CentOS 4's /etc/securetty (no serial console).
-pub fn securetty() -> String {
-    let mut s = String::from("console\n");
-    for i in 1..=11 {
-        s.push_str(&format!("vc/{i}\n"));
-    }
-    for i in 1..=11 {
-        s.push_str(&format!("tty{i}\n"));
-    }
-    s
-}
+pub const SECURETTY: &str = include_str!("../fixtures/centos4/securetty");
 
 /// The xm domain config a host had for a guest before the update.
 pub fn domain_config(domain: &str, n: usize) -> String {
@@ -115,7 +59,7 @@ pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
         let g = dir.join(name);
         write(g.join("etc/yum.conf"), YUM_CONF)?;
         write(g.join("etc/inittab"), INITTAB)?;
-        write(g.join("etc/securetty"), &securetty())?;
+        write(g.join("etc/securetty"), SECURETTY)?;
         write(
             g.join("etc/yum.repos.d/CentOS-Base.repo"),
             "[base]\nname=CentOS-$releasever - Base\nmirrorlist=http://mirrorlist.centos.org/?release=$releasever&arch=$basearch&repo=os\ngpgcheck=1\n",

@@ -160,16 +160,7 @@ mod tests {
     use super::*;
 
     fn booted(release: &str) -> Result<BootedKernel, String> {
-        Ok(BootedKernel {
-            host: "xen1".into(),
-            config_path: "/etc/xen/NG2".into(),
-            kernel_path: "/boot/vmlinuz-2.6.9-ELxenU".into(),
-            resolved_path: format!("/boot/vmlinuz-{release}"),
-            release: release.into(),
-            kernel_exists: true,
-            ramdisk_path: None,
-            ramdisk_resolved: None,
-        })
+        Ok(BootedKernel::example(release))
     }
 
     #[test]

@@ -36,6 +36,22 @@ pub struct BootedKernel {
 }
 
 impl BootedKernel {
+    /// The seed's xen1 booting NG2 with `release` through the stable link: the one test
+    /// fixture of a booted kernel.
+    #[cfg(test)]
+    pub fn example(release: &str) -> BootedKernel {
+        BootedKernel {
+            host: "xen1".into(),
+            config_path: "/etc/xen/NG2".into(),
+            kernel_path: "/boot/vmlinuz-2.6.9-ELxenU".into(),
+            resolved_path: format!("/boot/vmlinuz-{release}"),
+            release: release.into(),
+            kernel_exists: true,
+            ramdisk_path: None,
+            ramdisk_resolved: None,
+        }
+    }
+
     /// `booted by xen1 via /etc/xen/NG2`, for notes.
     pub fn via(&self) -> String {
         format!("booted by {} via {}", self.host, self.config_path)

@@ -292,16 +292,7 @@ mod 2.6.9-78.ELxenU
     }
 
     fn booted(release: &str) -> Option<Result<BootedKernel, String>> {
-        Some(Ok(BootedKernel {
-            host: "xen1".into(),
-            config_path: "/etc/xen/NG2".into(),
-            kernel_path: "/boot/vmlinuz-2.6.9-ELxenU".into(),
-            resolved_path: format!("/boot/vmlinuz-{release}"),
-            release: release.into(),
-            kernel_exists: true,
-            ramdisk_path: None,
-            ramdisk_resolved: None,
-        }))
+        Some(Ok(BootedKernel::example(release)))
     }
 
     fn facts(

@@ -10,6 +10,7 @@ umask 022
 
 FLEET_TOOLS=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 SELF="$FLEET_TOOLS/fleet.sh"
+FIXTURES=$(cd -- "$FLEET_TOOLS/../../fixtures/centos4" && pwd)
 BASE_CACHE=${VMUP_TESTBED_CACHE:-/var/cache/vmup-testbed/base-bookworm}
 CACHE_ROOT=$(dirname -- "$BASE_CACHE")
 SUITE=bookworm
@@ -618,85 +619,11 @@ write_guest_files() {
     # rpm -q prints name-version-release like CentOS 4's rpm did (modern
     # rpm appends .arch); the database stays where the base put it.
     printf '%%_dbpath /var/lib/rpm\n%%_query_all_fmt %%%%{nvr}\n' >"$root/etc/rpm/macros"
-    cat >"$root/etc/yum.conf" <<'EOF'
-[main]
-cachedir=/var/cache/yum
-debuglevel=2
-logfile=/var/log/yum.log
-pkgpolicy=newest
-distroverpkg=centos-release
-tolerant=1
-exactarch=1
-retries=20
-obsoletes=1
-gpgcheck=1
-plugins=1
-
-# PUT YOUR REPOS HERE OR IN separate files named file.repo
-# in /etc/yum.repos.d
-EOF
-    # CentOS 4's inittab, trailing blanks included (editors must keep them).
-    cat >"$root/etc/inittab" <<'EOF'
-#
-# inittab       This file describes how the INIT process should set up
-#               the system in a certain run-level.
-#
-# Author:       Miquel van Smoorenburg, <miquels@drinkel.nl.mugnet.org>
-#               Modified for RHS Linux by Marc Ewing and Donnie Barnes
-#
-
-# Default runlevel. The runlevels used by RHS are:
-#   0 - halt (Do NOT set initdefault to this)
-#   1 - Single user mode
-#   2 - Multiuser, without NFS (The same as 3, if you do not have networking)
-#   3 - Full multiuser mode
-#   4 - unused
-#   5 - X11
-#   6 - reboot (Do NOT set initdefault to this)
-# 
-id:3:initdefault:
-
-# System initialization.
-si::sysinit:/etc/rc.d/rc.sysinit
-
-l0:0:wait:/etc/rc.d/rc 0
-l1:1:wait:/etc/rc.d/rc 1
-l2:2:wait:/etc/rc.d/rc 2
-l3:3:wait:/etc/rc.d/rc 3
-l4:4:wait:/etc/rc.d/rc 4
-l5:5:wait:/etc/rc.d/rc 5
-l6:6:wait:/etc/rc.d/rc 6
-
-# Trap CTRL-ALT-DELETE
-ca::ctrlaltdel:/sbin/shutdown -t3 -r now
-
-# When our UPS tells us power has failed, assume we have a few minutes
-# of power left.  Schedule a shutdown for 2 minutes from now.
-# This does, of course, assume you have powerd installed and your
-# UPS connected and working correctly.  
-pf::powerfail:/sbin/shutdown -f -h +2 "Power Failure; System Shutting Down"
-
-# If power was restored before the shutdown kicked in, cancel it.
-pr:12345:powerokwait:/sbin/shutdown -c "Power Restored; System Shutdown Cancelled"
-
-
-# Run gettys in standard runlevels
-1:2345:respawn:/sbin/mingetty tty1
-2:2345:respawn:/sbin/mingetty tty2
-3:2345:respawn:/sbin/mingetty tty3
-4:2345:respawn:/sbin/mingetty tty4
-5:2345:respawn:/sbin/mingetty tty5
-6:2345:respawn:/sbin/mingetty tty6
-
-# Run xdm in runlevel 5
-x:5:respawn:/etc/X11/prefdm -nodaemon
-EOF
-    {
-        echo console
-        local n
-        for n in 1 2 3 4 5 6 7 8 9 10 11; do echo "vc/$n"; done
-        for n in 1 2 3 4 5 6 7 8 9 10 11; do echo "tty$n"; done
-    } >"$root/etc/securetty"
+    # The shared CentOS 4 texts (fixtures/centos4/), as the demo and the editors'
+    # unit tests use them.
+    cp -- "$FIXTURES/yum.conf" "$root/etc/yum.conf"
+    cp -- "$FIXTURES/inittab" "$root/etc/inittab"
+    cp -- "$FIXTURES/securetty" "$root/etc/securetty"
     # installonlypkgs without kernel-xenU: a plain `dnf upgrade` replaces
     # kernel-xenU-2.6.9-55.EL and deletes its modules, the runbook's failure.
     cat >"$root/etc/dnf/dnf.conf" <<'EOF'

@@ -6,22 +6,7 @@ use super::*;
 use proptest::prelude::*;
 
 /// CentOS 4 `/etc/yum.conf`, which has no `installonlypkgs` line.
-const YUM_CONF: &str = "\
-[main]
-cachedir=/var/cache/yum
-debuglevel=2
-logfile=/var/log/yum.log
-pkgpolicy=newest
-distroverpkg=centos-release
-tolerant=1
-exactarch=1
-retries=20
-obsoletes=1
-gpgcheck=1
-
-# PUT YOUR REPOS HERE OR IN separate files named file.repo
-# in /etc/yum.repos.d
-";
+const YUM_CONF: &str = include_str!("../../../fixtures/centos4/yum.conf");
 
 const INSTALLONLY: &str = "installonlypkgs=kernel kernel-smp kernel-devel \
         kernel-smp-devel kernel-largesmp kernel-largesmp-devel kernel-hugemem \

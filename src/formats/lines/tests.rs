@@ -6,65 +6,10 @@ use super::*;
 use proptest::prelude::*;
 
 /// CentOS 4 `/etc/inittab`, byte for byte (note the trailing spaces on some comments).
-const INITTAB: &str = "\
-#
-# inittab       This file describes how the INIT process should set up
-#               the system in a certain run-level.
-#
-# Author:       Miquel van Smoorenburg, <miquels@drinkel.nl.mugnet.org>
-#               Modified for RHS Linux by Marc Ewing and Donnie Barnes
-#
-
-# Default runlevel. The runlevels used by RHS are:
-#   0 - halt (Do NOT set initdefault to this)
-#   1 - Single user mode
-#   2 - Multiuser, without NFS (The same as 3, if you do not have networking)
-#   3 - Full multiuser mode
-#   4 - unused
-#   5 - X11
-#   6 - reboot (Do NOT set initdefault to this)
-# 
-id:3:initdefault:
-
-# System initialization.
-si::sysinit:/etc/rc.d/rc.sysinit
-
-l0:0:wait:/etc/rc.d/rc 0
-l1:1:wait:/etc/rc.d/rc 1
-l2:2:wait:/etc/rc.d/rc 2
-l3:3:wait:/etc/rc.d/rc 3
-l4:4:wait:/etc/rc.d/rc 4
-l5:5:wait:/etc/rc.d/rc 5
-l6:6:wait:/etc/rc.d/rc 6
-
-# Trap CTRL-ALT-DELETE
-ca::ctrlaltdel:/sbin/shutdown -t3 -r now
-
-# When our UPS tells us power has failed, assume we have a few minutes
-# of power left.  Schedule a shutdown for 2 minutes from now.
-# This does, of course, assume you have powerd installed and your
-# UPS connected and working correctly.  
-pf::powerfail:/sbin/shutdown -f -h +2 \"Power Failure; System Shutting Down\"
-
-# If power was restored before the shutdown kicked in, cancel it.
-pr:12345:powerokwait:/sbin/shutdown -c \"Power Restored; Shutdown Cancelled\"
-
-
-# Run gettys in standard runlevels
-1:2345:respawn:/sbin/mingetty tty1
-2:2345:respawn:/sbin/mingetty tty2
-3:2345:respawn:/sbin/mingetty tty3
-4:2345:respawn:/sbin/mingetty tty4
-5:2345:respawn:/sbin/mingetty tty5
-6:2345:respawn:/sbin/mingetty tty6
-
-# Run xdm in runlevel 5
-x:5:respawn:/etc/X11/prefdm -nodaemon
-";
+const INITTAB: &str = include_str!("../../../fixtures/centos4/inittab");
 
 /// CentOS 4 `/etc/securetty`.
-const SECURETTY: &str = "console\nvc/1\nvc/2\nvc/3\nvc/4\nvc/5\nvc/6\nvc/7\nvc/8\nvc/9\n\
-        vc/10\nvc/11\ntty1\ntty2\ntty3\ntty4\ntty5\ntty6\ntty7\ntty8\ntty9\ntty10\ntty11\n";
+const SECURETTY: &str = include_str!("../../../fixtures/centos4/securetty");
 
 const S0: &str = "S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav";
 
