@@ -28,3 +28,6 @@ pub use prepare::{Job, JobStep, Selection, prepare};
 pub use report::{ChangeReport, HostDetail, HostReport, Mode, Phase, Status, Summary};
 pub use runbook_run::RunbookWork;
 pub use work::{HostCtx, HostWork};
+
+#[cfg(test)]
+mod tests;

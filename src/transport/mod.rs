@@ -10,6 +10,7 @@ pub mod known_hosts;
 pub mod local;
 pub mod openssh;
 mod pattern;
+pub mod scripted;
 pub mod ssh;
 pub mod ssh_config;
 

@@ -18,6 +18,7 @@ mod local_resources;
 mod openssh_real;
 mod packages;
 mod repo_files;
+mod snapshots;
 mod ssh_real;
 mod sshd_fixture;
 

@@ -1,0 +1,218 @@
+//! What the engine sends each host, proven with the strict scripted transport: the round
+//! trips of plan and apply, no verify after a failed apply, nothing after an interruption,
+//! nothing at all after an unreachable facts phase, and the same for kernels and conflicts.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::inventory::Inventory;
+use crate::runbook::Runbook;
+use crate::transport::scripted::{Reply, ScriptedTransport};
+
+use super::conflicts::ConflictsWork;
+use super::event::NoEvents;
+use super::kernel_check::KernelCheck;
+use super::{FleetOptions, HostReport, HostWork, Job, JobStep, Mode, Phase, RunbookWork, Status};
+
+const FACTS: &str = "vmup_rec cpus";
+const APPLY: &str = "umask 077";
+
+/// A guest `g` whose tree is `dir/g`, holding a securetty without ttyS0.
+fn tree(dir: &Path) -> Inventory {
+    std::fs::create_dir_all(dir.join("g/etc")).unwrap();
+    std::fs::write(dir.join("g/etc/securetty"), b"console\n").unwrap();
+    Inventory::parse(
+        &dir.join("inv.toml"),
+        "[hosts.g]\ntransport = \"local\"\nroot = \"g\"\n",
+    )
+    .unwrap()
+}
+
+fn runbook() -> Runbook {
+    Runbook::parse(
+        Path::new("rb.toml"),
+        "[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n".into(),
+    )
+    .unwrap()
+}
+
+fn job<'a>(inv: &'a Inventory, rb: &'a Runbook, transport: Arc<ScriptedTransport>) -> Job<'a> {
+    Job {
+        host: &inv.hosts[0],
+        steps: rb
+            .steps
+            .iter()
+            .map(|step| JobStep {
+                step,
+                scope: Default::default(),
+            })
+            .collect(),
+        transport,
+        booted: None,
+    }
+}
+
+fn run(work: &dyn HostWork, job: &Job<'_>, cancelled: bool) -> HostReport {
+    let cancel = AtomicBool::new(cancelled);
+    let (mut reports, _) = super::run_fleet(
+        "test",
+        std::slice::from_ref(job),
+        work,
+        &FleetOptions::default(),
+        &NoEvents,
+        &cancel,
+    );
+    reports.remove(0)
+}
+
+#[test]
+fn plan_sends_one_facts_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let t = Arc::new(ScriptedTransport::new("g").expect("facts", FACTS, Reply::Run));
+    let report = run(
+        &RunbookWork { mode: Mode::Plan },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!((report.status, report.round_trips), (Status::Changed, 1));
+    t.verify().unwrap();
+}
+
+#[test]
+fn apply_sends_facts_apply_verify_and_then_nothing_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", FACTS, Reply::Run)
+            .expect("apply", APPLY, Reply::Run)
+            .expect("verify", FACTS, Reply::Run),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.phase, report.round_trips),
+        (Status::Changed, Phase::Verify, 3),
+        "{report:?}"
+    );
+    t.verify().unwrap();
+    // Converged: one facts script, nothing to apply or verify.
+    let t = Arc::new(ScriptedTransport::new("g").expect("facts", FACTS, Reply::Run));
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!((report.status, report.round_trips), (Status::Ok, 1));
+    t.verify().unwrap();
+}
+
+#[test]
+fn a_failed_apply_sends_no_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", FACTS, Reply::Run)
+            .expect("apply", APPLY, Reply::Fail { unreachable: false }),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.phase),
+        (Status::Failed, Phase::Apply)
+    );
+    assert!(report.error.unwrap().contains("scripted failure at apply"));
+    t.verify().unwrap();
+}
+
+#[test]
+fn an_interrupted_host_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    // Cancelled before the run: the fleet starts no host at all.
+    let t = Arc::new(ScriptedTransport::new("g"));
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        true,
+    );
+    assert_eq!(report.status, Status::Skipped);
+    t.verify().unwrap();
+    // Cancelled after facts: the host stops before its apply script.
+    let t = Arc::new(ScriptedTransport::new("g").expect("facts", FACTS, Reply::Run));
+    let cancel = AtomicBool::new(true);
+    let ctx = super::HostCtx::new(&NoEvents, &cancel);
+    let report = RunbookWork { mode: Mode::Apply }.run(&job(&inv, &rb, t.clone()), &ctx);
+    assert_eq!(
+        (report.status, report.phase),
+        (Status::Skipped, Phase::Plan)
+    );
+    assert_eq!(
+        report.error.as_deref(),
+        Some("interrupted before apply: nothing was changed on this host")
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("g/etc/securetty")).unwrap(),
+        b"console\n"
+    );
+    t.verify().unwrap();
+}
+
+#[test]
+fn an_unreachable_host_is_sent_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let t = Arc::new(ScriptedTransport::new("g").expect(
+        "facts",
+        FACTS,
+        Reply::Fail { unreachable: true },
+    ));
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.phase),
+        (Status::Unreachable, Phase::Facts)
+    );
+    t.verify().unwrap();
+}
+
+#[test]
+fn conflicts_without_any_cost_one_script_and_kernels_one_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = tree(dir.path());
+    let rb = Runbook::parse(Path::new("rb.toml"), String::new()).unwrap();
+    let listing = crate::transport::RemoteOutput::default();
+    // The listing script answered by a host with no rpm database: empty framing is a
+    // broken answer, so the host fails instead of reporting "no conflicts".
+    let t =
+        Arc::new(ScriptedTransport::new("g").expect("listing", "rpm -qac", Reply::Output(listing)));
+    let report = run(
+        &ConflictsWork { resolve: None },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(report.status, Status::Failed, "{report:?}");
+    assert_eq!(report.round_trips, 1);
+    t.verify().unwrap();
+    let t = Arc::new(ScriptedTransport::new("g").expect("inventory", "rpm -qa --qf", Reply::Run));
+    let report = run(&KernelCheck, &job(&inv, &rb, t.clone()), false);
+    assert_eq!(report.round_trips, 1);
+    assert_eq!(
+        report.status,
+        Status::Failed,
+        "no booted kernel was read: {report:?}"
+    );
+    t.verify().unwrap();
+}
