@@ -11,6 +11,7 @@ mod bad_input;
 mod changed_underneath;
 mod demo;
 mod fleet;
+mod fleet_commands;
 mod fleet_kernels;
 mod fleet_packages;
 mod interrupt;
