@@ -79,11 +79,9 @@ fn path_json(fact: &PathFact) -> Value {
             mode,
             uid,
             gid,
-            user,
-            group,
             content,
         } => json!({
-            "type": "file", "mode": format!("{mode:04o}"), "uid": uid, "gid": gid, "user": user, "group": group,
+            "type": "file", "mode": format!("{mode:04o}"), "uid": uid, "gid": gid,
             "size": content.as_ref().map(Vec::len),
             "content": content.as_ref().map(|c| String::from_utf8_lossy(c).into_owned()),
         }),
@@ -133,12 +131,11 @@ fn to_text(host: &str, facts: &Facts) -> String {
             }
             PathFact::File {
                 mode,
-                user,
-                group,
+                uid,
+                gid,
                 content,
-                ..
             } => format!(
-                "file {mode:04o} {user}:{group}{}",
+                "file {mode:04o} {uid}:{gid}{}",
                 content
                     .as_ref()
                     .map(|c| format!(", {} bytes", c.len()))

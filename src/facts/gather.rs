@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::remote::NulByte;
 use crate::remote::frame::{self, Boundary, FrameError};
+use crate::remote::root::ROOT_FN;
 use crate::remote::script::Script;
 
 use super::{CommandOutput, FactKey, Facts, PathFact};
@@ -32,28 +33,38 @@ pub enum FactsError {
     },
 }
 
-/// Shell functions the facts script relies on. `stat -c` exists in every coreutils since
+/// Shell functions the facts script relies on. `vmup_path INDEX PATH CONTENT` reports one
+/// path (resolved under the root as a chroot would, the last component not followed) and
+/// any temporary file an interrupted vmup run left beside it (`PATH.vmup-new.PID`,
+/// `PATH.vmup-old.PID` whose process is gone). `stat -c` exists in every coreutils since
 /// CentOS 4; `readlink` without options likewise.
 const FACT_FUNCTIONS: &str = r#"vmup_path() {
-  if [ -L "$2" ]; then vmup_rec link "$1"; readlink "$2"
-  elif [ -d "$2" ]; then vmup_rec dir "$1" $(stat -c '%a %u %g' "$2")
-  elif [ -f "$2" ]; then vmup_rec file "$1" $(stat -c '%a %u %g %U %G' "$2")
-    if [ "$3" = 1 ]; then cat "$2" 2>/dev/null || vmup_rec unreadable "$1"; fi
-  elif [ -e "$2" ]; then vmup_rec other "$1"
+  vmup_under "$2" || { vmup_rec loop "$1"; return; }
+  f=$R
+  if [ -L "$f" ]; then vmup_rec link "$1"; readlink -- "$f"
+  elif [ -d "$f" ]; then vmup_rec dir "$1" $(stat -c '%a %u %g' -- "$f")
+  elif [ -f "$f" ]; then vmup_rec file "$1" $(stat -c '%a %u %g' -- "$f")
+    if [ "$3" = 1 ]; then cat -- "$f" 2>/dev/null || vmup_rec unreadable "$1"; fi
+  elif [ -e "$f" ]; then vmup_rec other "$1"
   else vmup_rec absent "$1"; fi
+  for g in "$f".vmup-new.* "$f".vmup-old.*; do
+    { [ -e "$g" ] || [ -L "$g" ]; } || continue
+    kill -0 "${g##*.}" 2>/dev/null && continue
+    vmup_rec leftover "$1"; printf '%s' "${g#"$f"}"
+  done
 }
 vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
 "#;
 
-/// Builds the one facts script for a host. `root` is prefixed to every path (local
-/// transport over a directory tree), empty for a real host.
+/// Builds the one facts script for a host. `root` is the local tree every path is taken
+/// under (as a chroot would, see `remote::root`), empty for a real host.
 pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result<Vec<u8>, NulByte> {
     let mut s = Script::new();
     s.code("LC_ALL=C; export LC_ALL\n");
-    // Commands that take a root (rpm --root, dnf --installroot) read it from here; paths
-    // are prefixed directly.
+    // Paths and commands that take a root (rpm --root, dnf --installroot) read it here.
     s.code("VMUP_ROOT=").word(root.as_bytes()).newline();
     s.code(&frame::prelude(boundary));
+    s.code(ROOT_FN);
     s.code(FACT_FUNCTIONS);
     s.code("vmup_rec cpus; vmup_cpus 2>/dev/null\n");
     s.code("vmup_rec hostname; uname -n\nvmup_rec release; uname -r\n");
@@ -61,7 +72,7 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
         match key {
             FactKey::Path { path, content } => {
                 s.code(&format!("vmup_path {i}"));
-                s.arg(format!("{root}{path}").as_bytes());
+                s.arg(path.as_bytes());
                 s.code(if *content { " 1\n" } else { " 0\n" });
             }
             FactKey::Command { script, .. } => {
@@ -123,6 +134,17 @@ pub fn parse_facts(
                         .ok_or_else(|| FactsError::Malformed(rec.header.join(" ")))
                 };
                 let fact = match kind {
+                    "leftover" => {
+                        let suffix = String::from_utf8_lossy(&rec.payload);
+                        facts.leftovers.push(format!("{path}{suffix}"));
+                        continue;
+                    }
+                    "loop" => {
+                        return Err(FactsError::Unreadable {
+                            path,
+                            reason: "too many levels of symbolic links under the root".into(),
+                        });
+                    }
                     "absent" => PathFact::Absent,
                     "other" => PathFact::Other,
                     "link" => PathFact::Symlink {
@@ -137,8 +159,6 @@ pub fn parse_facts(
                         mode: num(2, 8)?,
                         uid: num(3, 10)?,
                         gid: num(4, 10)?,
-                        user: words.get(5).map(|s| s.to_string()).unwrap_or_default(),
-                        group: words.get(6).map(|s| s.to_string()).unwrap_or_default(),
                         content: Some(rec.payload),
                     },
                     "unreadable" => {

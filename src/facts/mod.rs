@@ -9,6 +9,7 @@
 //! (`packages`, `kernels`, `booted`, `conflicts`), each tested from captured output; the
 //! engine merges the requests of all steps and [`gather`] runs them as one script.
 
+pub mod accounts;
 pub mod booted;
 pub mod conflicts;
 pub mod gather;
@@ -55,10 +56,6 @@ pub enum PathFact {
         uid: u32,
         /// Numeric group.
         gid: u32,
-        /// Owner's user name (or the number when it has none).
-        user: String,
-        /// Owner's group name (or the number when it has none).
-        group: String,
         /// The bytes, when they were asked for.
         content: Option<Vec<u8>>,
     },
@@ -87,8 +84,6 @@ impl PathFact {
             mode: 0o644,
             uid: 0,
             gid: 0,
-            user: "root".into(),
-            group: "root".into(),
             content: Some(content.to_vec()),
         }
     }
@@ -101,6 +96,9 @@ pub struct Facts {
     pub paths: BTreeMap<String, PathFact>,
     /// Number of online CPUs.
     pub cpus: Option<u32>,
+    /// Temporary files an interrupted vmup run left beside the paths asked for (their
+    /// writer is gone): the next apply removes them.
+    pub leftovers: Vec<String>,
     /// The host's own idea of its name.
     pub hostname: Option<String>,
     /// `uname -r`: the running kernel release.

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod frame;
 pub mod pkg;
 pub mod quote;
+pub mod root;
 pub mod script;
 pub mod transaction;
 

@@ -6,7 +6,8 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::facts::{FactKey, PathFact};
+use crate::facts::accounts::{AccountIds, Ids};
+use crate::facts::{Fact, FactKey, PathFact};
 use crate::remote::{Action, Expect};
 
 use super::spec::{self, SpecError};
@@ -28,14 +29,23 @@ pub struct FileSpec {
     pub group: Option<Spanned<String>>,
 }
 
+/// An owner or group as the runbook names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Id {
+    Number(u32),
+    Name(String),
+}
+
 /// A validated `file` step.
 #[derive(Debug, Clone)]
 pub struct FileResource {
     path: String,
     content: Vec<u8>,
     mode: Option<u32>,
-    owner: Option<String>,
-    group: Option<String>,
+    owner: Option<Id>,
+    group: Option<Id>,
+    /// The names to resolve on the host, when owner or group is given by name.
+    names: Option<AccountIds>,
 }
 
 impl FromSpec for FileResource {
@@ -45,48 +55,64 @@ impl FromSpec for FileResource {
     fn from_spec(spec: &FileSpec) -> Result<FileResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
         let mode = spec.mode.as_ref().map(spec::mode).transpose()?;
-        let name =
-            |field: &str, v: &Option<Spanned<String>>| -> Result<Option<String>, SpecError> {
-                match v {
-                    Some(v) if v.get_ref().is_empty() || v.get_ref().contains([':', '\0', ' ']) => {
-                        Err(SpecError::at(
-                            v.span(),
-                            format!("`{field}` must be a user/group name or number"),
-                        ))
-                    }
-                    Some(v) => Ok(Some(v.get_ref().clone())),
-                    None => Ok(None),
+        let id = |field: &str, v: &Option<Spanned<String>>| -> Result<Option<Id>, SpecError> {
+            match v {
+                Some(v)
+                    if v.get_ref().is_empty()
+                        || v.get_ref().starts_with('-')
+                        || v.get_ref().contains(|c: char| c == ':' || c.is_whitespace() || c.is_control()) =>
+                {
+                    Err(SpecError::at(
+                        v.span(),
+                        format!("`{field}` must be a user/group name or number"),
+                    ))
                 }
-            };
+                Some(v) => Ok(Some(match v.get_ref().parse::<u32>() {
+                    Ok(n) => Id::Number(n),
+                    Err(_) => Id::Name(v.get_ref().clone()),
+                })),
+                None => Ok(None),
+            }
+        };
+        let owner = id("owner", &spec.owner)?;
+        let group = id("group", &spec.group)?;
+        let name = |i: &Option<Id>| match i {
+            Some(Id::Name(n)) => Some(n.clone()),
+            _ => None,
+        };
+        let names = AccountIds {
+            user: name(&owner),
+            group: name(&group),
+        };
         Ok(FileResource {
             path,
             content: spec.content.get_ref().as_bytes().to_vec(),
             mode,
-            owner: name("owner", &spec.owner)?,
-            group: name("group", &spec.group)?,
+            names: (names.user.is_some() || names.group.is_some()).then_some(names),
+            owner,
+            group,
         })
     }
 }
 
 impl FileResource {
-
-    fn chown_arg(&self, keep_user: &str, keep_group: &str) -> Option<String> {
-        match (&self.owner, &self.group) {
-            (None, None) => None,
-            (o, g) => Some(format!(
-                "{}:{}",
-                o.as_deref().unwrap_or(keep_user),
-                g.as_deref().unwrap_or(keep_group)
-            )),
-        }
-    }
-}
-
-/// True when `wanted` (a name or a number) names the same owner as the fact.
-fn same_id(wanted: &Option<String>, id: u32, name: &str) -> bool {
-    match wanted {
-        None => true,
-        Some(w) => w == name || w.parse::<u32>().ok() == Some(id),
+    /// The uid and gid the step asks for (None: keep), resolved on the host.
+    fn wanted_ids(&self, view: &HostView<'_>) -> Result<(Option<u32>, Option<u32>), PlanError> {
+        let found = match &self.names {
+            Some(names) => view.get(names)?,
+            None => Ids::default(),
+        };
+        let resolve = |id: &Option<Id>, known: Option<u32>, what: &str| match id {
+            None => Ok(None),
+            Some(Id::Number(n)) => Ok(Some(*n)),
+            Some(Id::Name(name)) => known.map(Some).ok_or_else(|| {
+                PlanError::Refused(format!("{what} {name:?} does not exist on the host"))
+            }),
+        };
+        Ok((
+            resolve(&self.owner, found.uid, "user")?,
+            resolve(&self.group, found.gid, "group")?,
+        ))
     }
 }
 
@@ -96,14 +122,21 @@ impl Resource for FileResource {
     }
 
     fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
-        vec![file_fact(&self.path)]
+        let mut keys = vec![file_fact(&self.path)];
+        keys.extend(self.names.as_ref().map(Fact::key));
+        keys
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
+        let (uid, gid) = self.wanted_ids(view)?;
         match view.path(&self.path)? {
             PathFact::Absent => {
                 let mode = self.mode.unwrap_or(0o644);
-                let owner = self.chown_arg("0", "0");
+                // A new file belongs to the writer unless the step says otherwise.
+                let owner = match (uid, gid) {
+                    (None, None) => None,
+                    (u, g) => Some(format!("{}:{}", u.unwrap_or(0), g.unwrap_or(0))),
+                };
                 Ok(StepPlan::change(
                     format!(
                         "create {} ({} bytes, mode {mode:04o})",
@@ -121,13 +154,12 @@ impl Resource for FileResource {
             }
             PathFact::File {
                 mode,
-                uid,
-                gid,
-                user,
-                group,
+                uid: old_uid,
+                gid: old_gid,
                 content: Some(old),
             } => {
                 let new_mode = self.mode.unwrap_or(*mode);
+                let (new_uid, new_gid) = (uid.unwrap_or(*old_uid), gid.unwrap_or(*old_gid));
                 let mut what = Vec::new();
                 if *old != self.content {
                     what.push("content".to_string());
@@ -135,10 +167,9 @@ impl Resource for FileResource {
                 if new_mode != *mode {
                     what.push(format!("mode {mode:04o} -> {new_mode:04o}"));
                 }
-                if !same_id(&self.owner, *uid, user) || !same_id(&self.group, *gid, group) {
+                if (new_uid, new_gid) != (*old_uid, *old_gid) {
                     what.push(format!(
-                        "owner {user}:{group} -> {}",
-                        self.chown_arg(user, group).unwrap_or_default()
+                        "owner {old_uid}:{old_gid} -> {new_uid}:{new_gid}"
                     ));
                 }
                 if what.is_empty() {
@@ -147,7 +178,6 @@ impl Resource for FileResource {
                         self.path
                     )));
                 }
-                let owner = self.chown_arg(user, group).or(Some(format!("{uid}:{gid}")));
                 Ok(StepPlan::change(
                     format!("update {}: {}", self.path, what.join(", ")),
                     Action::WriteFile {
@@ -155,7 +185,7 @@ impl Resource for FileResource {
                         expect: Expect::File(old.clone()),
                         content: self.content.clone(),
                         mode: new_mode,
-                        owner,
+                        owner: Some(format!("{new_uid}:{new_gid}")),
                     },
                 ))
             }

@@ -188,8 +188,6 @@ impl HostFacts {
                     mode: u32::from_str_radix(mode, 8).map_err(|e| format!("{path}: {e}"))?,
                     uid: *uid,
                     gid: *gid,
-                    user: uid.to_string(),
-                    group: gid.to_string(),
                     content: Some(content.as_bytes().to_vec()),
                 },
             };

@@ -95,24 +95,14 @@ impl<'a> HostView<'a> {
                 owner,
                 ..
             } => {
-                let (mut uid, mut gid, mut user, mut group) = match self.path(path) {
-                    Ok(PathFact::File {
-                        uid,
-                        gid,
-                        user,
-                        group,
-                        ..
-                    }) => (*uid, *gid, user.clone(), group.clone()),
-                    _ => (0, 0, "root".into(), "root".into()),
+                let (mut uid, mut gid) = match self.path(path) {
+                    Ok(PathFact::File { uid, gid, .. }) => (*uid, *gid),
+                    _ => (0, 0),
                 };
-                // The owner the write sets, as `chown` takes it: numbers or names.
+                // The owner the write sets, numeric as resources give it.
                 if let Some((u, g)) = owner.as_deref().and_then(|o| o.split_once(':')) {
-                    for (want, id, name) in [(u, &mut uid, &mut user), (g, &mut gid, &mut group)] {
-                        if let Ok(n) = want.parse::<u32>() {
-                            *id = n;
-                        }
-                        *name = want.to_string();
-                    }
+                    uid = u.parse().unwrap_or(uid);
+                    gid = g.parse().unwrap_or(gid);
                 }
                 self.overlay.insert(
                     path.clone(),
@@ -120,8 +110,6 @@ impl<'a> HostView<'a> {
                         mode: *mode,
                         uid,
                         gid,
-                        user,
-                        group,
                         content: Some(content.clone()),
                     },
                 );

@@ -1,0 +1,390 @@
+//! The apply script run for real with sh: atomic writes, compare-and-swap, renames, commands.
+
+use super::*;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, symlink};
+
+fn run(actions: &[Action], root: &str) -> ApplyOutcome {
+    let b = Boundary::random();
+    let script = apply_script(actions, root, &b).unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-s")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    parse_apply(&b, &out.stdout).unwrap()
+}
+
+#[test]
+fn writes_atomically_keeping_requested_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    std::fs::write(dir.path().join("f"), b"old\n").unwrap();
+    let out = run(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\0bytes%s\\n".to_vec(),
+            mode: 0o640,
+            owner: None,
+        }],
+        root,
+    );
+    assert_eq!(out.done, vec![0]);
+    assert_eq!(
+        std::fs::read(dir.path().join("f")).unwrap(),
+        b"new\0bytes%s\\n"
+    );
+    assert_eq!(
+        std::fs::metadata(dir.path().join("f")).unwrap().mode() & 0o777,
+        0o640
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+}
+
+#[test]
+fn refuses_when_changed_underneath() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    std::fs::write(dir.path().join("f"), b"someone else\n").unwrap();
+    let out = run(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        }],
+        root,
+    );
+    let failure = out.failure.unwrap();
+    assert!(failure.changed_underneath);
+    assert!(out.done.is_empty());
+    assert_eq!(
+        std::fs::read(dir.path().join("f")).unwrap(),
+        b"someone else\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+}
+
+#[test]
+fn symlink_over_link_to_directory_is_replaced_not_entered() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    symlink("d", dir.path().join("l")).unwrap();
+    let out = run(
+        &[Action::Symlink {
+            path: "/l".into(),
+            target: b"vmlinuz-2".to_vec(),
+            expect: Expect::Symlink(b"d".to_vec()),
+        }],
+        root,
+    );
+    assert_eq!(out.done, vec![0], "{out:?}");
+    assert_eq!(
+        std::fs::read_link(dir.path().join("l")).unwrap().to_str(),
+        Some("vmlinuz-2")
+    );
+    assert_eq!(std::fs::read_dir(dir.path().join("d")).unwrap().count(), 0);
+}
+
+#[test]
+fn rename_refuses_existing_destination_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    std::fs::create_dir(dir.path().join("tls")).unwrap();
+    std::fs::create_dir(dir.path().join("tls.disabled")).unwrap();
+    let out = run(
+        &[
+            Action::Rename {
+                from: "/tls".into(),
+                to: "/tls.disabled".into(),
+                expect: Expect::Dir,
+            },
+            Action::Remove {
+                path: "/tls".into(),
+                expect: Expect::Dir,
+            },
+        ],
+        root,
+    );
+    assert!(out.failure.unwrap().changed_underneath);
+    assert!(dir.path().join("tls").is_dir());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("tls.disabled"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn run_captures_output_and_fails_on_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[Action::Run {
+            script: b"echo hello; exit 4".to_vec(),
+        }],
+        dir.path().to_str().unwrap(),
+    );
+    assert_eq!(out.outputs[&0], b"hello\n");
+    assert_eq!(out.failure.unwrap().message, "exit status 4");
+}
+
+/// Runs the script with `bin` first on PATH, where tests put wrappers that act as another
+/// writer at an exact moment.
+fn run_with(actions: &[Action], root: &str, bin: &std::path::Path) -> (ApplyOutcome, Option<i32>) {
+    let b = Boundary::random();
+    let script = apply_script(actions, root, &b).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = std::process::Command::new("sh")
+        .arg("-s")
+        .env("PATH", path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        parse_apply(&b, &out.stdout).unwrap_or_default(),
+        out.status.code(),
+    )
+}
+
+/// A wrapper named `name` in `bin` that runs `before` and then the real command.
+fn wrapper(bin: &std::path::Path, name: &str, before: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let real = String::from_utf8(
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {name}"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let file = bin.join(name);
+    std::fs::write(
+        &file,
+        format!("#!/bin/sh\n{before}\nexec {} \"$@\"\n", real.trim()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn setuid_and_setgid_bits_survive_the_owner_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"old\n").unwrap();
+    let out = run(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o6755,
+            owner: Some("0:0".into()),
+        }],
+        dir.path().to_str().unwrap(),
+    );
+    assert_eq!(out.done, vec![0], "{out:?}");
+    assert_eq!(
+        std::fs::metadata(dir.path().join("f")).unwrap().mode() & 0o7777,
+        0o6755
+    );
+}
+
+#[test]
+fn preflight_refuses_before_the_first_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"old\n").unwrap();
+    let out = run(
+        &[
+            Action::WriteFile {
+                path: "/a".into(),
+                expect: Expect::File(b"old\n".to_vec()),
+                content: b"new\n".to_vec(),
+                mode: 0o644,
+                owner: None,
+            },
+            Action::WriteFile {
+                path: "/etc/yum.repos.d/x.repo".into(),
+                expect: Expect::Absent,
+                content: b"[x]\n".to_vec(),
+                mode: 0o644,
+                owner: None,
+            },
+        ],
+        dir.path().to_str().unwrap(),
+    );
+    let failure = out.failure.unwrap();
+    assert_eq!(failure.index, 1);
+    assert!(
+        failure.message.contains("is not a directory"),
+        "{failure:?}"
+    );
+    assert!(out.done.is_empty());
+    assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), b"old\n");
+}
+
+#[test]
+fn values_that_look_like_options_are_never_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let b = Boundary::random();
+    let script = apply_script(
+        &[Action::Symlink {
+            path: "/-l".into(),
+            target: b"-f".to_vec(),
+            expect: Expect::Absent,
+        }],
+        dir.path().to_str().unwrap(),
+        &b,
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-s")
+        .current_dir(cwd.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = parse_apply(&b, &child.wait_with_output().unwrap().stdout).unwrap();
+    assert_eq!(out.done, vec![0], "{out:?}");
+    assert_eq!(
+        std::fs::read_link(dir.path().join("-l")).unwrap().to_str(),
+        Some("-f")
+    );
+    assert!(
+        names(cwd.path()).is_empty(),
+        "no stray file in the current directory"
+    );
+}
+
+#[test]
+fn an_in_place_write_during_the_rename_is_detected_and_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"old\n").unwrap();
+    // Another writer appends to the file (the old inode) just before vmup's rename.
+    wrapper(
+        bin.path(),
+        "mv",
+        "for a; do last=$a; done; printf 'theirs\\n' >> \"$last\"",
+    );
+    let (out, _) = run_with(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        }],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    let failure = out.failure.unwrap();
+    assert!(failure.changed_underneath, "{failure:?}");
+    assert!(
+        failure
+            .message
+            .contains("the other writer's content is back")
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("f")).unwrap(),
+        b"old\ntheirs\n"
+    );
+    assert_eq!(names(dir.path()), ["f"], "no temporary file left");
+}
+
+#[test]
+fn a_file_created_by_someone_else_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    // Another writer creates the file between vmup's check and its create.
+    let theirs = dir.path().join("new.conf");
+    wrapper(
+        bin.path(),
+        "chmod",
+        &format!("printf 'theirs\\n' > '{}'", theirs.display()),
+    );
+    let (out, _) = run_with(
+        &[Action::WriteFile {
+            path: "/new.conf".into(),
+            expect: Expect::Absent,
+            content: b"ours\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        }],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    assert!(out.failure.unwrap().changed_underneath);
+    assert_eq!(std::fs::read(&theirs).unwrap(), b"theirs\n");
+    assert_eq!(names(dir.path()), ["new.conf"], "no temporary file left");
+}
+
+#[test]
+fn sigterm_mid_write_leaves_no_temporary_file_and_sigint_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"old\n").unwrap();
+    std::fs::write(dir.path().join("b"), b"old\n").unwrap();
+    // SIGINT (a Ctrl-C at a terminal) while writing a: ignored, the apply goes on.
+    wrapper(bin.path(), "chown", "kill -INT $PPID");
+    let write = |path: &str, owner: Option<&str>| Action::WriteFile {
+        path: path.into(),
+        expect: Expect::File(b"old\n".to_vec()),
+        content: b"new\n".to_vec(),
+        mode: 0o644,
+        owner: owner.map(str::to_string),
+    };
+    let (out, _) = run_with(
+        &[write("/a", Some("0:0")), write("/b", None)],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    assert_eq!(out.done, vec![0, 1], "{out:?}");
+    // SIGTERM while writing b: the temporary file is removed, a stays done.
+    std::fs::write(dir.path().join("a"), b"old\n").unwrap();
+    std::fs::write(dir.path().join("b"), b"old\n").unwrap();
+    wrapper(bin.path(), "chown", "kill -TERM $PPID; sleep 1");
+    let (out, status) = run_with(
+        &[write("/a", None), write("/b", Some("0:0"))],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    assert_eq!(status, Some(143));
+    assert!(out.failure.is_none());
+    assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), b"new\n");
+    assert_eq!(std::fs::read(dir.path().join("b")).unwrap(), b"old\n");
+    assert_eq!(names(dir.path()), ["a", "b"], "no temporary file left");
+}
