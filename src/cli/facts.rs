@@ -43,7 +43,9 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
     };
     let keys = merge_keys(runbook.steps.iter().flat_map(|s| s.resource.facts()));
     let connector = setup::simple_connector(args.ssh_config.clone());
-    let transport = connector.transport(host).map_err(CliError::input)?;
+    let transport = connector
+        .transport(&host.endpoint())
+        .map_err(CliError::input)?;
     let facts = gather_facts(host, transport.as_ref(), &keys)
         .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;
     if args.json {

@@ -94,7 +94,7 @@ pub fn transports(
         .filter_map(|name| loaded.inventory.host(name))
         .map(|host| {
             connector
-                .transport(host)
+                .transport(&host.endpoint())
                 .map_err(|e| CliError::input(e.to_string()))
         })
         .collect()
@@ -163,7 +163,7 @@ pub fn parent_transports(
         .filter_map(|name| loaded.inventory.host(name))
         .map(|host| {
             connector
-                .transport(host)
+                .transport(&host.endpoint())
                 .map(|t| (host.name.clone(), t))
                 .map_err(|e| CliError::input(e.to_string()))
         })
@@ -240,7 +240,7 @@ pub fn transports_for(
         .iter()
         .map(|h| {
             connector
-                .transport(h)
+                .transport(&h.endpoint())
                 .map(|t| (h.name.clone(), t))
                 .map_err(|e| CliError::input(e.to_string()))
         })
