@@ -1,8 +1,4 @@
 //! The in-process ssh transport against real OpenSSH servers started by the tests.
-//!
-//! Two tests need raw libc calls (a listen backlog of 0 for a silent server, SIGKILL to a
-//! child by pid); nothing else in the tests is unsafe.
-#![allow(unsafe_code)]
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -324,13 +320,14 @@ fn refused_port_is_unreachable() {
 
 /// A listener whose accept queue is full, so further SYNs are dropped: connects hang.
 fn blackhole() -> (std::net::TcpListener, Vec<std::net::TcpStream>, u16) {
-    use std::os::fd::AsRawFd;
     let listener = match std::net::TcpListener::bind("127.0.0.1:0") {
         Ok(l) => l,
         Err(e) => panic!("{e}"),
     };
-    // SAFETY: re-listening on our own socket only changes its backlog.
-    unsafe { libc::listen(listener.as_raw_fd(), 0) };
+    // Listening again on our own socket only changes its backlog.
+    if let Err(e) = socket2::SockRef::from(&listener).listen(0) {
+        panic!("cannot set the listen backlog to 0: {e}");
+    }
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let mut fillers = Vec::new();
     for _ in 0..4 {
@@ -569,8 +566,11 @@ fn reconnects_when_the_connection_was_lost_between_runs() {
     let pids = sshd.connection_pids();
     assert_eq!(pids.len(), 1, "{pids:?}");
     for pid in pids {
-        // SAFETY: plain kill(2) of a process this test started (through its sshd).
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // A process this test started (through its sshd), by its pid.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
     }
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(run_ok(&t, b"echo 2\n").stdout, b"2\n");

@@ -1,11 +1,10 @@
 //! `%` tokens and `~` in path values, and the facts about the local account they refer to
-//! (home directory, user name, uid, host name), read the way ssh(1) reads them.
-//!
-//! The only unsafe code in vmup is here: `getuid`/`getpwuid_r` to expand `~` and `%u` the
-//! way ssh(1) does (from the password database, not `$HOME`); each call has its SAFETY note.
-#![allow(unsafe_code)]
+//! (home directory, user name, uid, host name), read the way ssh(1) reads them: the user
+//! and home fall back to the password database (through `nix`, so vmup has no unsafe code).
 
 use std::path::{Path, PathBuf};
+
+use nix::unistd::{User, gethostname, getuid};
 
 /// Replaces `%x` tokens from `tokens` and `%%`; unknown tokens are kept as written.
 pub(super) fn expand_tokens(raw: &str, tokens: &[(char, &str)]) -> String {
@@ -60,8 +59,7 @@ impl LocalEnv {
             home: home_dir(),
             user: local_user(),
             hostname: local_hostname(),
-            // SAFETY: getuid has no preconditions and cannot fail.
-            uid: unsafe { libc::getuid() },
+            uid: getuid().as_raw(),
         }
     }
 }
@@ -85,48 +83,42 @@ pub(crate) fn local_user() -> String {
     }
     match passwd_entry() {
         Some((user, _)) => user,
-        // SAFETY: getuid has no preconditions and cannot fail.
-        None => unsafe { libc::getuid() }.to_string(),
+        None => getuid().as_raw().to_string(),
     }
 }
 
 /// Name and home directory of the current uid from the password database.
 fn passwd_entry() -> Option<(String, PathBuf)> {
-    use std::ffi::CStr;
-    use std::os::unix::ffi::OsStrExt;
-    let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: passwd is plain old data; an all-zero value is valid and getpwuid_r fills it.
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer refers to live, correctly sized storage owned by this frame.
-    let rc = unsafe {
-        libc::getpwuid_r(
-            libc::getuid(),
-            &mut pwd,
-            buf.as_mut_ptr(),
-            buf.len(),
-            &mut result,
-        )
-    };
-    if rc != 0 || result.is_null() || pwd.pw_name.is_null() || pwd.pw_dir.is_null() {
-        return None;
-    }
-    // SAFETY: getpwuid_r succeeded, so both fields point to NUL-terminated strings in `buf`.
-    let (name, dir) = unsafe { (CStr::from_ptr(pwd.pw_name), CStr::from_ptr(pwd.pw_dir)) };
-    Some((
-        name.to_string_lossy().into_owned(),
-        PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())),
-    ))
+    let user = User::from_uid(getuid()).ok().flatten()?;
+    Some((user.name, user.dir))
 }
 
-/// This machine's host name, for the `%l` token.
+/// This machine's host name, for the `%l` token; empty when it cannot be read.
 fn local_hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is writable for its full length, which is what we pass.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return String::new();
+    match gethostname() {
+        Ok(name) => name.to_string_lossy().into_owned(),
+        Err(_) => String::new(),
     }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_database_and_host_name_are_read() {
+        let (name, dir) = match passwd_entry() {
+            Some(entry) => entry,
+            None => panic!("no password database entry for uid {}", getuid()),
+        };
+        let id = std::process::Command::new("id").arg("-un").output();
+        if let Ok(out) = id {
+            assert_eq!(name, String::from_utf8_lossy(&out.stdout).trim());
+        }
+        assert!(dir.is_absolute(), "{}", dir.display());
+        assert_eq!(LocalEnv::current().uid, getuid().as_raw());
+        if let Ok(kernel) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+            assert_eq!(local_hostname(), kernel.trim_end());
+        }
+    }
 }
