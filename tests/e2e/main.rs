@@ -20,6 +20,8 @@ mod packages;
 mod repo_files;
 mod ssh_real;
 mod sshd_fixture;
+mod transport_contract;
+mod transport_harness;
 
 /// A test file that is not declared above would silently never run.
 #[test]
