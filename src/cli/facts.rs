@@ -54,7 +54,9 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
         connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
         command_timeout: None,
     });
-    let transport = connector.transport(host).map_err(CliError::input)?;
+    let transport = connector
+        .transport(&host.endpoint())
+        .map_err(CliError::input)?;
     let facts = gather_facts(host, transport.as_ref(), &keys)
         .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;
     if args.json {

@@ -187,7 +187,7 @@ fn step_hosts<'a>(
 
 /// The transport for one machine; network transports connect on first use.
 fn connect(connector: &Connector, host: &Host) -> Result<Arc<dyn Transport>, EngineError> {
-    Ok(Arc::from(connector.transport(host)?))
+    Ok(Arc::from(connector.transport(&host.endpoint())?))
 }
 
 /// Reads, on their hosts, the kernel each guest job that needs it is booted with. A parent

@@ -14,20 +14,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::source::{SourceError, read_text};
+use crate::transport::Endpoint;
 
+pub use crate::transport::TransportKind;
 pub use pattern::{HostPattern, PatternError};
-
-/// How vmup reaches a machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TransportKind {
-    /// The in-process ssh client (default).
-    Ssh,
-    /// The system OpenSSH client with connection sharing.
-    Openssh,
-    /// This machine's shell, over a directory tree (`root`).
-    Local,
-}
 
 /// What a machine is in the fleet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -111,6 +101,18 @@ impl Host {
         }
         groups.extend(self.groups.iter().map(String::as_str));
         groups
+    }
+
+    /// How the transport layer is to reach this machine.
+    pub fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            name: self.name.clone(),
+            address: self.address.clone(),
+            user: self.user.clone(),
+            port: self.port,
+            kind: self.transport,
+            root: self.root.clone(),
+        }
     }
 
     /// The prefix every remote path gets: the local root, or nothing.
@@ -305,6 +307,21 @@ root = "/srv/guests/img"
         assert_eq!(ng2.user.as_deref(), Some("root"));
         assert_eq!(inv.host("xen1").unwrap().all_groups(), ["all", "hosts"]);
         assert_eq!(inv.host("img").unwrap().path_root(), "/srv/guests/img");
+    }
+
+    #[test]
+    fn endpoint_says_how_to_reach_the_host() {
+        let inv = Inventory::parse(Path::new("dir/inv.toml"), SAMPLE).unwrap();
+        let ng2 = inv.host("ng2").unwrap().endpoint();
+        assert_eq!(ng2.name, "ng2");
+        assert_eq!(ng2.address.as_deref(), Some("192.0.2.12"));
+        assert_eq!(ng2.user.as_deref(), Some("root"));
+        assert_eq!(ng2.port, None);
+        assert_eq!(ng2.kind, TransportKind::Ssh);
+        assert_eq!(ng2.root, None);
+        let img = inv.host("img").unwrap().endpoint();
+        assert_eq!(img.kind, TransportKind::Local);
+        assert_eq!(img.root, Some(PathBuf::from("/srv/guests/img")));
     }
 
     fn error(text: &str) -> String {

@@ -1,4 +1,4 @@
-//! Choosing and building the transport for each inventory host.
+//! Choosing and building the transport for each endpoint (inventory host).
 //!
 //! One connector per run: it owns the shared state of each transport kind (the in-process
 //! ssh client's runtime, parsed ssh_config and key caches; OpenSSH's private control-socket
@@ -9,13 +9,11 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::inventory::{Host, TransportKind};
-
-use super::Transport;
 use super::local::LocalTransport;
 use super::openssh::OpensshContext;
 use super::ssh::{SshContext, SshOptions, SshTarget};
 use super::ssh_config::SshConfig;
+use super::{Endpoint, Transport, TransportKind};
 
 /// Seconds to wait for a connection unless told otherwise (`--connect-timeout`).
 pub const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
@@ -58,18 +56,18 @@ impl Connector {
         &self.options
     }
 
-    /// The transport for `host`; network transports connect on first use.
-    pub fn transport(&self, host: &Host) -> Result<Box<dyn Transport>, ConnectError> {
+    /// The transport for `endpoint`; network transports connect on first use.
+    pub fn transport(&self, endpoint: &Endpoint) -> Result<Box<dyn Transport>, ConnectError> {
         let target = || SshTarget {
-            name: host.name.clone(),
-            address: host.address.clone(),
-            user: host.user.clone(),
-            port: host.port,
+            name: endpoint.name.clone(),
+            address: endpoint.address.clone(),
+            user: endpoint.user.clone(),
+            port: endpoint.port,
         };
-        match host.transport {
+        match endpoint.kind {
             TransportKind::Local => Ok(Box::new(LocalTransport::with_root(
-                &host.name,
-                host.root.clone(),
+                &endpoint.name,
+                endpoint.root.clone(),
             ))),
             TransportKind::Ssh => {
                 let context = self.ssh.get_or_init(|| {
@@ -102,6 +100,57 @@ impl Connector {
                     Err(e) => Err(ConnectError(e.clone())),
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::TransportError;
+
+    fn connector() -> Connector {
+        Connector::new(ConnectOptions {
+            ssh_config: None,
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            command_timeout: None,
+        })
+    }
+
+    #[test]
+    fn local_endpoint_runs_here_and_a_missing_root_is_unreachable() {
+        let dir = match tempfile::tempdir() {
+            Ok(d) => d,
+            Err(e) => panic!("{e}"),
+        };
+        let endpoint = Endpoint {
+            name: "img".into(),
+            address: None,
+            user: None,
+            port: None,
+            kind: TransportKind::Local,
+            root: Some(dir.path().to_path_buf()),
+        };
+        let connector = connector();
+        let out = match connector
+            .transport(&endpoint)
+            .map(|t| t.run(b"echo here\n"))
+        {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => panic!("{e}"),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(out.stdout, b"here\n");
+        let gone = Endpoint {
+            root: Some(dir.path().join("missing")),
+            ..endpoint
+        };
+        match connector.transport(&gone).map(|t| t.run(b"true\n")) {
+            Ok(Err(e @ TransportError::Unreachable { .. })) => {
+                assert!(e.to_string().contains("cannot connect to img"), "{e}")
+            }
+            Ok(other) => panic!("expected Unreachable, got {other:?}"),
+            Err(e) => panic!("{e}"),
         }
     }
 }

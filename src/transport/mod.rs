@@ -17,6 +17,39 @@ pub mod ssh_config;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::Deserialize;
+
+/// How vmup reaches a machine; what `transport = "..."` says in the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    /// The in-process ssh client (default).
+    Ssh,
+    /// The system OpenSSH client with connection sharing.
+    Openssh,
+    /// This machine's shell, over a directory tree (`root`).
+    Local,
+}
+
+/// One machine as the transport layer sees it: enough to pick its transport and reach it.
+/// The inventory's hosts describe themselves this way (`Host::endpoint`), so this layer
+/// needs nothing from the layers above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Inventory name; matched against ssh_config `Host` patterns and used in every error.
+    pub name: String,
+    /// Address or DNS name to connect to; `None` connects to the name (through ssh_config).
+    pub address: Option<String>,
+    /// Remote user; `None` leaves it to ssh_config, else the local user.
+    pub user: Option<String>,
+    /// ssh port; `None` leaves it to ssh_config, else 22.
+    pub port: Option<u16>,
+    /// Which transport reaches it.
+    pub kind: TransportKind,
+    /// For [`TransportKind::Local`]: the directory every path is taken under.
+    pub root: Option<PathBuf>,
+}
+
 /// What one remote script produced; stdout and stderr are kept apart so that fact parsing
 /// never sees diagnostics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! A file changed between facts and apply: the host fails with "changed since facts were
-//! gathered" and the file stays as the other writer left it.
+//! gathered", the file stays as the other writer left it, and no other change of the host
+//! is made (the apply script's pre-flight checks everything before its first write).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -106,10 +107,15 @@ fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
         leftovers.is_empty(),
         "no temporary files left: {leftovers:?}"
     );
-    // The change before it (inittab) was applied atomically and is reported as made.
-    assert_eq!(report.changes.len(), 1);
+    // The apply script checks every precondition before its first change: the inittab
+    // edit before it was not made either, so the host is all or nothing.
+    assert!(report.changes.is_empty(), "{:?}", report.changes);
     assert!(
-        error.contains("1 earlier change(s) were applied"),
+        error.contains("0 earlier change(s) were applied"),
         "{error}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("g/etc/inittab")).unwrap(),
+        b"1:2345:respawn:/sbin/mingetty tty1\n"
     );
 }

@@ -22,6 +22,8 @@ mod repo_files;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;
+mod transport_contract;
+mod transport_harness;
 
 /// A test file that is not declared above would silently never run.
 #[test]

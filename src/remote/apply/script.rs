@@ -37,7 +37,7 @@ vmup_absent() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
 vmup_isfile() { [ -f "$1" ] && [ ! -L "$1" ]; }
 vmup_isdir() { [ -d "$1" ] && [ ! -L "$1" ]; }
 vmup_islink() { [ -L "$1" ] && [ "$(readlink -- "$1")" = "$2" ]; }
-vmup_parent() { d=${1%/*}; [ -z "$d" ] || vmup_isdir "$d" || vmup_fail "$2" error "$d is not a directory (the plan needs it to exist)"; }
+vmup_parent() { d=${1%/*}; [ -z "$d" ] || [ -d "$d" ] || vmup_fail "$2" error "$d is not a directory (the plan needs it to exist)"; }
 t=; o=
 trap 'rm -f -- "$t" "$o"' 0
 trap 'rm -f -- "$t" "$o"; exit 143' 15
