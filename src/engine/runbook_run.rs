@@ -183,6 +183,27 @@ fn plan(
 ) -> Result<Vec<PlannedChange>, HostError> {
     let mut view = HostView::new(facts);
     let mut planned = Vec::new();
+    // Temporary files an interrupted run left (their writer is gone) go first.
+    for leftover in &facts.leftovers {
+        let action = Action::Remove {
+            path: leftover.clone(),
+            expect: Expect::Exists,
+        };
+        view.simulate(&action);
+        planned.push(PlannedChange {
+            report: ChangeReport {
+                step: "before the steps".into(),
+                resource: "leftover".into(),
+                path: Some(leftover.clone()),
+                summary: format!(
+                    "remove {leftover}, a temporary file an interrupted vmup run left"
+                ),
+                diff: None,
+                output: None,
+            },
+            action,
+        });
+    }
     for job_step in &job.steps {
         let step = job_step.step;
         view.set_scope(&job_step.scope);

@@ -97,8 +97,9 @@ impl Fact for LinkWalk {
     fn script(&self, s: &mut Script) {
         s.code("p=").word(self.path.as_bytes()).newline();
         s.code(&format!(
-            "n=0\nwhile [ -L \"$VMUP_ROOT$p\" ]; do\n  n=$((n+1)); if [ $n -gt {MAX_HOPS} ]; then echo \"loop $p\"; exit 0; fi\n  t=$(readlink \"$VMUP_ROOT$p\")\n  case $t in /*) p=$t ;; *) p=${{p%/*}}/$t ;; esac\ndone\n\
-             if [ -f \"$VMUP_ROOT$p\" ]; then echo \"file $p\"; elif [ -e \"$VMUP_ROOT$p\" ]; then echo \"other $p\"; else echo \"missing $p\"; fi"
+            "n=0\nwhile vmup_under \"$p\" && [ -L \"$R\" ]; do\n  n=$((n+1)); if [ $n -gt {MAX_HOPS} ]; then echo \"loop $p\"; exit 0; fi\n  t=$(readlink -- \"$R\")\n  case $t in /*) p=$t ;; *) p=${{p%/*}}/$t ;; esac\ndone\n\
+             vmup_under \"$p\" || {{ echo \"loop $p\"; exit 0; }}\n\
+             if [ -f \"$R\" ]; then echo \"file $p\"; elif [ -e \"$R\" ]; then echo \"other $p\"; else echo \"missing $p\"; fi"
         ));
     }
 

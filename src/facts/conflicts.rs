@@ -19,7 +19,12 @@ pub struct Leftover {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConfigConflicts;
 
-const FIND: &str = "vmup_rpm -qac 2>/dev/null | sort -u | while IFS= read -r f; do\n  for s in rpmnew rpmsave rpmorig; do [ -f \"$VMUP_ROOT$f.$s\" ] && printf '%s %s\\n' \"$s\" \"$f\"; done\ndone\n:";
+const FIND: &str = "vmup_rpmdb || exit 3\n\
+fs=$(vmup_rpm -qac) || { st=$?; echo \"vmup: rpm -qac failed with exit status $st\"; exit $st; }\n\
+printf '%s\\n' \"$fs\" | sort -u | while IFS= read -r f; do\n\
+  [ -n \"$f\" ] || continue\n\
+  for s in rpmnew rpmsave rpmorig; do vmup_under \"$f.$s\" && [ -f \"$R\" ] && printf '%s %s\\n' \"$s\" \"$f\"; done\n\
+done\n:";
 
 impl Fact for ConfigConflicts {
     type Value = Vec<Leftover>;
@@ -33,7 +38,11 @@ impl Fact for ConfigConflicts {
         s.code(FIND);
     }
 
+    /// A failed `rpm -qac` is an error, never "no conflicts".
     fn parse(&self, output: &CommandOutput) -> Result<Vec<Leftover>, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
         Ok(String::from_utf8_lossy(&output.stdout)
             .lines()
             .filter_map(|l| l.split_once(' '))
@@ -57,6 +66,14 @@ mod tests {
                 status: 0,
             })
             .unwrap();
+        assert!(
+            ConfigConflicts
+                .parse(&CommandOutput {
+                    stdout: b"vmup: rpm -qac failed with exit status 1\n".to_vec(),
+                    status: 1,
+                })
+                .is_err()
+        );
         assert_eq!(
             found,
             [

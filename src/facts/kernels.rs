@@ -35,17 +35,27 @@ impl Fact for KernelPackages {
 
     fn script(&self, s: &mut Script) {
         s.code(RPM_FN);
-        s.code("vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n'");
+        s.code(
+            "vmup_rpmdb || exit 3
+q=$(vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --",
+        );
         for p in &self.patterns {
             s.arg(p.as_bytes());
         }
         s.code(
-            "\nfor d in \"$VMUP_ROOT\"/lib/modules/*; do [ -d \"$d\" ] && echo \"mod ${d##*/}\"; done\n\
-             for f in \"$VMUP_ROOT\"/boot/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done\n:",
+            ") || { st=$?; echo \"vmup: rpm -qa failed with exit status $st\"; exit $st; }\n\
+             printf '%s\\n' \"$q\"\n\
+             if vmup_under /lib/modules/.; then for d in \"$R\"/*; do [ -d \"$d\" ] && echo \"mod ${d##*/}\"; done; fi\n\
+             if vmup_under /boot/.; then for f in \"$R\"/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done; fi\n:",
         );
     }
 
+    /// A failed rpm query is an error, never an empty inventory ("no kernels" would let a
+    /// prune or a boot check go wrong).
     fn parse(&self, output: &CommandOutput) -> Result<KernelInventory, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
         Ok(KernelInventory::parse(&String::from_utf8_lossy(
             &output.stdout,
         )))
@@ -78,8 +88,40 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_without_an_rpm_database_is_an_error_and_gets_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("var/lib/rpm")).unwrap();
+        let fact = KernelPackages::new(&["kernel*".into()]);
+        let keys = vec![fact.key()];
+        let b = Boundary::random();
+        let script = facts_script(&keys, dir.path().to_str().unwrap(), &b).unwrap();
+        let out = LocalTransport::new("t").run(&script).unwrap();
+        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        let e = facts.get(&fact).unwrap_err().to_string();
+        assert!(e.contains("no rpm database"), "{e}");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("var/lib/rpm"))
+                .unwrap()
+                .count(),
+            0,
+            "read-only: no database was created"
+        );
+    }
+
+    #[test]
     fn inventory_of_an_empty_tree_lists_directories_and_images() {
         let dir = tempfile::tempdir().unwrap();
+        let db = std::process::Command::new("rpm")
+            .args([
+                "--root",
+                dir.path().to_str().unwrap(),
+                "--dbpath",
+                "/var/lib/rpm",
+                "--initdb",
+            ])
+            .status()
+            .unwrap();
+        assert!(db.success());
         std::fs::create_dir_all(dir.path().join("lib/modules/2.6.9-55.ELxenU")).unwrap();
         std::fs::create_dir_all(dir.path().join("boot")).unwrap();
         std::fs::write(dir.path().join("boot/vmlinuz-2.6.9-55.ELxenU"), b"k").unwrap();

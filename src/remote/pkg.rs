@@ -9,9 +9,17 @@
 //! `--installroot`, and yum is given the tree's yum.conf with `-c`). Every function here is fixed code: values reach it as quoted arguments.
 
 /// `vmup_rpm ARGS`: rpm for this host or tree (a relative root is taken from the current
-/// directory, since rpm and dnf want absolute roots).
+/// directory, since rpm and dnf want absolute roots). `vmup_rpmdb` fails, saying so, when a
+/// tree has no rpm database: rpm would create an empty one, and a read-only query must
+/// neither write nor answer "no packages" for a tree it cannot read. Needs `vmup_under`.
 pub const RPM_FN: &str = r#"vmup_abs_root() { case $VMUP_ROOT in /*|'') echo "$VMUP_ROOT" ;; *) echo "$PWD/$VMUP_ROOT" ;; esac; }
 vmup_rpm() { if [ -n "$VMUP_ROOT" ]; then rpm --root "$(vmup_abs_root)" --dbpath /var/lib/rpm "$@"; else rpm "$@"; fi; }
+vmup_rpmdb() {
+  [ -z "$VMUP_ROOT" ] && return 0
+  vmup_under /var/lib/rpm/. || return 1
+  for f in "$R"/Packages "$R"/rpmdb.sqlite "$R"/Packages.db; do [ -f "$f" ] && return 0; done
+  echo "vmup: no rpm database in the tree's /var/lib/rpm (none was created)"; return 1
+}
 "#;
 
 /// `vmup_pm dnf|yum ARGS`: the package manager, non-interactive options left to the caller,

@@ -56,6 +56,26 @@ pub fn path(field: &str, value: &Spanned<String>) -> Result<String, SpecError> {
         ));
     }
     no_nul(field, value)?;
+    // `..` could climb out of a local root, and both it and `.` make one file look like
+    // two to the plan; control characters would garble reports.
+    if p.split('/').any(|c| c == ".." || c == ".") {
+        return Err(SpecError::at(
+            value.span(),
+            format!("`{field}` must not contain `.` or `..` components, got {p:?}"),
+        ));
+    }
+    if p.contains(|c: char| c.is_control()) {
+        return Err(SpecError::at(
+            value.span(),
+            format!("`{field}` must not contain control characters (newline, tab, ...), got {p:?}"),
+        ));
+    }
+    if p.len() > 1 && (p.ends_with('/') || p.contains("//")) {
+        return Err(SpecError::at(
+            value.span(),
+            format!("`{field}` must not end with `/` or contain `//`, got {p:?}"),
+        ));
+    }
     Ok(p.clone())
 }
 

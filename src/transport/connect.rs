@@ -65,10 +65,10 @@ impl Connector {
             port: endpoint.port,
         };
         match endpoint.kind {
-            TransportKind::Local => Ok(Box::new(LocalTransport::with_root(
-                &endpoint.name,
-                endpoint.root.clone(),
-            ))),
+            TransportKind::Local => Ok(Box::new(
+                LocalTransport::with_root(&endpoint.name, endpoint.root.clone())
+                    .with_command_timeout(self.options.command_timeout),
+            )),
             TransportKind::Ssh => {
                 let context = self.ssh.get_or_init(|| {
                     let config = SshConfig::load(self.options.ssh_config.as_deref())

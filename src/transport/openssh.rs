@@ -24,6 +24,7 @@
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -208,6 +209,9 @@ impl OpensshTransport {
         cmd.arg("-T");
         cmd.args(self.destination_args());
         cmd.arg("sh").arg("-s");
+        // Its own process group: a Ctrl-C at the terminal must not kill the ssh client (and
+        // with it a remote apply half-way); vmup decides what starts next.
+        cmd.process_group(0);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -1,6 +1,9 @@
-//! SIGTERM in the middle of a run: no new host starts, nothing is left half-done, the
-//! summary names the hosts that were not reached, and the exit status says "interrupted".
+//! SIGTERM, or a terminal's Ctrl-C (SIGINT to the whole process group), in the middle of a
+//! run: no new host starts, nothing is left half-done (every host's files are all old or
+//! all new, no temporary file anywhere), the summary names the hosts that were not
+//! reached, and the exit status says "interrupted".
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -8,6 +11,17 @@ use crate::support::LocalFleet;
 
 #[test]
 fn sigterm_stops_new_hosts_and_leaves_no_host_half_done() {
+    interrupted_run("-TERM", false);
+}
+
+#[test]
+fn ctrl_c_to_the_process_group_stops_new_hosts_and_leaves_no_host_half_done() {
+    interrupted_run("-INT", true);
+}
+
+/// Sends `signal` to vmup (or, with `group`, to its whole process group, as a terminal
+/// does) once its first host is done, and checks what every host is left with.
+fn interrupted_run(signal: &str, group: bool) {
     let names: Vec<String> = (0..150).map(|i| format!("h{i:03}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let fleet = LocalFleet::new(&refs);
@@ -29,6 +43,7 @@ fn sigterm_stops_new_hosts_and_leaves_no_host_half_done() {
             "1",
         ])
         .current_dir(fleet.path())
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -43,10 +58,15 @@ fn sigterm_stops_new_hosts_and_leaves_no_host_half_done() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    let pid = child.id().to_string();
+    // vmup leads its own process group here, so `-PID` is the group, as a terminal's.
+    let target = if group {
+        format!("-{}", child.id())
+    } else {
+        child.id().to_string()
+    };
     assert!(
         Command::new("kill")
-            .args(["-TERM", &pid])
+            .args([signal, "--", &target])
             .status()
             .unwrap()
             .success()
@@ -96,6 +116,14 @@ fn sigterm_stops_new_hosts_and_leaves_no_host_half_done() {
         changed > 0 && skipped > 0,
         "changed {changed}, skipped {skipped}: the signal must land mid-run"
     );
+    for host in hosts.keys() {
+        let leftovers: Vec<String> = std::fs::read_dir(fleet.file(host, "/etc"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".vmup-"))
+            .collect();
+        assert!(leftovers.is_empty(), "{host}: temporary files left: {leftovers:?}");
+    }
     let retry = std::fs::read_to_string(fleet.path().join("vmup.retry")).unwrap();
     assert_eq!(
         retry.lines().filter(|l| !l.starts_with('#')).count(),

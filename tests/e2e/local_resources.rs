@@ -471,3 +471,27 @@ fn human_output_groups_alike_hosts_and_ends_with_a_table() {
         run.stdout
     );
 }
+
+#[test]
+fn temporary_files_an_interrupted_run_left_are_removed_by_the_next_apply() {
+    let fleet = LocalFleet::new(&["g"]);
+    fleet.write("g", "/etc/securetty", b"console\n");
+    // A crashed writer (pid 999999 is not running) left its temporary file and old link.
+    fleet.write("g", "/etc/securetty.vmup-new.999999", b"console\nttyS0\n");
+    fleet.write("g", "/etc/securetty.vmup-old.999999", b"console\n");
+    let rb = fleet.runbook("[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n");
+    let plan = fleet.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert!(
+        plan.stdout.contains(
+            "remove /etc/securetty.vmup-new.999999, a temporary file an interrupted vmup run left"
+        ),
+        "{}",
+        plan.stdout
+    );
+    apply_converges(&fleet, rb);
+    let names: Vec<String> = std::fs::read_dir(fleet.file("g", "/etc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["securetty"]);
+}
