@@ -21,12 +21,17 @@ pub fn options(fleet: &FleetArgs) -> Result<FleetOptions, CliError> {
             .transpose()
             .map_err(|e| CliError::input(format!("{flag}: {e}")))
     };
+    if fleet.forks == Some(0) {
+        return Err(CliError::input("--forks 0 would run no host").hint("give 1 or more"));
+    }
+    let serial = amount("--serial", &fleet.serial)?;
+    if matches!(serial, Some(Amount::Count(0) | Amount::Percent(0))) {
+        return Err(CliError::input("--serial 0 makes batches of no host")
+            .hint("give 1 or more, or a percentage above 0%"));
+    }
     Ok(FleetOptions {
-        forks: fleet
-            .forks
-            .unwrap_or(vmup::engine::fleet::DEFAULT_FORKS)
-            .max(1),
-        serial: amount("--serial", &fleet.serial)?,
+        forks: fleet.forks.unwrap_or(vmup::engine::fleet::DEFAULT_FORKS),
+        serial,
         max_fail: amount("--max-fail", &fleet.max_fail)?,
     })
 }

@@ -36,6 +36,9 @@ pub enum PatternError {
         /// Why.
         reason: String,
     },
+    /// The pattern, or a term of it, is empty: it would otherwise select every host.
+    #[error("empty host pattern{0} (leave it out to select every host)")]
+    Empty(&'static str),
     /// A retry file could not be read.
     #[error("cannot read host list {}: {reason}", file.display())]
     File {
@@ -64,16 +67,19 @@ impl HostPattern {
         let mut include: Vec<bool> = vec![false; inventory.hosts.len()];
         let mut exclude: Vec<bool> = vec![false; inventory.hosts.len()];
         let mut any_include = false;
-        for raw in self
-            .text
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if self.text.trim().is_empty() {
+            return Err(PatternError::Empty(""));
+        }
+        for raw in self.text.split(',').map(str::trim) {
             let (negated, term) = match raw.strip_prefix('!') {
                 Some(rest) => (true, rest.trim()),
                 None => (false, raw),
             };
+            if term.is_empty() {
+                return Err(PatternError::Empty(
+                    " term (two commas, a trailing comma or a lone `!`)",
+                ));
+            }
             let hits = term_matches(term, inventory)?;
             if !hits.iter().any(|h| *h) && !term.starts_with('@') {
                 return Err(PatternError::NoMatch {
@@ -162,6 +168,14 @@ mod tests {
             .iter()
             .map(|h| h.name.clone())
             .collect()
+    }
+
+    #[test]
+    fn empty_patterns_and_terms_are_refused_not_everything() {
+        for text in ["", "  ", "ng2,,grid", "ng2,", "!"] {
+            let e = HostPattern::new(text).select(&inv()).unwrap_err();
+            assert!(matches!(e, PatternError::Empty(_)), "{text:?}: {e}");
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub struct IniSpec {
     /// File to edit.
     pub path: Spanned<String>,
     /// Section name without brackets (default `main`).
-    pub section: Option<String>,
+    pub section: Option<Spanned<String>>,
     /// The key.
     pub key: Spanned<String>,
     /// Set the key to exactly this value.
@@ -61,14 +61,28 @@ impl FromSpec for IniResource {
     /// Validates a spec: exactly one of `value` or `contains`/`absent`, clean words.
     fn from_spec(spec: &IniSpec) -> Result<IniResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
-        spec::no_nul("key", &spec.key)?;
+        spec::single_line("key", &spec.key)?;
         let key = spec.key.get_ref().trim();
-        if key.is_empty() || key.contains(['=', '\n', '[']) {
+        if key.is_empty() || key.contains(['=', ':']) || key.starts_with(['[', '#', ';']) {
             return Err(SpecError::at(
                 spec.key.span(),
-                format!("`key` {key:?} is not a valid INI key"),
+                format!("`key` {key:?} is not a valid INI key (no `=` or `:`, no leading `[`, `#` or `;`)"),
             ));
         }
+        let section = match &spec.section {
+            Some(section) => {
+                spec::single_line("section", section)?;
+                let name = section.get_ref();
+                if name.is_empty() || name.contains([']', '[']) {
+                    return Err(SpecError::at(
+                        section.span(),
+                        format!("`section` {name:?} cannot be an INI section name (no `[` or `]`)"),
+                    ));
+                }
+                name.clone()
+            }
+            None => "main".to_string(),
+        };
         let words =
             |field: &str, list: &Option<Spanned<Vec<String>>>| -> Result<Vec<Vec<u8>>, SpecError> {
                 let Some(list) = list else {
@@ -95,9 +109,13 @@ impl FromSpec for IniResource {
             spec.contains.is_some() || spec.absent.is_some(),
         ) {
             (Some(value), false) => {
-                spec::no_nul("value", value)?;
-                if value.get_ref().contains('\n') {
-                    return Err(SpecError::at(value.span(), "`value` must be a single line"));
+                spec::single_line("value", value)?;
+                let v = value.get_ref();
+                if v.char_indices().any(|(i, c)| c == ';' && v[..i].ends_with([' ', '\t'])) {
+                    return Err(SpecError::at(
+                        value.span(),
+                        "`value` must not hold a `;` after a blank: yum would read the rest as a comment",
+                    ));
                 }
                 Want::Value(value.get_ref().as_bytes().to_vec())
             }
@@ -119,11 +137,7 @@ impl FromSpec for IniResource {
         };
         Ok(IniResource {
             path,
-            section: spec
-                .section
-                .clone()
-                .unwrap_or_else(|| "main".into())
-                .into_bytes(),
+            section: section.into_bytes(),
             key: key.as_bytes().to_vec(),
             want,
             create: spec.create,

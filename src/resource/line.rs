@@ -60,13 +60,7 @@ impl FromSpec for LineResource {
     /// Validates a spec: regexes compile, the path is absolute, options are consistent.
     fn from_spec(spec: &LineSpec) -> Result<LineResource, SpecError> {
         let path = spec::path("path", &spec.path)?;
-        spec::no_nul("line", &spec.line)?;
-        if spec.line.get_ref().contains('\n') {
-            return Err(SpecError::at(
-                spec.line.span(),
-                "`line` must be a single line",
-            ));
-        }
+        spec::single_line("line", &spec.line)?;
         let matcher = spec
             .matcher
             .as_ref()

@@ -67,7 +67,7 @@ impl FromSpec for RepoResource {
                     SpecError::step("`repo` with `path` needs `section` and `set`")
                 })?;
                 let name = section.get_ref();
-                if name.is_empty() || name.contains([']', '\n', '\0']) {
+                if name.is_empty() || name.contains(['[', ']']) || name.contains(|c: char| c.is_control()) {
                     return Err(SpecError::at(
                         section.span(),
                         format!("{name:?} is not a repository id"),
@@ -79,10 +79,15 @@ impl FromSpec for RepoResource {
                     ));
                 }
                 for (k, v) in &spec.set {
-                    let bad_key = k.is_empty()
-                        || k.contains(['=', ':', '\n', '[', '\0'])
-                        || k.starts_with(['#', ';']);
-                    if bad_key || v.contains(['\n', '\0']) {
+                    let control = |t: &str| t.chars().any(|c| c.is_control() && c != '\t');
+                    let bad_key = k.trim().is_empty()
+                        || k.contains(['=', ':', '['])
+                        || k.starts_with(['#', ';'])
+                        || control(k);
+                    let comment = v
+                        .char_indices()
+                        .any(|(i, c)| c == ';' && v[..i].ends_with([' ', '\t']));
+                    if bad_key || control(v) || comment {
                         return Err(SpecError::step(format!(
                             "`set`: {k:?} = {v:?} is not a single-line INI key and value"
                         )));

@@ -105,3 +105,20 @@ pub fn mode(value: &Spanned<String>) -> Result<u32, SpecError> {
             )
         })
 }
+
+/// Refuses line breaks and other control characters (a tab is fine) in a value written as
+/// one line of a file: a line that holds `\r` or `\n` would never read back as written, so
+/// the step could never converge.
+pub fn single_line(field: &str, value: &Spanned<String>) -> Result<(), SpecError> {
+    no_nul(field, value)?;
+    if value.get_ref().chars().any(|c| c.is_control() && c != '\t') {
+        return Err(SpecError::at(
+            value.span(),
+            format!(
+                "`{field}` must be a single line without control characters, got {:?}",
+                value.get_ref()
+            ),
+        ));
+    }
+    Ok(())
+}

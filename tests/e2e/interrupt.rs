@@ -122,7 +122,10 @@ fn interrupted_run(signal: &str, group: bool) {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.contains(".vmup-"))
             .collect();
-        assert!(leftovers.is_empty(), "{host}: temporary files left: {leftovers:?}");
+        assert!(
+            leftovers.is_empty(),
+            "{host}: temporary files left: {leftovers:?}"
+        );
     }
     let retry = std::fs::read_to_string(fleet.path().join("vmup.retry")).unwrap();
     assert_eq!(

@@ -8,6 +8,7 @@ mod pkg_support;
 mod support;
 
 mod bad_input;
+mod bad_values;
 mod changed_underneath;
 mod demo;
 mod fleet;
