@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 /// and the hosts that run them: facts -> plan -> apply -> verify, over ssh, in parallel.
 ///
 /// Exit codes: 0 converged / nothing to change, 1 a host failed or was unreachable,
-/// 2 bad input (nothing was run), 3 `plan` found pending changes, 130 interrupted.
+/// 2 bad input (nothing was run), 3 `plan` found pending changes, 5 a change was held back
+/// for safety (see the warnings), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "vmup", version, max_term_width = 100)]
 pub struct Cli {

@@ -6,6 +6,7 @@
 //! | 1    | at least one host failed or was unreachable |
 //! | 2    | bad input: inventory, runbook, pattern or arguments; nothing was run anywhere |
 //! | 3    | plan only: changes are pending on at least one host, none failed |
+//! | 5    | a step held back a change for safety on at least one host (see its warnings); nothing failed |
 //! | 130  | interrupted (Ctrl-C / SIGTERM) before every host was done |
 
 /// What the process returns.
@@ -19,6 +20,8 @@ pub enum Exit {
     BadInput = 2,
     /// Plan found pending changes.
     ChangesPending = 3,
+    /// A change was held back for safety: not convergence.
+    HeldBack = 5,
     /// Interrupted.
     Interrupted = 130,
 }

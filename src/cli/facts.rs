@@ -62,7 +62,7 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
     if args.json {
         println!("{}", to_json(&host.name, &facts));
     } else {
-        print!("{}", to_text(&host.name, &facts));
+        print!("{}", super::safe::safe(&to_text(&host.name, &facts)));
     }
     Ok(Exit::Success)
 }

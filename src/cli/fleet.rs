@@ -11,6 +11,7 @@ use vmup::transport::connect::{ConnectOptions, Connector};
 use super::args::FleetArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::safe::safe;
 use super::{json, progress};
 
 /// Parallelism and the failure budget from the arguments.
@@ -63,7 +64,7 @@ pub fn run(
         let sink = progress::Progress::for_stderr(label, jobs.len());
         let result = run_fleet(label, jobs, work, options, &sink, &cancel);
         sink.finish();
-        print!("{}", render(&result.0, &result.1));
+        print!("{}", safe(&render(&result.0, &result.1)));
         result
     }
 }
@@ -85,7 +86,8 @@ fn cancel_flag() -> Arc<AtomicBool> {
 }
 
 /// The documented exit code of a run: failures first, then an interruption, then hosts
-/// left out; `pending` is what hosts with changes mean (`plan`: changes pending).
+/// left out, then changes held back for safety; `pending` is what hosts with changes mean
+/// (`plan`: changes pending).
 pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Exit {
     if summary.failed > 0 || summary.unreachable > 0 {
         Exit::HostFailed
@@ -93,6 +95,8 @@ pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Ex
         Exit::Interrupted
     } else if summary.skipped > 0 {
         Exit::HostFailed
+    } else if summary.held > 0 {
+        Exit::HeldBack
     } else if reports.iter().any(|r| r.status == Status::Changed) {
         pending
     } else {

@@ -81,6 +81,8 @@ fn headline(mode: Mode, report: &HostReport) -> String {
     match (report.status, mode) {
         (Status::Changed, Mode::Plan) => format!("{n} change(s) pending"),
         (Status::Changed, Mode::Apply) => format!("{n} change(s) applied, verified"),
+        (Status::Held, Mode::Plan) => format!("{n} change(s) pending, some held back"),
+        (Status::Held, Mode::Apply) => format!("{n} change(s) applied, verified, some held back"),
         (status, _) => status.as_str().to_string(),
     }
 }
@@ -126,6 +128,7 @@ fn closing_line(mode: Mode, s: &Summary) -> String {
         }
     }
     for (n, word) in [
+        (s.held, "with changes held back for safety"),
         (s.failed, "failed"),
         (s.unreachable, "unreachable"),
         (s.skipped, "skipped"),
@@ -136,6 +139,8 @@ fn closing_line(mode: Mode, s: &Summary) -> String {
     }
     let verdict = if s.failed + s.unreachable + s.skipped > 0 {
         "NOT CONVERGED"
+    } else if s.held > 0 {
+        "NOT CONVERGED: changes held back for safety (see the warnings)"
     } else if mode == Mode::Plan && s.changed > 0 {
         "changes pending"
     } else {

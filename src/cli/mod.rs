@@ -12,6 +12,7 @@ mod json;
 mod kernels;
 mod progress;
 mod run;
+mod safe;
 mod setup;
 
 use std::process::ExitCode;

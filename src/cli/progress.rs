@@ -82,6 +82,7 @@ impl EventSink for Progress {
                         .map(|e| format!(": {e}"))
                         .unwrap_or_default()
                 );
+                let line = super::safe::safe(&line).into_owned();
                 match &self.bar {
                     Some(bar) => {
                         if let Ok(mut phases) = self.phases.lock() {

@@ -11,6 +11,11 @@ use super::{fleet, human, setup};
 pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let runbook = setup::runbook(&args.runbook)?;
+    let earlier = if mode == Mode::Apply {
+        read_retry_file(&args.retry_file)?
+    } else {
+        Vec::new()
+    };
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
@@ -27,7 +32,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         &|reports, summary| human::render(mode, reports, summary),
     );
     if mode == Mode::Apply {
-        write_retry_file(&args.retry_file, &reports, args.json);
+        write_retry_file(&args.retry_file, &earlier, &reports, args.json);
     }
     let pending = match mode {
         Mode::Plan => Exit::ChangesPending,
@@ -45,35 +50,78 @@ pub fn label(mode: Mode) -> &'static str {
 }
 
 const RETRY_HEADER: &str =
-    "# vmup retry file: hosts that failed, were unreachable or were skipped\n";
+    "# vmup retry file: hosts that failed, were unreachable, were skipped or held back\n";
 
-/// Lists the hosts to retry (`--limit @FILE`), or removes an old list when all went well.
-fn write_retry_file(path: &std::path::Path, reports: &[HostReport], quiet: bool) {
-    let retry: Vec<&str> = reports
+/// The hosts an earlier apply left to retry. A file there that is not a vmup retry file is
+/// never overwritten: the run is refused before any host is touched.
+fn read_retry_file(path: &std::path::Path) -> Result<Vec<String>, CliError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if text.starts_with("# vmup retry file") => Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()),
+        Ok(_) => Err(CliError::input(format!(
+            "--retry-file {} exists and is not a vmup retry file; nothing was run",
+            path.display()
+        ))
+        .hint("move it away or give another --retry-file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(CliError::input(format!(
+            "cannot read --retry-file {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Lists the hosts to retry (`--limit @FILE`): those of this run that did not converge,
+/// and those an earlier run listed that this one did not touch (a run on a subset never
+/// forgets the rest). Removes the file when nothing is left.
+fn write_retry_file(
+    path: &std::path::Path,
+    earlier: &[String],
+    reports: &[HostReport],
+    quiet: bool,
+) {
+    let ran: std::collections::HashSet<&str> = reports.iter().map(|r| r.host.as_str()).collect();
+    let mut retry: Vec<&str> = earlier
         .iter()
-        .filter(|r| {
-            matches!(
-                r.status,
-                Status::Failed | Status::Unreachable | Status::Skipped
-            )
-        })
-        .map(|r| r.host.as_str())
+        .map(String::as_str)
+        .filter(|h| !ran.contains(h))
         .collect();
+    retry.extend(
+        reports
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    Status::Failed | Status::Unreachable | Status::Skipped | Status::Held
+                )
+            })
+            .map(|r| r.host.as_str()),
+    );
     if retry.is_empty() {
-        let ours = std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(RETRY_HEADER));
+        let ours = std::fs::read_to_string(path).is_ok_and(|t| t.starts_with("# vmup retry file"));
         if ours {
             let _ = std::fs::remove_file(path);
         }
         return;
     }
+    // Written whole and renamed, so an interrupted write never leaves half a list.
     let text = format!("{RETRY_HEADER}{}\n", retry.join("\n"));
-    match std::fs::write(path, text) {
+    let temp = path.with_extension("vmup-new");
+    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
+    match written {
         Ok(()) if !quiet => eprintln!(
             "retry the {} host(s) that did not converge with: --limit @{}",
             retry.len(),
             path.display()
         ),
         Ok(()) => {}
-        Err(e) => eprintln!("warning: cannot write retry file {}: {e}", path.display()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            eprintln!("warning: cannot write retry file {}: {e}", path.display())
+        }
     }
 }

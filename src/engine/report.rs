@@ -54,6 +54,9 @@ pub enum Status {
     Unreachable,
     /// The host was not started or not applied (interrupted, failure budget exceeded).
     Skipped,
+    /// Everything else converged (or would), but a step held back a change for safety
+    /// (the kernel a host boots is unknown, ...): not convergence; see the warnings.
+    Held,
 }
 
 impl Status {
@@ -65,6 +68,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Unreachable => "unreachable",
             Status::Skipped => "skipped",
+            Status::Held => "held",
         }
     }
 
@@ -180,6 +184,8 @@ pub struct Summary {
     pub unreachable: usize,
     /// Hosts not started or not applied.
     pub skipped: usize,
+    /// Hosts where a step held back a change for safety.
+    pub held: usize,
     /// Changes over all hosts.
     pub changes: usize,
     /// Whether the run was interrupted.
@@ -200,6 +206,7 @@ impl Summary {
             failed: count(Status::Failed),
             unreachable: count(Status::Unreachable),
             skipped: count(Status::Skipped),
+            held: count(Status::Held),
             changes: reports.iter().map(|r| r.changes.len()).sum(),
             interrupted,
             elapsed,

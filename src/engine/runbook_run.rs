@@ -38,6 +38,8 @@ impl HostWork for RunbookWork {
         let mut changes: Vec<ChangeReport> = Vec::new();
         let outcome = pipeline(job, self.mode, ctx, &mut remarks, &mut changes);
         let (phase, status, error) = match outcome {
+            // A change held back for safety is not convergence, whatever else converged.
+            Ok((phase, _)) if !remarks.warnings.is_empty() => (phase, Status::Held, None),
             Ok((phase, status)) => (phase, status, None),
             Err((phase, error)) => (phase, error.status(), Some(error.to_string())),
         };

@@ -44,7 +44,7 @@ q=$(vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --
         }
         s.code(
             ") || { st=$?; echo \"vmup: rpm -qa failed with exit status $st\"; exit $st; }\n\
-             printf '%s\\n' \"$q\"\n\
+             [ -z \"$q\" ] || printf '%s\\n' \"$q\"\n\
              if vmup_under /lib/modules/.; then for d in \"$R\"/*; do [ -d \"$d\" ] && echo \"mod ${d##*/}\"; done; fi\n\
              if vmup_under /boot/.; then for f in \"$R\"/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done; fi\n:",
         );

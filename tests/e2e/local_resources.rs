@@ -407,6 +407,18 @@ fn facts_shows_what_vmup_reads() {
     );
     // With a runbook, exactly its facts, command facts included (shown under their name).
     std::fs::create_dir_all(fleet.file("g", "/lib/modules/2.6.9-55.ELxenU")).unwrap();
+    let root = fleet.file("g", "/");
+    let db = std::process::Command::new("rpm")
+        .args([
+            "--root",
+            root.to_str().unwrap(),
+            "--dbpath",
+            "/var/lib/rpm",
+            "--initdb",
+        ])
+        .status()
+        .unwrap();
+    assert!(db.success());
     fleet.runbook("[[step]]\nkernels = { packages = [\"kernel-xenU\"], keep = { newest = 1 } }\n");
     let text = fleet.vmup(&[
         "facts",
@@ -494,4 +506,31 @@ fn temporary_files_an_interrupted_run_left_are_removed_by_the_next_apply() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["securetty"]);
+}
+
+#[test]
+fn terminal_escape_sequences_in_a_file_are_shown_escaped() {
+    let fleet = LocalFleet::new(&["g"]);
+    // A guest's file trying to erase the line above and hide a change.
+    fleet.write(
+        "g",
+        "/etc/securetty",
+        b"console\n\x1b[1A\x1b[2Ktty1\rtty9\n",
+    );
+    let rb = fleet.runbook("[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n");
+    let plan = fleet.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert_eq!(plan.code, 3, "{}", plan.stderr);
+    assert!(
+        !plan.stdout.contains('\x1b') && !plan.stdout.contains('\r'),
+        "{:?}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("\\x1b[1A\\x1b[2Ktty1\\r"),
+        "{}",
+        plan.stdout
+    );
+    // JSON keeps the bytes, escaped by JSON itself.
+    let json = fleet.vmup(&["plan", "-i", "inventory.toml", rb, "--json"]);
+    assert!(json.stdout.contains("\\u001b[1A"), "{}", json.stdout);
 }

@@ -20,6 +20,7 @@ mod local_resources;
 mod openssh_real;
 mod packages;
 mod repo_files;
+mod retry_file;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;

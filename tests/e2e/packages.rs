@@ -166,11 +166,12 @@ fn prune_fleet(booted: &str) -> PkgFleet {
 }
 
 fn prune(f: &PkgFleet, keep: &str) -> crate::support::Run {
-    prune_limited(f, keep, "all")
+    prune_limited(f, keep, "all", 0)
 }
 
 /// Prunes on the hosts `limit` selects; the guest's host is read even when not selected.
-fn prune_limited(f: &PkgFleet, keep: &str, limit: &str) -> crate::support::Run {
+/// `code` is the apply's expected exit status (5 when the prune is held back for safety).
+fn prune_limited(f: &PkgFleet, keep: &str, limit: &str, code: i32) -> crate::support::Run {
     let rb = f.runbook(&format!(
         "[[step]]\nname = \"prune kernels\"\nhosts = \"guests\"\nkernels = {{ packages = [\"kernel-xenU\", \"kernel-xenU-devel\"], keep = {keep} }}\n"
     ));
@@ -183,7 +184,7 @@ fn prune_limited(f: &PkgFleet, keep: &str, limit: &str) -> crate::support::Run {
         "--limit",
         limit,
     ]);
-    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(apply.code, code, "{}{}", apply.stdout, apply.stderr);
     let again = f.vmup(&[
         "plan",
         "-i",
@@ -193,7 +194,7 @@ fn prune_limited(f: &PkgFleet, keep: &str, limit: &str) -> crate::support::Run {
         "--limit",
         limit,
     ]);
-    assert_eq!(again.code, 0, "second plan not empty: {}", again.stdout);
+    assert_eq!(again.code, code, "second plan not empty: {}", again.stdout);
     apply
 }
 
@@ -221,7 +222,7 @@ fn prune_keeps_the_booted_67_and_the_newest_and_removes_exactly_55() {
 #[test]
 fn prune_when_the_host_boots_55_removes_67_instead() {
     let f = prune_fleet("2.6.9-55.ELxenU");
-    let apply = prune_limited(&f, "{ newest = 1 }", "ng2");
+    let apply = prune_limited(&f, "{ newest = 1 }", "ng2", 0);
     assert_eq!(
         apply.hosts().len(),
         1,
@@ -264,12 +265,22 @@ fn prune_removes_nothing_when_the_booted_kernel_cannot_be_read_safely() {
         "/etc/xen/NG2",
         b"import os\nver = os.uname()[2]\nkernel = '/boot/vmlinuz-' + ver\n",
     );
-    let apply = prune(&f, "{ newest = 0 }");
+    // Held back for safety: not convergence, its own status and exit code.
+    let apply = prune_limited(&f, "{ newest = 0 }", "all", 5);
     assert_eq!(f.rpm_qa("ng2").len(), 6, "nothing removed");
+    assert_eq!(apply.hosts()["ng2"]["status"], "held");
     let warnings = apply.hosts()["ng2"]["warnings"].to_string();
     assert!(warnings.contains("cannot be read safely"), "{warnings}");
     let rb = "runbook.toml";
     let human = f.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert_eq!(human.code, 5, "{}", human.stdout);
+    assert!(
+        human
+            .stdout
+            .contains("NOT CONVERGED: changes held back for safety"),
+        "{}",
+        human.stdout
+    );
     assert!(
         human.stdout.contains("warning: step 1 (prune kernels): removes nothing: the kernel this guest is booted with is unknown"),
         "people see why nothing is pruned:\n{}",
