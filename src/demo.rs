@@ -4,7 +4,8 @@
 //! reached with the local transport, so the demo needs neither root nor a network. The
 //! files are what the seed's machines had before the runbook ran: a yum.conf without
 //! `installonlypkgs`, a mingetty-only inittab, a securetty without ttyS0, a live /lib/tls
-//! and the xenU kernel files in /boot.
+//! in the guests, their modules for two xenU kernels, and on the host both kernels with
+//! their initrds and the stable links the domain configs name, still at the older one.
 
 use std::io;
 use std::os::unix::fs::symlink;
@@ -55,6 +56,26 @@ pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
         host.join("boot/vmlinuz-2.6.9-42.0.3.EL.xs0.4.0.263xenU"),
         "xen 3.0.4.1 domU kernel\n",
     )?;
+    // The host holds the guests' kernels and initrds; the domain configs name the stable
+    // links, which point at 55 until the runbook moves them to 67.
+    for release in ["2.6.9-55.ELxenU", "2.6.9-67.0.1.ELxenU"] {
+        write(
+            host.join(format!("boot/vmlinuz-{release}")),
+            "xenU kernel\n",
+        )?;
+        write(
+            host.join(format!("boot/initrd-{release}-xendrv.img")),
+            "initrd with xenblk xennet\n",
+        )?;
+    }
+    symlink(
+        "vmlinuz-2.6.9-55.ELxenU",
+        host.join("boot/vmlinuz-2.6.9-ELxenU"),
+    )?;
+    symlink(
+        "initrd-2.6.9-55.ELxenU-xendrv.img",
+        host.join("boot/initrd-2.6.9-ELxenU-xendrv.img"),
+    )?;
     for (name, _) in GUESTS {
         let g = dir.join(name);
         write(g.join("etc/yum.conf"), YUM_CONF)?;
@@ -72,8 +93,8 @@ pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
             g.join("lib/tls/libpthread-0.10.so"),
             "thread-local-storage libpthread\n",
         )?;
+        // The guest's own modules for both kernels (the packages put them there).
         for release in ["2.6.9-55.ELxenU", "2.6.9-67.0.1.ELxenU"] {
-            write(g.join(format!("boot/vmlinuz-{release}")), "xenU kernel\n")?;
             write(
                 g.join(format!(
                     "lib/modules/{release}/kernel/drivers/xen/blkfront/xenblk.ko"
@@ -81,14 +102,6 @@ pub fn build(dir: &Path) -> io::Result<(PathBuf, PathBuf)> {
                 "module\n",
             )?;
         }
-        write(
-            g.join("boot/initrd-2.6.9-67.0.1.ELxenU-xendrv.img"),
-            "initrd with xenblk xennet\n",
-        )?;
-        symlink(
-            "vmlinuz-2.6.9-55.ELxenU",
-            g.join("boot/vmlinuz-2.6.9-ELxenU"),
-        )?;
     }
     let inventory = dir.join("inventory.toml");
     let runbook = dir.join("runbook.toml");

@@ -3,13 +3,24 @@
 
 use std::time::Duration;
 
+use vmup::engine::kernel_check::KernelCheck;
 use vmup::engine::{FleetOptions, Mode, RunbookWork, Selection, Status, prepare};
+use vmup::resource::Need;
 use vmup::transport::connect::{ConnectOptions, Connector, DEFAULT_CONNECT_TIMEOUT_SECS};
 
 use super::args::DemoArgs;
 use super::error::CliError;
 use super::exit::Exit;
-use super::{fleet, human, run, setup};
+use super::{fleet, human, kernels, run, setup};
+
+/// The demo's trees are local: no ssh_config, default timeouts.
+fn connector() -> Connector {
+    Connector::new(ConnectOptions {
+        ssh_config: None,
+        connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+        command_timeout: None,
+    })
+}
 
 /// Builds the demo fleet and runs plan, apply, plan.
 pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
@@ -68,13 +79,42 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
         last = reports;
     }
     let converged = last.iter().all(|r| r.status == Status::Ok);
+    // Converged files are not the end: will each guest boot the kernel its host names,
+    // with its modules there?
+    println!("### 4. vmup kernels: will every guest boot the kernel its host names?\n");
+    let inventory = setup::inventory(&inventory_path)?;
+    let jobs = prepare(
+        &inventory,
+        None,
+        &Selection {
+            guests_only: true,
+            needs: &[Need::BootedKernel],
+            ..Selection::default()
+        },
+        &connector(),
+    )?;
+    let (checked, _) = fleet::run(
+        "kernels",
+        &jobs,
+        &KernelCheck,
+        &FleetOptions::default(),
+        false,
+        &|reports, _| reports.iter().map(kernels::render).collect(),
+    );
+    let boots = checked.iter().all(|r| r.status == Status::Ok);
     if args.dir.is_some() {
         println!("the demo fleet is kept in {}", dir.display());
     }
-    if converged {
-        println!("every host converged: a second run changes nothing.");
-        Ok(Exit::Success)
-    } else {
-        Err(CliError::failed("the demo fleet did not converge"))
+    match (converged, boots) {
+        (true, true) => {
+            println!(
+                "every host converged: a second run changes nothing, and every guest will boot its host's kernel with its modules."
+            );
+            Ok(Exit::Success)
+        }
+        (false, _) => Err(CliError::failed("the demo fleet did not converge")),
+        (true, false) => Err(CliError::failed(
+            "the demo fleet's files converged, but a guest would not boot: see step 4",
+        )),
     }
 }

@@ -36,7 +36,7 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
 }
 
 /// The human report of one guest.
-fn render(report: &HostReport) -> String {
+pub fn render(report: &HostReport) -> String {
     let Some(HostDetail::Kernels(r)) = &report.detail else {
         return format!(
             "== {}: {}\n\n",
@@ -97,7 +97,12 @@ fn guest(r: &GuestKernels) -> String {
             notes.join(", ")
         );
     }
-    if r.installed.is_empty() {
+    if r.no_rpm_database {
+        let _ = writeln!(
+            out,
+            "  (no rpm database: the installed packages are unknown)"
+        );
+    } else if r.installed.is_empty() {
         let _ = writeln!(out, "  (no kernel packages installed)");
     }
     out.push('\n');

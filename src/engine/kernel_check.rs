@@ -33,6 +33,9 @@ pub struct GuestKernels {
     pub guest: String,
     /// Kernel packages installed in the guest, oldest first.
     pub installed: Vec<InstalledKernel>,
+    /// The guest has no rpm database, so `installed` is unknown (the verdict, which reads
+    /// /lib/modules, holds all the same).
+    pub no_rpm_database: bool,
     /// What the host boots the guest with, if known.
     pub booted: Option<BootedKernel>,
     /// Why the booted kernel is unknown, when it is.
@@ -84,6 +87,7 @@ impl HostWork for KernelCheck {
                 GuestKernels {
                     guest: job.host.name.clone(),
                     installed: Vec::new(),
+                    no_rpm_database: false,
                     booted: booted.as_ref().ok().cloned(),
                     booted_error: booted.err(),
                     running: None,
@@ -147,6 +151,7 @@ pub fn judge(
     GuestKernels {
         guest: guest.to_string(),
         installed,
+        no_rpm_database: inv.no_database,
         booted: booted.as_ref().ok().cloned(),
         booted_error: booted.err(),
         running,

@@ -67,7 +67,9 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
     s.code(ROOT_FN);
     s.code(FACT_FUNCTIONS);
     s.code("vmup_rec cpus; vmup_cpus 2>/dev/null\n");
-    s.code("vmup_rec hostname; uname -n\nvmup_rec release; uname -r\n");
+    // A local tree is not running: it has no running kernel (uname would name the
+    // controller's).
+    s.code("vmup_rec hostname; uname -n\nvmup_rec release; [ -n \"$VMUP_ROOT\" ] || uname -r\n");
     for (i, key) in keys.iter().enumerate() {
         match key {
             FactKey::Path { path, content } => {
@@ -106,7 +108,7 @@ pub fn parse_facts(
         match words.first().copied() {
             Some("cpus") => facts.cpus = text().parse().ok().filter(|n| *n > 0),
             Some("hostname") => facts.hostname = Some(text()),
-            Some("release") => facts.kernel_release = Some(text()),
+            Some("release") => facts.kernel_release = Some(text()).filter(|r| !r.is_empty()),
             Some("command") => {
                 if let FactKey::Command { name, .. } = key_at(words.get(1))? {
                     pending_command = Some((name.clone(), trim_one_newline(rec.payload.clone())));
@@ -305,7 +307,7 @@ mod tests {
             }
         );
         assert!(facts.cpus.unwrap_or(0) >= 1);
-        assert!(facts.kernel_release.is_some());
+        assert_eq!(facts.kernel_release, None, "a tree is not running");
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub struct KernelInventory {
     pub modules: BTreeSet<String>,
     /// Releases of the /boot/vmlinuz-* files.
     pub images: BTreeSet<String>,
+    /// False when the machine has no rpm database to read (a `nodb` record): `packages` is
+    /// then unknown, not empty.
+    pub no_database: bool,
 }
 
 impl KernelInventory {
@@ -94,6 +97,7 @@ impl KernelInventory {
                 ["boot", release] if *release != "*" => {
                     inv.images.insert(release.to_string());
                 }
+                ["nodb"] => inv.no_database = true,
                 _ => {}
             }
         }

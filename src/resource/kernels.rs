@@ -135,6 +135,11 @@ impl Resource for KernelsResource {
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
         let inv = view.get(&self.inventory)?;
+        if inv.no_database {
+            return Err(PlanError::Refused(
+                "the host has no rpm database in /var/lib/rpm: its kernel packages cannot be read".into(),
+            ));
+        }
         let name = &self.packages[0];
         let mut kernels: Vec<Installed<'_>> = inv
             .versions_of(name)

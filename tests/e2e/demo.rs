@@ -1,4 +1,5 @@
-//! `vmup demo`, as the README's first command runs it, ends with every guest converged.
+//! `vmup demo`, as the README's first command runs it, ends with every guest converged and
+//! every guest's next boot checked against what its host boots.
 
 use std::process::Command;
 
@@ -25,4 +26,15 @@ fn demo_converges() {
         "S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav\n1:2345:respawn:/sbin/mingetty tty1"
     ));
     assert!(dir.path().join("fleet/grid/lib/tls.disabled").is_dir());
+    // Converged files are not the end: the demo checks that every guest boots the kernel
+    // its host names, through the stable link on the host, with its modules present.
+    let check = stdout.rsplit("### 4.").next().unwrap();
+    for g in ["grid", "ng2", "vomrs"] {
+        assert!(check.contains(&format!("== {g}: ok")), "{check}");
+    }
+    assert!(
+        check.contains("-> /boot/vmlinuz-2.6.9-67.0.1.ELxenU"),
+        "{check}"
+    );
+    assert!(stdout.contains("every guest will boot its host's kernel with its modules"));
 }

@@ -650,14 +650,17 @@ EOF
     ln -s librt-2.3.4.so "$root/lib/tls/librt.so.1"
 }
 
-# What a dom0 looks like: guests boot 2.6.9-55.ELxenU through the stable
-# symlinks, and xl/xm are the test double.
+# What a dom0 looks like: the xenU kernels 55 and 67.0.1 with their initrds,
+# guests boot 55 through the stable symlinks, and xl/xm are the test double.
 write_dom0_files() {
     local root=$1
     mkdir -p -- "$root/etc/xen" "$root/boot"
-    printf 'placeholder vmlinuz 2.6.9-55.ELxenU\n' >"$root/boot/vmlinuz-2.6.9-55.ELxenU"
-    printf 'placeholder initrd 2.6.9-55.ELxenU (preloads xenblk xennet)\n' \
-        >"$root/boot/initrd-2.6.9-55.ELxenU-xendrv.img"
+    local release
+    for release in 2.6.9-55.ELxenU 2.6.9-67.0.1.ELxenU; do
+        printf 'placeholder vmlinuz %s\n' "$release" >"$root/boot/vmlinuz-$release"
+        printf 'placeholder initrd %s (preloads xenblk xennet)\n' "$release" \
+            >"$root/boot/initrd-$release-xendrv.img"
+    done
     ln -sfn vmlinuz-2.6.9-55.ELxenU "$root/boot/vmlinuz-2.6.9-ELxenU"
     ln -sfn initrd-2.6.9-55.ELxenU-xendrv.img "$root/boot/initrd-2.6.9-ELxenU-xendrv.img"
     install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xl"
