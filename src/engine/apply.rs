@@ -12,18 +12,19 @@ use super::prepare::Job;
 use super::work::{HostCtx, stderr_excerpt};
 
 /// Runs `actions` on the job's machine in one script. The outcome says which completed,
-/// what commands printed, and which one stopped the script (if any).
+/// what commands printed, which one stopped the script (if any) and whether the script
+/// ran to its end; the second value is its exit status and last words on stderr.
 pub fn apply(
     job: &Job<'_>,
     actions: &[Action],
     ctx: &HostCtx<'_>,
-) -> Result<ApplyOutcome, HostError> {
+) -> Result<(ApplyOutcome, String), HostError> {
     let boundary = Boundary::random();
     let script = apply_script(actions, &job.host.path_root(), &boundary)
         .map_err(|e| HostError::Script(e.to_string()))?;
     let output = ctx.remote(job, &script)?;
-    parse_apply(&boundary, &output.stdout).map_err(|error| HostError::ApplyOutput {
-        error,
-        detail: stderr_excerpt(&output),
-    })
+    Ok((
+        parse_apply(&boundary, &output.stdout),
+        stderr_excerpt(&output),
+    ))
 }

@@ -121,7 +121,7 @@ impl ConflictsWork {
             return Err((Phase::Plan, HostError::Interrupted));
         }
         ctx.phase(&job.host.name, Phase::Apply);
-        let outcome = apply(job, &actions, ctx).map_err(|e| (Phase::Apply, e))?;
+        let (outcome, detail) = apply(job, &actions, ctx).map_err(|e| (Phase::Apply, e))?;
         let mut reported = Vec::new();
         for i in outcome.done.iter().filter_map(|d| owners.get(*d)) {
             if !reported.contains(i) {
@@ -136,6 +136,16 @@ impl ConflictsWork {
                     output: None,
                 });
             }
+        }
+        if outcome.failure.is_none() && !outcome.complete {
+            return Err((
+                Phase::Apply,
+                HostError::Other(format!(
+                    "the resolving script stopped before its end ({} of {} step(s) reported done); {detail}",
+                    outcome.done.len(),
+                    actions.len()
+                )),
+            ));
         }
         if let Some(failure) = outcome.failure {
             let c = &mut found[owners[failure.index.min(owners.len() - 1)]];

@@ -81,13 +81,33 @@ pub enum HostError {
         /// Why.
         error: PlanError,
     },
-    /// The apply script's output could not be read.
-    #[error("{error}; {detail}")]
-    ApplyOutput {
-        /// What was wrong with the output.
-        error: crate::remote::frame::FrameError,
+    /// The apply script was cut short (killed, connection lost): the changes it reported
+    /// are made; the one it was at may or may not be.
+    #[error(
+        "the apply script stopped before its end, at {step} ({summary}): {done} of {total} change(s) were made, and whether this one was is unknown until the next run reads the host; {detail}"
+    )]
+    ApplyCut {
+        /// The step of the change it was at.
+        step: String,
+        /// That change's summary.
+        summary: String,
+        /// Changes reported done.
+        done: usize,
+        /// Changes in the script.
+        total: usize,
         /// The exit status and the last lines of standard error.
         detail: String,
+    },
+    /// The transport failed while the apply script ran: which changes were made is
+    /// unknown (each is atomic; the next run's facts will say).
+    #[error(
+        "{source}; the apply script did not report back: which of its {total} change(s) were made is unknown until the next run reads the host"
+    )]
+    ApplyLost {
+        /// What the transport said.
+        source: Box<HostError>,
+        /// Changes in the script.
+        total: usize,
     },
     /// A change failed; earlier changes of the same script stay done.
     #[error("{step} failed: {what} ({done} earlier change(s) were applied)")]

@@ -85,7 +85,20 @@ fn pipeline(
 
     ctx.phase(host, Phase::Apply);
     let actions: Vec<Action> = planned.iter().map(|c| c.action.clone()).collect();
-    let outcome = apply(job, &actions, ctx).map_err(|e| (Phase::Apply, e))?;
+    let (outcome, detail) = match apply(job, &actions, ctx) {
+        Ok(found) => found,
+        Err(error) => {
+            // Nothing came back: no change can be reported as made.
+            changes_out.clear();
+            return Err((
+                Phase::Apply,
+                HostError::ApplyLost {
+                    source: Box::new(error),
+                    total: actions.len(),
+                },
+            ));
+        }
+    };
     for (i, text) in &outcome.outputs {
         let text = String::from_utf8_lossy(text).into_owned();
         for (old, new) in config_warnings(&text) {
@@ -102,6 +115,21 @@ fn pipeline(
         if let Some(change) = changes_out.get_mut(*i) {
             change.output = Some(text);
         }
+    }
+    if outcome.failure.is_none() && !outcome.complete {
+        let done = outcome.done.len();
+        let at = &planned[done.min(planned.len() - 1)];
+        changes_out.truncate(done);
+        return Err((
+            Phase::Apply,
+            HostError::ApplyCut {
+                step: at.report.step.clone(),
+                summary: at.report.summary.clone(),
+                done,
+                total: planned.len(),
+                detail,
+            },
+        ));
     }
     if let Some(failure) = outcome.failure {
         let change = &planned[failure.index.min(planned.len() - 1)];

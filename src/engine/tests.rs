@@ -135,6 +135,48 @@ fn a_failed_apply_sends_no_verify() {
 }
 
 #[test]
+fn an_apply_cut_short_reports_the_changes_it_made_and_no_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = tree(dir.path());
+    std::fs::write(
+        dir.path().join("g/etc/inittab"),
+        b"1:2345:respawn:/sbin/mingetty tty1\n",
+    )
+    .unwrap();
+    let rb = Runbook::parse(
+        Path::new("rb.toml"),
+        "[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n[[step]]\nline = { path = \"/etc/inittab\", line = \"S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav\", insert_before = \"^1:\" }\n".into(),
+    )
+    .unwrap();
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", FACTS, Reply::Run)
+            .expect("apply", APPLY, Reply::RunCutAt(" done 1\n")),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.phase),
+        (Status::Failed, Phase::Apply)
+    );
+    assert_eq!(
+        report.changes.len(),
+        1,
+        "only the change reported done: {report:?}"
+    );
+    let error = report.error.unwrap();
+    assert!(error.contains("1 of 2 change(s) were made"), "{error}");
+    assert!(
+        error.contains("unknown until the next run reads the host"),
+        "{error}"
+    );
+    t.verify().unwrap();
+}
+
+#[test]
 fn an_interrupted_host_applies_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (inv, rb) = (tree(dir.path()), runbook());

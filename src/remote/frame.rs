@@ -56,6 +56,16 @@ pub enum FrameError {
 
 /// Splits `output` into records; fails unless the last record is `end`.
 pub fn parse(boundary: &Boundary, output: &[u8]) -> Result<Vec<Record>, FrameError> {
+    match parse_partial(boundary, output) {
+        (records, true) => Ok(records),
+        (_, false) => Err(FrameError::Truncated),
+    }
+}
+
+/// Splits `output` into records, also when the script was cut short: the records it did
+/// print, and whether it reached its final `end` record. An apply cut short still says
+/// which changes it completed.
+pub fn parse_partial(boundary: &Boundary, output: &[u8]) -> (Vec<Record>, bool) {
     let mut marker = Vec::with_capacity(boundary.0.len() + 2);
     marker.push(b'\n');
     marker.extend_from_slice(boundary.0.as_bytes());
@@ -80,10 +90,13 @@ pub fn parse(boundary: &Boundary, output: &[u8]) -> Result<Vec<Record>, FrameErr
             payload: payload.to_vec(),
         });
     }
-    match records.pop() {
-        Some(last) if last.header.first().map(String::as_str) == Some("end") => Ok(records),
-        _ => Err(FrameError::Truncated),
+    let complete = records
+        .last()
+        .is_some_and(|last| last.header.first().map(String::as_str) == Some("end"));
+    if complete {
+        records.pop();
     }
+    (records, complete)
 }
 
 fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {

@@ -20,6 +20,9 @@ use super::{RemoteOutput, Transport, TransportError};
 pub enum Reply {
     /// Run the script with `/bin/sh -s` here and return what it printed.
     Run,
+    /// Run it, then cut its standard output just before the first occurrence of this
+    /// text, as a connection lost mid-script would.
+    RunCutAt(&'static str),
     /// Return this output without running anything.
     Output(RemoteOutput),
     /// Fail as the transport would: `unreachable` when true, an I/O error otherwise.
@@ -123,6 +126,18 @@ impl Transport for ScriptedTransport {
                 reason: format!("scripted failure at {}", expectation.label),
             }),
             Reply::Run => run_here(&self.host, script),
+            Reply::RunCutAt(text) => {
+                let mut out = run_here(&self.host, script)?;
+                if let Some(at) = out
+                    .stdout
+                    .windows(text.len())
+                    .position(|w| w == text.as_bytes())
+                {
+                    out.stdout.truncate(at);
+                }
+                out.status = None;
+                Ok(out)
+            }
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use super::frame::{self, Boundary, FrameError};
+use super::frame::{self, Boundary};
 
 mod script;
 
@@ -101,6 +101,9 @@ pub struct ApplyOutcome {
     pub failure: Option<ApplyFailure>,
     /// Output of [`Action::Run`] actions, by index.
     pub outputs: BTreeMap<usize, Vec<u8>>,
+    /// False when the script was cut short (killed, connection lost) before its end: the
+    /// change after the last one in `done` may or may not have been made.
+    pub complete: bool,
 }
 
 /// The change that stopped an apply script, and why.
@@ -114,10 +117,14 @@ pub struct ApplyFailure {
     pub message: String,
 }
 
-/// Reads the framed output of [`apply_script`].
-pub fn parse_apply(boundary: &Boundary, output: &[u8]) -> Result<ApplyOutcome, FrameError> {
-    let mut outcome = ApplyOutcome::default();
-    for rec in frame::parse(boundary, output)? {
+/// Reads the framed output of [`apply_script`], also of a script cut short.
+pub fn parse_apply(boundary: &Boundary, output: &[u8]) -> ApplyOutcome {
+    let (records, complete) = frame::parse_partial(boundary, output);
+    let mut outcome = ApplyOutcome {
+        complete,
+        ..ApplyOutcome::default()
+    };
+    for rec in records {
         let index = rec.header.get(1).and_then(|s| s.parse::<usize>().ok());
         match (rec.header.first().map(String::as_str), index) {
             (Some("done"), Some(i)) => outcome.done.push(i),
@@ -134,7 +141,7 @@ pub fn parse_apply(boundary: &Boundary, output: &[u8]) -> Result<ApplyOutcome, F
             _ => {}
         }
     }
-    Ok(outcome)
+    outcome
 }
 
 #[cfg(test)]
