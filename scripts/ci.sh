@@ -19,5 +19,7 @@ echo "== the README's demo command"
 cargo run --release --quiet -- demo >/tmp/vmup-demo.log || { cat /tmp/vmup-demo.log; exit 1; }
 tail -1 /tmp/vmup-demo.log
 echo "== tests"
-cargo test --quiet 2>&1 | tee /tmp/vmup-test.log
+cargo test --quiet -- --skip faults:: 2>&1 | tee /tmp/vmup-test.log
+echo "== fault injection (seeded; replay a failure with VMUP_FAULT_SEED=N)"
+cargo test --quiet --test e2e faults:: -- --nocapture 2>&1 | tee /tmp/vmup-faults.log
 echo "== ci done in $(( $(date +%s) - start ))s"

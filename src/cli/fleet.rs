@@ -70,8 +70,9 @@ pub fn run(
 }
 
 /// Ctrl-C and SIGTERM set the flag: no new host starts and no planned host applies; a
-/// second signal exits at once. Installed once per process.
-fn cancel_flag() -> Arc<AtomicBool> {
+/// second signal exits at once. Installed once per process, first thing in `main`, so a
+/// signal that arrives while the inventory is read is not lost either.
+pub fn cancel_flag() -> Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     Arc::clone(FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));

@@ -23,6 +23,9 @@ use args::{Cli, Command};
 
 /// Parses arguments, runs the subcommand and turns its outcome into an exit code.
 pub fn main() -> ExitCode {
+    // Signals are caught from the start: one that arrives while the input is read still
+    // ends in a summary (every host skipped) and exit 130.
+    fleet::cancel_flag();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Plan(args) => run::run(args, vmup::engine::Mode::Plan),

@@ -1,6 +1,6 @@
 //! The engine: it owns the run, from the user's files to every host's report.
 //!
-//! [`prepare`] turns an inventory, a runbook and a selection into jobs (steps per machine,
+//! [`prepare()`] turns an inventory, a runbook and a selection into jobs (steps per machine,
 //! transports, the booted-kernel pre-phase); [`fleet::run_fleet`] runs a [`HostWork`] on
 //! every job in parallel, in rolling batches, with a failure budget and cancellation. The
 //! works are the fleet commands: the runbook pipeline facts -> plan -> apply -> verify

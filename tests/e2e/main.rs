@@ -11,6 +11,7 @@ mod bad_input;
 mod bad_values;
 mod changed_underneath;
 mod demo;
+mod faults;
 mod fleet;
 mod fleet_commands;
 mod fleet_kernels;
