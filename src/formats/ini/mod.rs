@@ -21,7 +21,8 @@
 //! # How lines are read
 //!
 //! As Python 2's `RawConfigParser._read` reads them (CPython `Lib/ConfigParser.py`, 2.3 to
-//! 2.7), which iniparse copies.
+//! 2.7), which iniparse copies; `tests_differential.rs` checks the reading against Python
+//! 3's `configparser` on generated files.
 //! - Blank: only ASCII whitespace. Skipped: it does not end a multi-line value.
 //! - Continuation: not a header, starts with whitespace and follows a key line of the same
 //!   section (blank and comment lines may sit in between), as in yum's multi-line `baseurl`
@@ -106,6 +107,8 @@ mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_differential;
 #[cfg(test)]
 mod tests_readers;
 
