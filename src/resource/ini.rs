@@ -4,11 +4,14 @@
 //! not exist yet": `contains` adds just the missing words, keeping the others and their
 //! order; `value` sets the whole value; `absent` removes words. Everything else in the file
 //! stays byte for byte. When a key is written twice, the last one is edited, as yum reads it.
+//! Keys are found in any case, as yum lowercases option names: `InstallOnlyPkgs` is
+//! `installonlypkgs`, edited in place; the plan notes that dnf 4.2+, which matches names
+//! exactly, does not read such a line.
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::ini::IniFile;
+use crate::formats::ini::{IniFile, key_problem, value_problem};
 use crate::facts::FactKey;
 
 use super::spec::{self, SpecError};
@@ -63,10 +66,10 @@ impl FromSpec for IniResource {
         let path = spec::path("path", &spec.path)?;
         spec::no_nul("key", &spec.key)?;
         let key = spec.key.get_ref().trim();
-        if key.is_empty() || key.contains(['=', '\n', '[']) {
+        if let Some(why) = key_problem(key.as_bytes()) {
             return Err(SpecError::at(
                 spec.key.span(),
-                format!("`key` {key:?} is not a valid INI key"),
+                format!("`key` {key:?} is not a valid INI key: {why}"),
             ));
         }
         let words =
@@ -84,6 +87,14 @@ impl FromSpec for IniResource {
                                 "`{field}` words must be non-empty and without spaces, got {w:?}"
                             ),
                             ))
+                        } else if w.starts_with(';') {
+                            Err(SpecError::at(
+                                list.span(),
+                                format!(
+                                    "`{field}` word {w:?}: yum reads a `;` after a space as \
+                                     the start of a comment"
+                                ),
+                            ))
                         } else {
                             Ok(w.as_bytes().to_vec())
                         }
@@ -96,8 +107,11 @@ impl FromSpec for IniResource {
         ) {
             (Some(value), false) => {
                 spec::no_nul("value", value)?;
-                if value.get_ref().contains('\n') {
-                    return Err(SpecError::at(value.span(), "`value` must be a single line"));
+                if let Some(why) = value_problem(value.get_ref().as_bytes()) {
+                    return Err(SpecError::at(
+                        value.span(),
+                        format!("`value` {:?} cannot be written: {why}", value.get_ref()),
+                    ));
                 }
                 Want::Value(value.get_ref().as_bytes().to_vec())
             }
@@ -160,11 +174,20 @@ impl Resource for IniResource {
                 added || removed
             }
         };
-        if !changed {
-            return Ok(StepPlan::unchanged(format!(
-                "{where_} in {} is already as wanted",
+        let dnf_misses = ini.spelling_dnf_misses(&self.section, &self.key).map(|spelling| {
+            format!(
+                "{where_} is written `{}` in {}: yum reads it (it lowercases option names), \
+                 dnf 4.2 and later do not (they match names exactly)",
+                String::from_utf8_lossy(&spelling),
                 self.path
-            )));
+            )
+        });
+        if !changed {
+            let note = format!("{where_} in {} is already as wanted", self.path);
+            return Ok(StepPlan::unchanged(match dnf_misses {
+                Some(remark) => format!("{note}; {remark}"),
+                None => note,
+            }));
         }
         let after = ini.get(&self.section, &self.key).unwrap_or_default();
         let summary = match before {
@@ -175,9 +198,8 @@ impl Resource for IniResource {
                 String::from_utf8_lossy(&after)
             ),
         };
-        Ok(StepPlan::change(
-            summary,
-            file.write(&self.path, ini.to_bytes()),
-        ))
+        let mut plan = StepPlan::change(summary, file.write(&self.path, ini.to_bytes()));
+        plan.note = dnf_misses;
+        Ok(plan)
     }
 }
