@@ -4,11 +4,14 @@
 //! not exist yet": `contains` adds just the missing words, keeping the others and their
 //! order; `value` sets the whole value; `absent` removes words. Everything else in the file
 //! stays byte for byte. When a key is written twice, the last one is edited, as yum reads it.
+//! Keys are found in any case, as yum lowercases option names: `InstallOnlyPkgs` is
+//! `installonlypkgs`, edited in place; the plan notes that dnf 4.2+, which matches names
+//! exactly, does not read such a line.
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::ini::IniFile;
+use crate::formats::ini::{IniFile, key_problem, value_problem};
 use crate::facts::FactKey;
 
 use super::spec::{self, SpecError};
@@ -63,10 +66,10 @@ impl FromSpec for IniResource {
         let path = spec::path("path", &spec.path)?;
         spec::single_line("key", &spec.key)?;
         let key = spec.key.get_ref().trim();
-        if key.is_empty() || key.contains(['=', ':']) || key.starts_with(['[', '#', ';']) {
+        if let Some(why) = key_problem(key.as_bytes()) {
             return Err(SpecError::at(
                 spec.key.span(),
-                format!("`key` {key:?} is not a valid INI key (no `=` or `:`, no leading `[`, `#` or `;`)"),
+                format!("`key` {key:?} is not a valid INI key: {why}"),
             ));
         }
         let section = match &spec.section {
@@ -98,6 +101,14 @@ impl FromSpec for IniResource {
                                 "`{field}` words must be non-empty and without spaces, got {w:?}"
                             ),
                             ))
+                        } else if w.starts_with(';') {
+                            Err(SpecError::at(
+                                list.span(),
+                                format!(
+                                    "`{field}` word {w:?}: yum reads a `;` after a space as \
+                                     the start of a comment"
+                                ),
+                            ))
                         } else {
                             Ok(w.as_bytes().to_vec())
                         }
@@ -110,11 +121,10 @@ impl FromSpec for IniResource {
         ) {
             (Some(value), false) => {
                 spec::single_line("value", value)?;
-                let v = value.get_ref();
-                if v.char_indices().any(|(i, c)| c == ';' && v[..i].ends_with([' ', '\t'])) {
+                if let Some(why) = value_problem(value.get_ref().as_bytes()) {
                     return Err(SpecError::at(
                         value.span(),
-                        "`value` must not hold a `;` after a blank: yum would read the rest as a comment",
+                        format!("`value` {:?} cannot be written: {why}", value.get_ref()),
                     ));
                 }
                 Want::Value(value.get_ref().as_bytes().to_vec())
@@ -174,11 +184,20 @@ impl Resource for IniResource {
                 added || removed
             }
         };
-        if !changed {
-            return Ok(StepPlan::unchanged(format!(
-                "{where_} in {} is already as wanted",
+        let dnf_misses = ini.spelling_dnf_misses(&self.section, &self.key).map(|spelling| {
+            format!(
+                "{where_} is written `{}` in {}: yum reads it (it lowercases option names), \
+                 dnf 4.2 and later do not (they match names exactly)",
+                String::from_utf8_lossy(&spelling),
                 self.path
-            )));
+            )
+        });
+        if !changed {
+            let note = format!("{where_} in {} is already as wanted", self.path);
+            return Ok(StepPlan::unchanged(match dnf_misses {
+                Some(remark) => format!("{note}; {remark}"),
+                None => note,
+            }));
         }
         let after = ini.get(&self.section, &self.key).unwrap_or_default();
         let summary = match before {
@@ -189,9 +208,8 @@ impl Resource for IniResource {
                 String::from_utf8_lossy(&after)
             ),
         };
-        Ok(StepPlan::change(
-            summary,
-            file.write(&self.path, ini.to_bytes()),
-        ))
+        let mut plan = StepPlan::change(summary, file.write(&self.path, ini.to_bytes()));
+        plan.note = dnf_misses;
+        Ok(plan)
     }
 }

@@ -415,6 +415,33 @@ gpgcheck=0
         );
     }
 
+    /// yum lowercases option names: an earlier step's `InstallOnlyPkgs` is installonlypkgs.
+    #[test]
+    fn installonlypkgs_is_found_in_any_case() {
+        let r = resource("update = true");
+        let f = facts(
+            &r,
+            "yum",
+            include_str!("../formats/testdata/yum-update.txt"),
+            1,
+        );
+        let mut view = HostView::new(&f);
+        view.simulate(&Action::WriteFile {
+            path: "/etc/yum.conf".into(),
+            expect: Expect::Absent,
+            content: b"[main]\nInstallOnlyPkgs=kernel kernel-xenU kernel-xenU-devel\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        });
+        let plan = r.plan(&view).unwrap();
+        let detail = plan.changes[0].detail.clone().unwrap();
+        assert!(
+            detail
+                .contains("an earlier step adds kernel-xenU, kernel-xenU-devel to installonlypkgs"),
+            "{detail}"
+        );
+    }
+
     #[test]
     fn one_kind_of_transaction_per_step() {
         let spec: PackagesSpec = toml::from_str("update = true\ninstall = [\"x\"]").unwrap();

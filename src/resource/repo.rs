@@ -6,14 +6,16 @@
 //! missing), and `disable_all_in` writes `enabled=0` in every section (also those without
 //! an `enabled` key, which yum reads as enabled), first saving the original beside it as
 //! `backup` once, like `sed -i.ORI` (but never overwriting an earlier backup). Edits go
-//! through `formats::ini`: comments and untouched lines stay byte for byte.
+//! through `formats::ini`: comments and untouched lines stay byte for byte, and keys are
+//! found in any case, as yum finds them (`Enabled=1` is `enabled`); the plan notes the keys
+//! that dnf 4.2+, which matches names exactly, does not read.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::ini::IniFile;
+use crate::formats::ini::{IniFile, key_problem, value_problem};
 use crate::facts::{FactKey, PathFact};
 use crate::remote::{Action, Expect};
 
@@ -80,16 +82,12 @@ impl FromSpec for RepoResource {
                 }
                 for (k, v) in &spec.set {
                     let control = |t: &str| t.chars().any(|c| c.is_control() && c != '\t');
-                    let bad_key = k.trim().is_empty()
-                        || k.contains(['=', ':', '['])
-                        || k.starts_with(['#', ';'])
-                        || control(k);
-                    let comment = v
-                        .char_indices()
-                        .any(|(i, c)| c == ';' && v[..i].ends_with([' ', '\t']));
-                    if bad_key || control(v) || comment {
+                    let problem = key_problem(k.as_bytes())
+                        .or(value_problem(v.as_bytes()))
+                        .or((control(k) || control(v)).then_some("it contains a control character"));
+                    if let Some(why) = problem {
                         return Err(SpecError::step(format!(
-                            "`set`: {k:?} = {v:?} is not a single-line INI key and value"
+                            "`set`: {k:?} = {v:?} cannot be written: {why}"
                         )));
                     }
                 }
@@ -155,21 +153,29 @@ impl Resource for RepoResource {
                 let file = editable_file(view, &self.path, true)?;
                 let mut ini = IniFile::parse(file.bytes());
                 let mut changed = Vec::new();
+                let mut misspelled = Vec::new();
                 for (k, v) in keys {
                     if ini.set(section.as_bytes(), k.as_bytes(), v.as_bytes()) {
                         changed.push(format!("{k}={v}"));
                     }
+                    if let Some(s) = ini.spelling_dnf_misses(section.as_bytes(), k.as_bytes()) {
+                        misspelled.push(format!("[{section}] {}", String::from_utf8_lossy(&s)));
+                    }
                 }
+                let remark = dnf_remark(&misspelled, &self.path);
                 if changed.is_empty() {
-                    return Ok(StepPlan::unchanged(format!(
-                        "[{section}] in {} is already as wanted",
-                        self.path
-                    )));
+                    let note = format!("[{section}] in {} is already as wanted", self.path);
+                    return Ok(StepPlan::unchanged(match remark {
+                        Some(remark) => format!("{note}; {remark}"),
+                        None => note,
+                    }));
                 }
-                Ok(StepPlan::change(
+                let mut plan = StepPlan::change(
                     format!("set [{section}] {}", changed.join(", ")),
                     file.write(&self.path, ini.to_bytes()),
-                ))
+                );
+                plan.note = remark;
+                Ok(plan)
             }
             Want::DisableAll { backup } => {
                 if *view.path(&self.path)? == PathFact::Absent {
@@ -178,19 +184,26 @@ impl Resource for RepoResource {
                 let file = editable_file(view, &self.path, false)?;
                 let mut ini = IniFile::parse(file.bytes());
                 let mut disabled = Vec::new();
+                let mut misspelled = Vec::new();
                 for section in ini.sections() {
                     if section.is_empty() {
                         continue;
                     }
+                    let name = String::from_utf8_lossy(&section).into_owned();
                     if ini.set(&section, b"enabled", b"0") {
-                        disabled.push(String::from_utf8_lossy(&section).into_owned());
+                        disabled.push(name.clone());
+                    }
+                    if let Some(s) = ini.spelling_dnf_misses(&section, b"enabled") {
+                        misspelled.push(format!("[{name}] {}", String::from_utf8_lossy(&s)));
                     }
                 }
+                let remark = dnf_remark(&misspelled, &self.path);
                 if disabled.is_empty() {
-                    return Ok(StepPlan::unchanged(format!(
-                        "every repository in {} is already disabled",
-                        self.path
-                    )));
+                    let note = format!("every repository in {} is already disabled", self.path);
+                    return Ok(StepPlan::unchanged(match remark {
+                        Some(remark) => format!("{note}; {remark}"),
+                        None => note,
+                    }));
                 }
                 let mut changes = Vec::new();
                 if let Some(backup) = backup
@@ -215,12 +228,24 @@ impl Resource for RepoResource {
                 });
                 Ok(StepPlan {
                     changes,
-                    note: None,
+                    note: remark,
                     warning: None,
                 })
             }
         }
     }
+}
+
+/// The remark on keys yum reads but dnf 4.2+ does not, as they are spelled in another case:
+/// libdnf matches option names exactly, and dnf's are lowercase.
+fn dnf_remark(misspelled: &[String], path: &str) -> Option<String> {
+    (!misspelled.is_empty()).then(|| {
+        format!(
+            "{} in {path}: yum reads these keys (it lowercases option names), dnf 4.2 and \
+             later do not (they match names exactly)",
+            misspelled.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -293,6 +318,44 @@ mod tests {
             .paths
             .insert("/etc/yum.repos.d/Monash-base.repo".into(), file(&text));
         assert!(r.plan(&HostView::new(&facts)).unwrap().changes.is_empty());
+    }
+
+    /// yum reads `Enabled` as `enabled`: it is edited in place, not shadowed by a second key.
+    #[test]
+    fn disable_all_edits_a_differently_cased_enabled_in_place() {
+        let r = resource("disable_all_in = \"/etc/yum.repos.d/x.repo\"");
+        let mut facts = Facts::default();
+        facts.paths.insert(
+            "/etc/yum.repos.d/x.repo".into(),
+            file("[x]\nEnabled = 1\n\n[y]\nenabled=1\n"),
+        );
+        let plan = r.plan(&HostView::new(&facts)).unwrap();
+        let Action::WriteFile { content, .. } = &plan.changes[0].action else {
+            panic!()
+        };
+        assert_eq!(
+            String::from_utf8_lossy(content),
+            "[x]\nEnabled = 0\n\n[y]\nenabled=0\n"
+        );
+        assert_eq!(
+            plan.note.as_deref(),
+            Some(
+                "[x] Enabled in /etc/yum.repos.d/x.repo: yum reads these keys (it lowercases \
+                 option names), dnf 4.2 and later do not (they match names exactly)"
+            )
+        );
+    }
+
+    #[test]
+    fn keys_a_reader_would_skip_are_refused() {
+        for set in ["set = { remove_leaf_only = \"1\" }", "set = { \"a:b\" = \"1\" }"] {
+            let spec: RepoSpec =
+                toml::from_str(&format!("path = \"/a\"\nsection = \"x\"\n{set}")).unwrap();
+            assert!(RepoResource::from_spec(&spec).is_err(), "{set}");
+        }
+        let spec: RepoSpec =
+            toml::from_str("path = \"/a\"\nsection = \"x\"\nset = { name = \"a ; b\" }").unwrap();
+        assert!(RepoResource::from_spec(&spec).is_err());
     }
 
     #[test]

@@ -42,7 +42,7 @@ fn an_ini_section_with_a_bracket_and_a_value_with_a_newline_are_refused() {
     refused(
         "[[step]]\nini = { path = \"/etc/yum.conf\", key = \"a\", value = \"x ; y\" }\n",
         "2:52",
-        "would read the rest as a comment",
+        "as the start of a comment",
     );
 }
 

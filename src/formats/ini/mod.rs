@@ -1,35 +1,85 @@
-//! Lossless editor for the INI files yum reads: `/etc/yum.conf` and `/etc/yum.repos.d/*.repo`.
+//! Lossless editor for the INI files yum and dnf read: `/etc/yum.conf`, `/etc/dnf/dnf.conf`
+//! and `/etc/yum.repos.d/*.repo`.
 //!
 //! The file is kept as its lines, each with its own terminator; every query re-reads those
-//! bytes the way yum's (Python 2 `ConfigParser`) parser does, so [`IniFile::to_bytes`] gives
-//! back the parsed bytes exactly and an edit changes only the bytes it is about. Everything
-//! works on bytes: config files need not be UTF-8.
+//! bytes the way yum does, so [`IniFile::to_bytes`] gives back the parsed bytes exactly and
+//! an edit changes only the bytes it is about. Everything works on bytes: config files need
+//! not be UTF-8.
 //!
-//! How lines are read:
-//! - Blank: only ASCII whitespace.
+//! # The readers
+//!
+//! - yum 2.4 (CentOS 4) reads with Python 2's `ConfigParser.ConfigParser` (yum
+//!   `yum/config.py` at 2.4.0: `CFParser`, fed by the `include=` pre-processor `confpp`).
+//! - yum 3.2 and later (CentOS 5's later releases, 6 and 7) read with `iniparse.compat`
+//!   (`ConfigParser`, from 2009 `RawConfigParser`), and with Python 2's `ConfigParser` where
+//!   iniparse is missing, as yum 3.0 did (yum `yum/config.py` since 2007-08; iniparse 0.2.3
+//!   to 0.4, `iniparse/ini.py` and `iniparse/compat.py`).
+//! - dnf 4.2 and later read with libdnf's own parser (libdnf
+//!   `libdnf/utils/iniparser/iniparser.cpp`, `libdnf/conf/ConfigParser.hpp`; dnf
+//!   `dnf/conf/config.py`, `_populate`); dnf before 4.2 used iniparse, as yum 3 does.
+//!
+//! # How lines are read
+//!
+//! As Python 2's `RawConfigParser._read` reads them (CPython `Lib/ConfigParser.py`, 2.3 to
+//! 2.7), which iniparse copies; `tests_differential.rs` checks the reading against Python
+//! 3's `configparser` on generated files.
+//! - Blank: only ASCII whitespace. Skipped: it does not end a multi-line value.
 //! - Continuation: not a header, starts with whitespace and follows a key line of the same
 //!   section (blank and comment lines may sit in between), as in yum's multi-line `baseurl`
-//!   lists. It is part of that key's value, never a key or header of its own.
-//! - Comment: starts with `#` or `;` (after optional whitespace).
+//!   lists. It is part of that key's value, never a key, comment or header of its own.
+//! - Comment: starts with `#` or `;` (after optional whitespace), or its first word, from the
+//!   first column, is `rem` in any case (Python 2's `rem` rule).
 //! - Header: `[name]`, optionally with whitespace before it and anything after the `]`.
-//!   The name is the bytes between the brackets, untrimmed, as yum takes it. (yum itself
-//!   rejects an indented header, or reads it as a continuation line; here it is always a
-//!   header, so that adding a key line can never turn a header into part of a value.)
+//!   The name is the bytes between the brackets, untrimmed, as yum takes it. (yum before
+//!   3.4 rejects an indented header, or reads it as a continuation line; yum 3.4's
+//!   pre-processor strips the indent, and libdnf reads a header, as here, so that adding a
+//!   key line can never turn a header into part of a value.)
 //! - Key line: `key=value` or `key: value`, split at the first `=` or `:`. The key is
-//!   trimmed and compared case-sensitively. The value is trimmed; a `;` preceded by
-//!   whitespace inside it starts an inline comment, which is not part of the value.
+//!   trimmed and compared ignoring ASCII case: yum passes every option name through
+//!   `optionxform`, which lowercases it, so `InstallOnlyPkgs` IS `installonlypkgs`. The
+//!   value is trimmed; the value's first `;` starts an inline comment, which is not part of
+//!   the value, if whitespace precedes it (Python 2 and iniparse look at that `;` alone).
 //! - Anything else is kept verbatim and ignored.
 //!
-//! Keys before any header belong to section `""`. A section written twice is one section.
-//! A key written twice in a section: yum uses the LAST occurrence, so `get`, `set`,
-//! `add_words` and `remove_words` work on the last one and leave earlier ones alone;
-//! `remove_key` removes them all, so that the key is really gone.
+//! Section names are compared exactly (no reader transforms them). Keys before any header
+//! belong to section `""` (yum refuses such a file). A section written twice is one
+//! section. A key written twice in a section, in any case: every reader uses the LAST
+//! occurrence, so `get` reads that one; `remove_key` removes them all, so that the key is
+//! really gone. A section that lacks a key reads it from `[DEFAULT]`, as yum does (Python 2's
+//! `DEFAULTSECT`, iniparse's `_defaults`); `sections` lists `[DEFAULT]` all the same,
+//! because libdnf gives it no special meaning (to dnf it is a repository like any other).
 //!
-//! How edits are written:
-//! - An existing key line keeps its key spelling, its spacing around the delimiter, any
-//!   inline comment and its terminator; only the value bytes change. `set` also removes the
-//!   key's continuation lines, which are part of the old value. An emptied value also loses
-//!   its inline comment, because yum would read `key= ; note` as the value `; note`.
+//! # Where yum and dnf disagree, and what edits do
+//!
+//! An edit leaves every reader reading the intended value where it can:
+//! - Key case: libdnf keeps names as written and dnf looks its lowercase names up exactly,
+//!   so dnf 4.2+ does not see `InstallOnlyPkgs`. An edit goes to the line yum reads (the
+//!   last in any case), keeping its spelling, and also to the last line spelled exactly as
+//!   asked when that is another one, which is the one dnf reads. When no line spells it
+//!   exactly, dnf sees no such key before or after: [`IniFile::spelling_dnf_misses`] lets
+//!   callers say so. (Renaming the key would not keep the file's spelling; adding a second
+//!   line would hide the first from yum, or be hidden by it: a trap for whoever edits next.)
+//! - Inline comments: libdnf has none, so `key=v ; note` is the value `v ; note` to dnf. The
+//!   inline comment of a line vmup writes moves to a comment line of its own right above it
+//!   (first column, same text), and both read what vmup wrote. Other lines keep theirs.
+//! - `[DEFAULT]`: editing a key that the section lacks but `[DEFAULT]` has writes it into
+//!   the section (the value yum read there, edited), which both then read.
+//! - Keys beginning with `rem`: iniparse reads every line beginning with `rem` as a comment
+//!   (its `[rR][eE][mM]` prefix), so yum 3 can see no such key: [`key_problem`] refuses them.
+//! - Left to the file, as an edit neither causes nor cures them: libdnf rejects a whole file
+//!   for a `key: value` line, text after a header's `]`, or an indented line that does not
+//!   continue a key line (to libdnf a comment or empty line ends a value; a line of only
+//!   spaces stays in it, as an empty line); it strips the quotes around `"x"` or `'x'`,
+//!   where Python 2 empties only `""` and iniparse keeps both. Python 2 reads `key= ;x` as empty
+//!   when the line ends in whitespace (`optval[pos-1]` wraps around), iniparse as `;x`.
+//!   Python 2 and iniparse expand `%(name)s` in values (`ConfigParser.get`, not the Raw
+//!   one). vmup writes none of these: new lines use `=`, values have no quotes of their own.
+//!
+//! # How edits are written
+//!
+//! - An existing key line keeps its key spelling, its spacing around the delimiter and its
+//!   terminator; only the value bytes change (an inline comment moves above, see above).
+//!   `set` also removes the key's continuation lines, which are part of the old value.
 //! - A new key goes into the last header of its section, after the last key, continuation
 //!   or other indented line there (an indented line after it would become part of its
 //!   value), or right after the header if there is none; for section `""`, at the start of
@@ -43,39 +93,67 @@
 //!   words are added once, at the end of the value (its last line), separated by a space.
 //!
 //! Section names, keys, values and words given to the editing methods are taken as plain
-//! single-line text: they must not contain line breaks, a section name no `]`, a key no
-//! `=` or `:` nor a leading `[`, `#` or `;`, and a value no whitespace followed by `;`.
+//! single-line text: they must not contain line breaks, a section name no `]`, a key none of
+//! what [`key_problem`] refuses, a value and a word nothing [`value_problem`] refuses.
 //!
-//! This file holds [`IniFile`] and its queries and edits; `classify` reads a single line
-//! the way yum does, and `words` handles values as lists of words.
-
-use std::ops::Range;
+//! This file holds [`IniFile`]'s queries and edits; `classify` reads a single line the way
+//! yum does, `lookup` finds the lines each reader uses, `write` places what edits write,
+//! and `words` handles values as lists of words.
 
 mod classify;
+mod lookup;
 mod words;
+mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_differential;
+#[cfg(test)]
+mod tests_readers;
 
-use super::text::{self, Line, Terminator};
-use classify::{Kind, classify};
-use words::{split_words, split_words_unique, without_words};
+use super::text::{self, Line};
+use classify::Kind;
+use words::{split_words_unique, without_words};
 
-/// A line's kind and the section it belongs to (a header belongs to the section it opens).
-struct Parsed<'a> {
-    section: &'a [u8],
-    kind: Kind,
+/// Why `key` cannot be written as a key that yum and dnf both read, if it cannot: so that
+/// the resources refuse it before planning instead of writing a line some reader skips.
+pub fn key_problem(key: &[u8]) -> Option<&'static str> {
+    let key = key.trim_ascii();
+    if key.is_empty() {
+        return Some("it is empty");
+    }
+    if key
+        .iter()
+        .any(|b| matches!(b, b'=' | b':' | b'\n' | b'\r' | b'\0'))
+    {
+        return Some("it contains `=`, `:`, a line break or NUL");
+    }
+    if key.starts_with(b"[") || key.starts_with(b"#") || key.starts_with(b";") {
+        return Some("a line starting with `[`, `#` or `;` is a header or a comment");
+    }
+    if key.len() >= 3 && key[..3].eq_ignore_ascii_case(b"rem") {
+        return Some("yum 3 (iniparse) reads every line beginning with `rem` as a comment");
+    }
+    None
 }
 
-/// One piece of a value: the line it is on and where it sits in that line.
-#[derive(Debug, Clone)]
-struct Piece {
-    line: usize,
-    value: Range<usize>,
+/// Why `value` (or a word of it) cannot be written as a value that yum and dnf both read,
+/// if it cannot: so that the resources refuse it before planning.
+pub fn value_problem(value: &[u8]) -> Option<&'static str> {
+    if value.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
+        return Some("it contains a line break or NUL");
+    }
+    let comment = value.iter().position(|&b| b == b';');
+    if comment.is_some_and(|i| i > 0 && value[i - 1].is_ascii_whitespace()) {
+        return Some("yum reads a `;` after whitespace as the start of a comment");
+    }
+    None
 }
 
-/// A yum INI file (`yum.conf`, `.repo`) that can be edited without disturbing the bytes of
-/// untouched lines, so that vmup only changes what it has to on a remote machine.
+/// A yum or dnf INI file (`yum.conf`, `dnf.conf`, `.repo`) that can be edited without
+/// disturbing the bytes of untouched lines, so that vmup only changes what it has to on a
+/// remote machine.
 ///
 /// Invariant: only the last line may have no terminator.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -97,7 +175,8 @@ impl IniFile {
     }
 
     /// Names of the sections with a header, in order of first appearance and each once,
-    /// so callers can list the repositories of a `.repo` file. Section `""` is not listed.
+    /// so callers can list the repositories of a `.repo` file. Section `""` is not listed;
+    /// `DEFAULT` is, as dnf reads it as a repository.
     pub fn sections(&self) -> Vec<Vec<u8>> {
         let mut names: Vec<Vec<u8>> = Vec::new();
         for (line, parsed) in self.lines.iter().zip(self.analyze()) {
@@ -111,32 +190,46 @@ impl IniFile {
         names
     }
 
-    /// The value yum would use for `key` in `section`: that of the last occurrence, trimmed,
-    /// with continuation lines joined by `\n` as yum joins them. `None` if the key is absent.
+    /// The value yum would use for `key` (in any case) in `section`: that of the last
+    /// occurrence, or `[DEFAULT]`'s, trimmed, with continuation lines joined by `\n` as yum
+    /// joins them. `None` if the key is absent.
     pub fn get(&self, section: &[u8], key: &[u8]) -> Option<Vec<u8>> {
-        let pieces = self.effective_entry(section, key.trim_ascii())?;
-        let values: Vec<&[u8]> = pieces.iter().map(|p| self.piece_value(p)).collect();
-        Some(values.join(&b'\n'))
+        let pieces = self.read(section, key.trim_ascii())?;
+        Some(self.joined(&pieces))
     }
 
-    /// Makes `key` in `section` have `value` (trimmed), adding the key or the section if
-    /// needed; returns true if the bytes changed. Running it again changes nothing.
+    /// How `key` is spelled in `section` when yum reads it there but dnf does not: when
+    /// the section has the key only in other cases (`InstallOnlyPkgs`), which libdnf does
+    /// not match to dnf's `installonlypkgs`. Lets callers warn that dnf misses an edit.
+    pub fn spelling_dnf_misses(&self, section: &[u8], key: &[u8]) -> Option<Vec<u8>> {
+        self.other_spelling(section, key.trim_ascii())
+    }
+
+    /// Makes `key` in `section` have `value` (trimmed) for yum and dnf, adding the key or
+    /// the section if needed; returns true if the bytes changed. Running it again changes
+    /// nothing.
     pub fn set(&mut self, section: &[u8], key: &[u8], value: &[u8]) -> bool {
         let key = key.trim_ascii();
         let value = value.trim_ascii();
-        if self.get(section, key).as_deref() == Some(value) {
-            return false;
+        let targets = self.targets(section, key);
+        if targets.is_empty() {
+            // yum reads the key from [DEFAULT] or not at all, dnf not at all.
+            self.add_entry(section, key, value);
+            return true;
         }
-        let pieces = self.effective_entry(section, key).unwrap_or_default();
-        match pieces.split_first() {
-            Some((key_line, continuations)) => {
-                self.replace_value(key_line, value);
+        let mut changed = false;
+        for pieces in targets {
+            if self.joined(&pieces) == value {
+                continue;
+            }
+            if let Some((key_line, continuations)) = pieces.split_first() {
                 let lines: Vec<usize> = continuations.iter().map(|p| p.line).collect();
                 self.remove_lines(&lines);
+                self.replace_value(key_line, value);
+                changed = true;
             }
-            None => self.add_entry(section, key, value),
         }
-        true
+        changed
     }
 
     /// Adds those of `words` that the value of `key` lacks at its end, keeping the existing
@@ -145,248 +238,102 @@ impl IniFile {
     pub fn add_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
         let key = key.trim_ascii();
         let wanted = split_words_unique(words);
-        let Some(pieces) = self.effective_entry(section, key) else {
-            return !wanted.is_empty() && self.set(section, key, &wanted.join(&b' '));
-        };
-        let existing: Vec<&[u8]> = pieces
-            .iter()
-            .flat_map(|p| split_words(self.piece_value(p)))
-            .collect();
-        let missing: Vec<&[u8]> = wanted
-            .into_iter()
-            .filter(|w| !existing.contains(w))
-            .collect();
-        let Some(last) = pieces.last().filter(|_| !missing.is_empty()) else {
-            return false;
-        };
-        let mut value = self.piece_value(last).to_vec();
-        if !value.is_empty() {
-            value.push(b' ');
+        let targets = self.targets(section, key);
+        if targets.is_empty() {
+            if wanted.is_empty() {
+                return false;
+            }
+            let mut value: Vec<&[u8]> = match self.inherited(section, key) {
+                Some(pieces) => self.words_of(&pieces),
+                None => Vec::new(),
+            };
+            for word in wanted {
+                if !value.contains(&word) {
+                    value.push(word);
+                }
+            }
+            let value = value.join(&b' ');
+            self.add_entry(section, key, &value);
+            return true;
         }
-        value.extend_from_slice(&missing.join(&b' '));
-        self.replace_value(last, &value);
-        true
+        let mut changed = false;
+        for pieces in targets {
+            let existing = self.words_of(&pieces);
+            let missing: Vec<&[u8]> = wanted
+                .iter()
+                .copied()
+                .filter(|w| !existing.contains(w))
+                .collect();
+            let Some(last) = pieces.last().filter(|_| !missing.is_empty()) else {
+                continue;
+            };
+            let mut value = self.piece_value(last).to_vec();
+            if !value.is_empty() {
+                value.push(b' ');
+            }
+            value.extend_from_slice(&missing.join(&b' '));
+            self.replace_value(last, &value);
+            changed = true;
+        }
+        changed
     }
 
     /// Removes every occurrence of `words` from the value of `key`, keeping the other words,
     /// their order and the spacing between them; a continuation line left empty is removed.
     /// Returns true if the bytes changed.
     pub fn remove_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
-        let Some(pieces) = self.effective_entry(section, key.trim_ascii()) else {
-            return false;
-        };
+        let key = key.trim_ascii();
         let unwanted = split_words_unique(words);
-        let mut emptied = Vec::new();
-        let mut changed = false;
-        for (n, piece) in pieces.iter().enumerate() {
-            let old = self.piece_value(piece);
-            let new = without_words(old, &unwanted);
-            if new == old {
-                continue;
+        let targets = self.targets(section, key);
+        if targets.is_empty() {
+            let Some(pieces) = self.inherited(section, key) else {
+                return false;
+            };
+            let inherited = self.words_of(&pieces);
+            let kept: Vec<&[u8]> = inherited
+                .iter()
+                .copied()
+                .filter(|w| !unwanted.contains(w))
+                .collect();
+            if kept.len() == inherited.len() {
+                return false;
             }
-            changed = true;
-            if new.is_empty() && n > 0 {
-                emptied.push(piece.line);
-            } else {
-                self.replace_value(piece, &new);
+            let value = kept.join(&b' ');
+            self.add_entry(section, key, &value);
+            return true;
+        }
+        let mut changed = false;
+        for pieces in targets {
+            // From the last piece back, so that removing or inserting lines leaves the
+            // indices of the pieces still to do as they are.
+            for (n, piece) in pieces.iter().enumerate().rev() {
+                let old = self.piece_value(piece);
+                let new = without_words(old, &unwanted);
+                if new == old {
+                    continue;
+                }
+                changed = true;
+                if new.is_empty() && n > 0 {
+                    self.remove_lines(&[piece.line]);
+                } else {
+                    self.replace_value(piece, &new);
+                }
             }
         }
-        self.remove_lines(&emptied);
         changed
     }
 
-    /// Removes every occurrence of `key` in `section`, with its continuation lines, so that
-    /// yum no longer sees the key at all. Returns true if the bytes changed.
+    /// Removes every occurrence of `key` (in any case) in `section`, with its continuation
+    /// lines, so that no reader sees the key there any more (yum then reads `[DEFAULT]`'s,
+    /// if it has one). Returns true if the bytes changed.
     pub fn remove_key(&mut self, section: &[u8], key: &[u8]) -> bool {
         let lines: Vec<usize> = self
-            .entries(section, key.trim_ascii())
+            .all_pieces(section, key.trim_ascii())
             .iter()
             .flatten()
             .map(|p| p.line)
             .collect();
         self.remove_lines(&lines);
         !lines.is_empty()
-    }
-
-    /// Classifies every line, tracking sections and whether a key line came before
-    /// (which makes indented lines continuations).
-    fn analyze(&self) -> Vec<Parsed<'_>> {
-        let mut out = Vec::with_capacity(self.lines.len());
-        let mut section: &[u8] = b"";
-        let mut after_entry = false;
-        for line in &self.lines {
-            let kind = classify(&line.content, after_entry);
-            match &kind {
-                Kind::Header { name } => {
-                    section = &line.content[name.clone()];
-                    after_entry = false;
-                }
-                Kind::Entry { .. } => after_entry = true,
-                _ => {}
-            }
-            out.push(Parsed { section, kind });
-        }
-        out
-    }
-
-    /// Every occurrence of `key` in `section`, in file order, each as its value pieces:
-    /// the key line's value first, then its continuation lines.
-    fn entries(&self, section: &[u8], key: &[u8]) -> Vec<Vec<Piece>> {
-        let mut entries: Vec<Vec<Piece>> = Vec::new();
-        // Whether the latest key line is one of ours, so its continuations are too.
-        let mut in_ours = false;
-        for (i, parsed) in self.analyze().into_iter().enumerate() {
-            match parsed.kind {
-                Kind::Header { .. } => in_ours = false,
-                Kind::Entry { key: k, value, .. } => {
-                    in_ours = parsed.section == section && self.lines[i].content[k] == *key;
-                    if in_ours {
-                        entries.push(vec![Piece { line: i, value }]);
-                    }
-                }
-                Kind::Continuation { value } if in_ours => {
-                    if let Some(entry) = entries.last_mut() {
-                        entry.push(Piece { line: i, value });
-                    }
-                }
-                _ => {}
-            }
-        }
-        entries
-    }
-
-    /// The occurrence of `key` in `section` that yum uses: the last one.
-    fn effective_entry(&self, section: &[u8], key: &[u8]) -> Option<Vec<Piece>> {
-        self.entries(section, key).pop()
-    }
-
-    fn piece_value(&self, piece: &Piece) -> &[u8] {
-        &self.lines[piece.line].content[piece.value.clone()]
-    }
-
-    /// Writes `value` over a piece. An empty value also drops what follows it on the line
-    /// (an inline comment), because yum would read `key= ; note` as the value `; note`.
-    fn replace_value(&mut self, piece: &Piece, value: &[u8]) {
-        let content = &mut self.lines[piece.line].content;
-        if value.is_empty() {
-            content.truncate(piece.value.start);
-        } else {
-            content.splice(piece.value.clone(), value.iter().copied());
-        }
-    }
-
-    /// Removes the lines at the given ascending indices.
-    fn remove_lines(&mut self, ascending: &[usize]) {
-        for &i in ascending.iter().rev() {
-            self.lines.remove(i);
-        }
-    }
-
-    /// Writes a new key line into `section`, creating the section if needed.
-    fn add_entry(&mut self, section: &[u8], key: &[u8], value: &[u8]) {
-        let separator: &[u8] = if self.prefers_spaced(section) {
-            b" = "
-        } else {
-            b"="
-        };
-        let line = [key, separator, value].concat();
-        match self.insertion_point(section) {
-            Some(at) => self.insert_line(at, line),
-            None => {
-                if self
-                    .lines
-                    .last()
-                    .is_some_and(|l| !l.content.trim_ascii().is_empty())
-                {
-                    self.insert_line(self.lines.len(), Vec::new());
-                }
-                let header = [b"[", section, b"]"].concat();
-                self.insert_line(self.lines.len(), header);
-                self.insert_line(self.lines.len(), line);
-            }
-        }
-    }
-
-    /// Whether most key lines of `section` (of the file, if the section has none) are
-    /// written `key = value`.
-    fn prefers_spaced(&self, section: &[u8]) -> bool {
-        let parsed = self.analyze();
-        let count = |in_section: bool| {
-            let (mut spaced_lines, mut tight_lines) = (0, 0);
-            for p in &parsed {
-                if let Kind::Entry { spaced, .. } = p.kind {
-                    if in_section && p.section != section {
-                        continue;
-                    }
-                    if spaced {
-                        spaced_lines += 1;
-                    } else {
-                        tight_lines += 1;
-                    }
-                }
-            }
-            (spaced_lines, tight_lines)
-        };
-        let (spaced, tight) = match count(true) {
-            (0, 0) => count(false),
-            counts => counts,
-        };
-        spaced > tight
-    }
-
-    /// Index at which a new key line of `section` goes, or `None` if the section has no
-    /// header. After the last line of the section's last header that is a key line, a
-    /// continuation, or indented (an indented line after a new key would become part of
-    /// its value); else right after the header.
-    fn insertion_point(&self, section: &[u8]) -> Option<usize> {
-        let parsed = self.analyze();
-        let is_header = |p: &Parsed<'_>| matches!(p.kind, Kind::Header { .. });
-        let start = if section.is_empty() {
-            0
-        } else {
-            let header = parsed
-                .iter()
-                .rposition(|p| is_header(p) && p.section == section)?;
-            header + 1
-        };
-        let end = parsed[start..]
-            .iter()
-            .position(is_header)
-            .map_or(parsed.len(), |n| start + n);
-        let last_content = (start..end).rev().find(|&i| match parsed[i].kind {
-            Kind::Entry { .. } | Kind::Continuation { .. } => true,
-            Kind::Blank => false,
-            _ => self.lines[i]
-                .content
-                .first()
-                .is_some_and(|b| b.is_ascii_whitespace()),
-        });
-        Some(last_content.map_or(start, |i| i + 1))
-    }
-
-    /// Inserts a line at index `at` with the dominant terminator, terminating the previous
-    /// last line if the new line goes at the end.
-    fn insert_line(&mut self, at: usize, content: Vec<u8>) {
-        let terminator = self.dominant_terminator();
-        let at_end = at == self.lines.len();
-        if let Some(last) = self
-            .lines
-            .last_mut()
-            .filter(|last| at_end && last.terminator == Terminator::Missing)
-        {
-            last.terminator = terminator;
-        }
-        self.lines.insert(
-            at,
-            Line {
-                content,
-                terminator,
-            },
-        );
-    }
-
-    /// `\r\n` if most terminated lines use it, else `\n`.
-    fn dominant_terminator(&self) -> Terminator {
-        text::dominant_terminator(&self.lines)
     }
 }

@@ -2,6 +2,7 @@
 //! editing rule of the module doc, and properties that any file round-trips and that
 //! edits are idempotent and leave other keys alone.
 
+use super::words::split_words;
 use super::*;
 use proptest::prelude::*;
 
@@ -86,13 +87,14 @@ fn absent_key_is_added_after_last_key_of_section() {
     assert!(!file.add_words(b"main", b"installonlypkgs", &XEN_WORDS));
 }
 
+/// libdnf has no inline comments: it would read the comment as part of the value.
 #[test]
-fn add_words_keeps_inline_comment_after_value() {
+fn add_words_moves_inline_comment_above_the_line() {
     let mut file = IniFile::parse(b"[main]\nexclude=foo*   ; local builds\n");
     assert!(file.add_words(b"main", b"exclude", &[b"bar"]));
     assert_eq!(
         file.to_bytes(),
-        b"[main]\nexclude=foo* bar   ; local builds\n"
+        b"[main]\n; local builds\nexclude=foo* bar\n"
     );
     assert_eq!(file.get(b"main", b"exclude"), Some(b"foo* bar".to_vec()));
 }
@@ -118,10 +120,10 @@ fn add_words_with_no_words_does_not_create_key() {
 fn remove_words_keeps_other_words_and_spacing() {
     let mut file = IniFile::parse(b"[main]\nexclude=a  b\tc d ; note\n");
     assert!(file.remove_words(b"main", b"exclude", &[b"b", b"d"]));
-    assert_eq!(file.to_bytes(), b"[main]\nexclude=a\tc ; note\n");
+    assert_eq!(file.to_bytes(), b"[main]\n; note\nexclude=a\tc\n");
     assert!(!file.remove_words(b"main", b"exclude", &[b"b"]));
     assert!(file.remove_words(b"main", b"exclude", &[b"a c"]));
-    assert_eq!(file.to_bytes(), b"[main]\nexclude=\n");
+    assert_eq!(file.to_bytes(), b"[main]\n; note\nexclude=\n");
     assert_eq!(file.get(b"main", b"exclude"), Some(Vec::new()));
     assert!(!file.remove_words(b"main", b"missing", &[b"a"]));
 }
@@ -215,13 +217,15 @@ tolerant=1\r\n";
 ; global comment\r\n\
 [main]   \r\n\
 cachedir = /var/cache/yum\r\n\
-debuglevel   =\t10   ; inline\r\n\
+; inline\r\n\
+debuglevel   =\t10\r\n\
 # gpgcheck=0\r\n\
 \r\n\
    \r\n\
 tolerant=1\r\n\
 exactarch = 1\r\n";
-    // Two of the section's three key lines are spaced, so the new one is too.
+    // Two of the section's three key lines are spaced, so the new one is too; the edited
+    // line's inline comment moved above it, as libdnf would read it as part of the value.
     assert_eq!(text(&file), expected);
 }
 
@@ -374,12 +378,13 @@ fn keys_before_any_header_belong_to_empty_section() {
 }
 
 #[test]
-fn keys_are_trimmed_and_case_sensitive() {
+fn keys_are_trimmed_and_found_in_any_case() {
     let mut file = IniFile::parse(b"[main]\n  Enabled  =  1  \n");
     assert_eq!(file.get(b"main", b"Enabled"), Some(b"1".to_vec()));
     assert_eq!(file.get(b"main", b" Enabled "), Some(b"1".to_vec()));
-    assert_eq!(file.get(b"main", b"enabled"), None);
-    assert!(file.set(b"main", b"Enabled ", b" 0 "));
+    assert_eq!(file.get(b"main", b"enabled"), Some(b"1".to_vec()));
+    assert_eq!(file.get(b"MAIN", b"enabled"), None);
+    assert!(file.set(b"main", b"ENABLED ", b" 0 "));
     assert_eq!(file.to_bytes(), b"[main]\n  Enabled  =  0  \n");
 }
 
@@ -413,10 +418,10 @@ fn indented_header_is_a_header_even_after_a_key() {
 }
 
 #[test]
-fn setting_empty_value_drops_inline_comment() {
+fn setting_empty_value_moves_inline_comment() {
     let mut file = IniFile::parse(b"[main]\nexclude = kernel* ; no kernels\n");
     assert!(file.set(b"main", b"exclude", b""));
-    assert_eq!(file.to_bytes(), b"[main]\nexclude = \n");
+    assert_eq!(file.to_bytes(), b"[main]\n; no kernels\nexclude = \n");
     assert_eq!(file.get(b"main", b"exclude"), Some(Vec::new()));
     assert!(!file.set(b"main", b"exclude", b""));
     // A `;` right at the start of a value is part of it, as in yum.
@@ -555,4 +560,24 @@ proptest! {
         prop_assert_eq!(file.remove_words(s, k, &words), !words.is_empty());
         prop_assert!(!file.remove_words(s, k, &words));
     }
+}
+
+/// The safety issue's seed: yum lowercases option names (ConfigParser's `optionxform`), so
+/// `InstallOnlyPkgs` IS yum's `installonlypkgs`; the words go into that line, keeping its
+/// spelling, and no second key is written (yum would read only that one).
+#[test]
+fn differently_cased_key_is_the_key_and_is_edited_in_place() {
+    let original = "[main]\nInstallOnlyPkgs=kernel kernel-smp mysite-kmod\ngpgcheck=1\n";
+    let mut file = IniFile::parse(original.as_bytes());
+    assert_eq!(
+        file.get(b"main", b"installonlypkgs"),
+        Some(b"kernel kernel-smp mysite-kmod".to_vec())
+    );
+    assert!(file.add_words(b"main", b"installonlypkgs", &XEN_WORDS));
+    assert_eq!(
+        text(&file),
+        "[main]\nInstallOnlyPkgs=kernel kernel-smp mysite-kmod kernel-xenU kernel-xenU-devel\n\
+         gpgcheck=1\n"
+    );
+    assert!(!file.add_words(b"main", b"installonlypkgs", &XEN_WORDS));
 }
