@@ -39,7 +39,14 @@ fn faults_keep_every_promise() {
     let seed = seed();
     eprintln!("fault injection: seed {seed} (replay with VMUP_FAULT_SEED={seed})");
     let started = std::time::Instant::now();
-    let local = local::run(seed, 1000);
+    let local = local::run(
+        seed,
+        if std::env::var("VMUP_FAULT_SKIP_LOCAL").is_ok() {
+            0
+        } else {
+            1000
+        },
+    );
     let prune = prune::run(seed ^ 0x5eed_0001, 6);
     let fleet = fleet::run(seed ^ 0x5eed_0002, 6);
     let total = INJECTED.load(Ordering::SeqCst);

@@ -7,15 +7,17 @@
 #   replace  another process replaces that file (a new file renamed over it)
 #   crash    the host's whole script dies at once (SIGKILL to its process group)
 #   slow     the host stops answering (until --command-timeout kills it)
+#   crashlate  the tool starts, and DELAY seconds later the host's script dies (plan:
+#            "crashlate K DELAY")
 # What was done is logged to $VMUP_FAULT_DIR/injected.NAME; then the real tool runs.
 tool=${0##*/}
 name=
 for a; do
-  case $a in hosts/*/*) name=${a#hosts/}; name=${name%%/*}; break ;; esac
+  case $a in hosts/*/*|*/hosts/*) name=${a#*hosts/}; name=${name%%/*}; break ;; esac
 done
 plan="$VMUP_FAULT_DIR/plan.$name"
 if [ -z "$name" ] || [ ! -f "$plan" ]; then exec "$VMUP_FAULT_DIR/real/$tool" "$@"; fi
-read -r kind k < "$plan"
+read -r kind k delay < "$plan"
 root=hosts/$name
 c="$VMUP_FAULT_DIR/count.$name"
 n=0
@@ -40,6 +42,10 @@ if [ "$n" = "$k" ]; then
           "$VMUP_FAULT_DIR/real/mv" -f -- "$f.fault.$$" "$f" && echo "replace $f" >> "$log"
       fi ;;
     crash) echo "crash $tool" >> "$log"; kill -KILL 0 ;;
+    crashlate)
+      echo "crash $tool" >> "$log"
+      "$VMUP_FAULT_DIR/real/$tool" "$@" &
+      sleep "$delay"; kill -KILL 0 ;;
     slow) echo "slow $tool" >> "$log"; sleep 30 ;;
   esac
 fi
