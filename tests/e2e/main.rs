@@ -22,6 +22,7 @@ mod openssh_real;
 mod packages;
 mod repo_files;
 mod retry_file;
+mod safety;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;
