@@ -13,6 +13,7 @@
 #                                        over 512 bytes trimmed by afl-tmin
 #   scripts/fuzz.sh --jobs 2 300         two targets at a time (one core each)
 #   scripts/fuzz.sh --keep DIR 300       keep afl-fuzz's output (queues, stats) in DIR
+#   scripts/fuzz.sh --minimize-kept DIR  --minimize on the queues a --keep run left in DIR
 #
 # Targets and their checks: fuzz/src/targets/ (`vmup-fuzz --list`). Prints executions per
 # target; exits 1 on a crash (a panic: a failed property) or a reproducible hang, with the
@@ -25,7 +26,7 @@ root=$(pwd)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 2; }
 
-mode=long seconds="" minimize=0 jobs=1 keep="" targets=()
+mode=long seconds="" minimize=0 jobs=1 keep="" reuse=0 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) mode=short; seconds=12; jobs=2 ;;
@@ -33,6 +34,7 @@ while [ $# -gt 0 ]; do
     --minimize) minimize=1 ;;
     --jobs) jobs=$2; shift ;;
     --keep) keep=$2; shift ;;
+    --minimize-kept) minimize=1; reuse=1; keep=$2; mode=reuse; shift ;;
     -h|--help) usage ;;
     -*) echo "unknown option $1" >&2; usage ;;
     *) if [ -z "$seconds" ] && [[ "$1" =~ ^[0-9]+$ ]]; then seconds=$1; else targets+=("$1"); fi ;;
@@ -59,7 +61,9 @@ if [ "${#targets[@]}" -eq 0 ] && [ "$mode" != selftest ]; then
   mapfile -t targets < <("$bin" --list | cut -f1 | grep -vx selftest)
 fi
 
-if [ -n "$keep" ]; then
+if [ "$reuse" = 1 ]; then
+  work=$(realpath "$keep")
+elif [ -n "$keep" ]; then
   work=$(realpath -m "$keep"); rm -rf "$work"; mkdir -p "$work"
 else
   work=$(mktemp -d /tmp/vmup-fuzz.XXXXXX)
@@ -122,17 +126,18 @@ if [ "$mode" = short ]; then
   selftest
 fi
 
-echo "== fuzzing ${#targets[@]} targets, ${seconds}s each, $jobs at a time"
+[ "$reuse" = 1 ] || echo "== fuzzing ${#targets[@]} targets, ${seconds}s each, $jobs at a time"
 fuzz_start=$(date +%s)
 # Run the fuzzers (up to $jobs at once; each afl-fuzz uses one core), then report.
 running=0
 for t in "${targets[@]}"; do
+  if [ "$reuse" = 1 ]; then break; fi
   if [ "$running" -ge "$jobs" ]; then wait -n || true; running=$((running - 1)); fi
   ( fuzz "$t" "$seconds" || touch "$work/$t.failed" ) &
   running=$((running + 1))
 done
 wait
-echo "   fuzzed in $(( $(date +%s) - fuzz_start ))s"
+[ "$reuse" = 1 ] || echo "   fuzzed in $(( $(date +%s) - fuzz_start ))s"
 failed=0 passed=0 broken=0
 printf '%-14s %12s %6s %10s %7s %7s %8s %6s\n' target executions secs execs/s corpus edges crashes hangs
 for t in "${targets[@]}"; do
