@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: dependencies, formatting, lints, docs, every test
 # (unit tests, and end-to-end tests against the built binary, local trees and the real
-# ssh test fleet). Run as root on Debian: the fleet needs network namespaces and mounts.
+# ssh test fleet), then a short fuzzing run of every parser and editor. Run as root on
+# Debian: the fleet needs network namespaces and mounts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -22,4 +23,6 @@ echo "== tests"
 cargo test --quiet -- --skip faults:: 2>&1 | tee /tmp/vmup-test.log
 echo "== fault injection (seeded; replay a failure with VMUP_FAULT_SEED=N)"
 cargo test --quiet --test e2e faults:: -- --nocapture 2>&1 | tee /tmp/vmup-faults.log
+echo "== fuzzing, short run (scripts/fuzz.sh --short)"
+scripts/fuzz.sh --short
 echo "== ci done in $(( $(date +%s) - start ))s"

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what vmup's tests need on a Debian machine (run as root): the tools the test
-# fleet is built from (debootstrap, OpenSSH, rpm, dnf, createrepo_c, iproute2) and the
-# Rust components for the lint steps. Idempotent: a machine that has them skips apt.
+# fleet is built from (debootstrap, OpenSSH, rpm, dnf, createrepo_c, iproute2), the Rust
+# components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
+# that has them skips apt and cargo install.
 set -euo pipefail
 
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
-          iproute2 util-linux procps diffutils ca-certificates)
+          iproute2 util-linux procps diffutils ca-certificates make gcc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,3 +20,8 @@ fi
 # The test hosts run their own sshd; the machine's own must not hold port 22 of the
 # namespaces (it does not: each host has its own network namespace).
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+# Fuzzing (scripts/fuzz.sh): cargo-afl from crates.io; installing it builds AFL++ from the
+# source the crate ships (with make and gcc; no download). `cargo afl --version` fails
+# while AFL++ is not built for the current rustc, e.g. after a toolchain update.
+command -v cargo-afl >/dev/null 2>&1 || cargo install cargo-afl --locked --version '^0.18' --quiet
+cargo afl --version >/dev/null 2>&1 || cargo afl config --build --force

@@ -34,6 +34,22 @@ pub(crate) struct Line {
     pub(crate) terminator: Terminator,
 }
 
+impl Line {
+    /// Gives an unterminated line the terminator `terminator`, so that a line can follow
+    /// it. A content ending in `\r` that gets `\n` then ends in `\r\n`, which reads back as
+    /// a `\r\n` terminator: the `\r` moves into it, so the line is held as it reads back.
+    pub(crate) fn terminate(&mut self, terminator: Terminator) {
+        if self.terminator != Terminator::Missing {
+            return;
+        }
+        self.terminator = terminator;
+        if terminator == Terminator::Lf && self.content.last() == Some(&b'\r') {
+            self.content.pop();
+            self.terminator = Terminator::CrLf;
+        }
+    }
+}
+
 /// Splits bytes into lines; [`join`] gives back exactly `bytes`.
 pub(crate) fn split(bytes: &[u8]) -> Vec<Line> {
     bytes

@@ -153,15 +153,14 @@ impl Inventory {
         for (name, spanned) in entries {
             let span = spanned.span();
             let h = spanned.into_inner();
-            if reserved.contains(&name.as_str())
-                || name.is_empty()
-                || name.contains([',', '@', '!', '*', '?', ' '])
-            {
+            if reserved.contains(&name.as_str()) || !selectable(&name) {
                 return Err(SourceError::at(
                     file,
                     text,
                     span,
-                    format!("{name:?} cannot be a host name (reserved word or pattern character)"),
+                    format!(
+                        "{name:?} cannot be a host name (reserved word, empty, whitespace or pattern character)"
+                    ),
                 ));
             }
             let transport = h
@@ -221,6 +220,17 @@ impl Inventory {
             }
             let mut groups = Vec::new();
             for g in h.groups {
+                if !selectable(g.get_ref()) {
+                    return Err(SourceError::at(
+                        file,
+                        text,
+                        g.span(),
+                        format!(
+                            "{:?} cannot be a group name (empty, whitespace or pattern character)",
+                            g.get_ref()
+                        ),
+                    ));
+                }
                 if reserved.contains(&g.get_ref().as_str()) || names.contains(g.get_ref()) {
                     return Err(SourceError::at(
                         file,
@@ -271,6 +281,15 @@ impl Inventory {
         names.dedup();
         names
     }
+}
+
+/// Whether a host or group name can be selected by a pattern term equal to it: not empty,
+/// no whitespace (terms are trimmed), and none of the characters patterns give a meaning
+/// (`,` between terms, `!` and `@` before them, `*`, `?` and `[` make a glob).
+fn selectable(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(char::is_whitespace)
+        && !name.contains([',', '@', '!', '*', '?', '['])
 }
 
 #[cfg(test)]
@@ -350,6 +369,32 @@ root = "/srv/guests/img"
             e,
             "inv.toml:2:8: host g runs on \"xen9\", which is not in the inventory"
         );
+    }
+
+    /// Found by the inventory fuzz target's "every host and group can be selected by its
+    /// own name" check: `[` makes a pattern term a glob (`web[12]` selects web1 and web2,
+    /// `a[b` is an invalid glob) and patterns are trimmed and split at `,`, so such names
+    /// were accepted but could not be selected by name.
+    #[test]
+    fn names_that_patterns_cannot_select_are_refused() {
+        for name in ["web[12]", "a[b", "\\ttab", "new\\nline", "a\\u00a0b"] {
+            let e = error(&format!("[hosts.\"{name}\"]\naddress = \"x\"\n"));
+            assert!(e.contains("cannot be a host name"), "{name}: {e}");
+        }
+        for group in ["g[1]", "a,b", "!g", "g*", "@g", "g h", " g", "g\\t", ""] {
+            let e = error(&format!("[hosts.a]\ngroups = [\"{group}\"]\n"));
+            assert!(e.contains("cannot be a group name"), "{group:?}: {e}");
+            assert!(e.starts_with("inv.toml:2:11:"), "{group:?}: {e}");
+        }
+        let inv = Inventory::parse(
+            Path::new("inv.toml"),
+            "[hosts.\"web-1.example\"]\ngroups = [\"grid_2\"]\n",
+        )
+        .unwrap();
+        for name in ["web-1.example", "grid_2"] {
+            let selected = HostPattern::new(name).select(&inv).unwrap();
+            assert_eq!(selected.len(), 1, "{name}");
+        }
     }
 
     #[test]

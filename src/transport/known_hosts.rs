@@ -224,7 +224,18 @@ where
 /// directory with mode 0700), unless the file, re-read under an exclusive lock, already
 /// decides about it. Returns the verdict of that re-read when it is not `Unknown`, so a
 /// concurrent writer's entry (or a conflicting key) is honoured; `Ok(None)` when appended.
+///
+/// A name that a plain known_hosts line cannot hold as itself (empty, with whitespace,
+/// `,`, `*` or `?`, or starting with `!`, `#`, `@` or `|`) is refused with
+/// [`std::io::ErrorKind::InvalidInput`] and the file is left alone: its line would match
+/// no host (and be appended again on every connection) or other hosts too.
 pub fn append(path: &Path, name: &str, key: &PublicKey) -> std::io::Result<Option<Verdict>> {
+    if let Err(reason) = writable_name(name) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("cannot record a host key for {name:?}: {reason}"),
+        ));
+    }
     if let Some(dir) = path.parent()
         && !dir.as_os_str().is_empty()
         && !dir.exists()
@@ -266,6 +277,26 @@ pub fn append(path: &Path, name: &str, key: &PublicKey) -> std::io::Result<Optio
     // One write(2) on an O_APPEND descriptor: the line lands whole at the end.
     file.write_all(line.as_bytes())?;
     Ok(None)
+}
+
+/// Whether `name` can be written as the host field of a plain known_hosts line that
+/// matches exactly that name: not empty, no whitespace (which ends the field), no `,`
+/// (which separates names), no `*` or `?` (wildcards would match other hosts), and no
+/// leading `!` (negation), `#` (comment), `@` (marker) or `|` (hashed entry).
+fn writable_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("the name is empty");
+    }
+    if name.contains(char::is_whitespace) {
+        return Err("the name contains whitespace");
+    }
+    if name.contains([',', '*', '?']) {
+        return Err("the name contains `,`, `*` or `?`, which known_hosts reads as a pattern");
+    }
+    if name.starts_with(['!', '#', '@', '|']) {
+        return Err("the name starts with `!`, `#`, `@` or `|`, which known_hosts reads as syntax");
+    }
+    Ok(())
 }
 
 /// Parses one known_hosts line; `None` for comments, blanks, `@cert-authority` and garbage.
@@ -517,6 +548,58 @@ mod tests {
             reread.as_ref().map(|f| verify([f], "y", &key(ED_A))),
             Some(Verdict::Trusted { line: 2, .. })
         ));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Found by fuzzing (fuzz/corpus/known_hosts/): a name that a known_hosts line cannot
+    /// hold as itself was written anyway, so the new line never matched it (an append on
+    /// every connection) or matched other hosts too (`web?` trusts the key for `web1`).
+    #[test]
+    fn append_refuses_names_a_line_cannot_hold() {
+        let dir = std::env::temp_dir().join(format!("vmup-kh-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("known_hosts");
+        for name in [
+            "",
+            "a b",
+            "a\tb",
+            "a\u{a0}b",
+            "web1,web2",
+            "web?",
+            "*",
+            "!web1",
+            "#web1",
+            "@web1",
+            "|1|x",
+            "[a b]:2222",
+        ] {
+            match append(&path, name, &key(ED_A)) {
+                Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{name:?}"),
+                other => panic!("{name:?} was not refused: {other:?}"),
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(text, "", "{name:?} changed the file");
+        }
+        for name in [
+            "web1",
+            "10.0.0.1",
+            "[::1]:2222",
+            "fe80::1%eth0",
+            "Web-1.example",
+        ] {
+            assert!(
+                matches!(append(&path, name, &key(ED_A)), Ok(None)),
+                "{name:?}"
+            );
+            let reread = KnownHostsFile::load(&path).ok();
+            assert!(
+                matches!(
+                    reread.as_ref().map(|f| verify([f], name, &key(ED_A))),
+                    Some(Verdict::Trusted { .. })
+                ),
+                "{name:?} does not read back"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -11,7 +11,8 @@
 //!   `\r\n`, otherwise `\n` (so an empty file or a tie gets `\n`).
 //! - A new line in the middle of the file always gets the dominant terminator.
 //! - Adding a line after a final line that has no terminator gives that line the dominant
-//!   terminator and leaves the new last line unterminated: a missing final newline stays
+//!   terminator (a line ending in `\r` that gets `\n` is then held as ending in `\r\n`, as
+//!   it reads back) and leaves the new last line unterminated: a missing final newline stays
 //!   missing. Appending to an empty file gives `line\n`. The one exception: an empty new
 //!   line after an unterminated last line gets the dominant terminator, because an empty
 //!   unterminated line would not exist when the file is read back.
@@ -152,8 +153,8 @@ impl LineFile {
             let line = &mut self.lines[i];
             line.content = edit.line.to_vec();
             // An empty unterminated last line would vanish when read back, so it gets one.
-            if line.content.is_empty() && line.terminator == Terminator::Missing {
-                line.terminator = dominant;
+            if line.content.is_empty() {
+                line.terminate(dominant);
             }
             return Ok(LineOutcome::Replaced { line_no: i + 1 });
         }
@@ -214,7 +215,7 @@ impl LineFile {
             .last_mut()
             .filter(|last| at_end && last.terminator == Terminator::Missing)
         {
-            last.terminator = dominant;
+            last.terminate(dominant);
             // An empty unterminated last line would be no line at all, so it keeps one.
             if !content.is_empty() {
                 terminator = Terminator::Missing;

@@ -347,6 +347,38 @@ fn non_utf8_bytes_are_kept() {
     assert_eq!(file.to_bytes(), b"caf\xe9\n\xff\xfe\r\nend\n\xe9t\xe9");
 }
 
+/// Found by the lines fuzz target (fuzz/corpus/lines/finding-cr-last-line): an
+/// unterminated last line ending in `\r` that gets a `\n` ends in `\r\n`, so it reads back
+/// without the `\r`; the editor kept the `\r` in the line and the `\n` as its terminator,
+/// and so held other lines than the file it wrote.
+#[test]
+fn terminating_a_last_line_that_ends_in_cr_reads_back_as_held() {
+    for (text, edit_line, written) in [
+        (&b"ab\r"[..], &b"new"[..], &b"ab\r\nnew"[..]),
+        (b"x\nab\r", b"", b"x\nab\r\n\n"),
+        (b"x\r\n\r\nab\r", b"new", b"x\r\n\r\nab\r\r\nnew"),
+    ] {
+        let mut file = LineFile::parse(text);
+        let edit = LineEdit {
+            line: edit_line,
+            matcher: None,
+            insert: None,
+            or_append: false,
+        };
+        assert!(matches!(
+            file.ensure_present(&edit),
+            Ok(LineOutcome::Appended { .. })
+        ));
+        assert_eq!(file.to_bytes(), written);
+        assert_eq!(
+            LineFile::parse(written),
+            file,
+            "{:?}",
+            String::from_utf8_lossy(text)
+        );
+    }
+}
+
 /// Random files made of short lines with mixed terminators.
 fn file_strategy() -> impl Strategy<Value = Vec<u8>> {
     let line = prop::sample::select(vec!["", "a", "b", "S0:x", "1:y", "ab", "c\r"]);

@@ -1,0 +1,33 @@
+//! dnf/yum transaction tables (`parse_preview`, `config_warnings`): no panic; a
+//! transaction is never empty, and every package in it has a version and a repository
+//! (the columns it was read from; a name can be empty in a garbled `replacing .arch` line).
+//!
+//! Input: the exit status on the first line (a number; anything else is 1), the output
+//! after it (invalid UTF-8 replaced).
+
+use vmup::formats::dnftx::{Preview, config_warnings, parse_preview};
+
+use crate::input::split_header;
+
+pub const CHECKS: &str = "no panic; transactions non-empty, packages have version and repo";
+
+pub fn check(data: &[u8]) {
+    let (header, body) = split_header(data);
+    let status: i32 = String::from_utf8_lossy(header).trim().parse().unwrap_or(1);
+    let output = String::from_utf8_lossy(body);
+    match parse_preview(&output, status) {
+        Preview::Nothing => {}
+        Preview::Transaction(packages) => {
+            assert!(!packages.is_empty(), "an empty transaction is Nothing");
+            for p in &packages {
+                assert!(
+                    !p.version.is_empty() && !p.repo.is_empty(),
+                    "package without version or repository: {p:?}"
+                );
+                let _ = p.describe();
+            }
+        }
+        Preview::Error(_) => {}
+    }
+    let _ = config_warnings(&output);
+}
