@@ -15,6 +15,7 @@ pub mod conflicts;
 pub mod gather;
 pub mod kernels;
 pub mod packages;
+pub mod services;
 
 use std::collections::BTreeMap;
 
