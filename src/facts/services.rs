@@ -85,7 +85,10 @@ impl ServiceInfo {
                 .chkconfig_on
                 .as_ref()
                 .is_some_and(|on| on.iter().any(|l| (2..=5).contains(l))),
-            Backend::SysvLinks => self.links.iter().any(|l| l.start && (2..=5).contains(&l.level)),
+            Backend::SysvLinks => self
+                .links
+                .iter()
+                .any(|l| l.start && (2..=5).contains(&l.level)),
         }
     }
 }
@@ -212,12 +215,17 @@ impl Fact for ServiceState {
         }
         info.backend = backend.ok_or_else(|| bad("no backend line".into()))?;
         info.exists = match info.backend {
-            Backend::Systemd => load.as_deref().is_some_and(|l| l != "not-found" && !l.is_empty()),
+            Backend::Systemd => load
+                .as_deref()
+                .is_some_and(|l| l != "not-found" && !l.is_empty()),
             Backend::SystemdRoot => info.unit_state.as_deref().is_some_and(|u| u != "not-found"),
             Backend::Chkconfig | Backend::SysvLinks => info.script.is_some(),
         };
         if info.backend == Backend::Systemd {
-            info.running = info.active.as_deref().map(|a| a == "active" || a == "reloading" || a == "activating");
+            info.running = info
+                .active
+                .as_deref()
+                .map(|a| a == "active" || a == "reloading" || a == "activating");
         }
         Ok(info)
     }
@@ -247,7 +255,11 @@ pub fn parse_header(text: &str) -> Option<(Vec<u8>, u8, u8)> {
     let levels = if *levels == "-" {
         Vec::new()
     } else {
-        levels.chars().filter_map(|c| c.to_digit(10)).map(|d| d as u8).collect()
+        levels
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .map(|d| d as u8)
+            .collect()
     };
     Some((levels, start.parse().ok()?, stop.parse().ok()?))
 }

@@ -31,6 +31,7 @@ kinds! {
     kernels => KernelsResource,
     packages => PackagesResource,
     repo => RepoResource,
+    service => ServiceResource,
 }
 
 /// Where a step's resource runs.

@@ -23,6 +23,7 @@ mod packages;
 mod repo_files;
 mod retry_file;
 mod safety;
+mod services;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;

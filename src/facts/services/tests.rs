@@ -24,9 +24,19 @@ const CENTOS5_LIST: &str = "irqbalance     \t0:off\t1:off\t2:on\t3:on\t4:on\t5:o
 
 #[test]
 fn chkconfig_lists_of_centos_4_and_5() {
-    assert_eq!(parse_chkconfig_list(CENTOS4_LIST, "haldaemon"), Some(vec![3, 4, 5]));
-    assert_eq!(parse_chkconfig_list(CENTOS5_LIST, "irqbalance"), Some(vec![2, 3, 4, 5]));
-    assert_eq!(parse_chkconfig_list("", "haldaemon"), None, "not registered");
+    assert_eq!(
+        parse_chkconfig_list(CENTOS4_LIST, "haldaemon"),
+        Some(vec![3, 4, 5])
+    );
+    assert_eq!(
+        parse_chkconfig_list(CENTOS5_LIST, "irqbalance"),
+        Some(vec![2, 3, 4, 5])
+    );
+    assert_eq!(
+        parse_chkconfig_list("", "haldaemon"),
+        None,
+        "not registered"
+    );
     let info = fact("haldaemon")
         .parse(&out(&format!(
             "backend chkconfig\nlist {CENTOS4_LIST}\nscript /etc/rc.d/init.d/haldaemon\nheader  345 98 02\nstatus 0\n"
@@ -42,7 +52,9 @@ fn chkconfig_lists_of_centos_4_and_5() {
 fn old_status_codes_mean_not_running() {
     for code in [1, 2, 3, 4] {
         let info = fact("mdmonitor")
-            .parse(&out(&format!("backend sysv\nscript /etc/init.d/mdmonitor\nstatus {code}\n")))
+            .parse(&out(&format!(
+                "backend sysv\nscript /etc/init.d/mdmonitor\nstatus {code}\n"
+            )))
             .unwrap();
         assert_eq!(info.running, Some(false), "status {code}");
     }
@@ -51,12 +63,16 @@ fn old_status_codes_mean_not_running() {
 #[test]
 fn systemd_words() {
     let info = fact("haldaemon")
-        .parse(&out("backend systemd\nunit masked\nactive inactive\nload masked\n"))
+        .parse(&out(
+            "backend systemd\nunit masked\nactive inactive\nload masked\n",
+        ))
         .unwrap();
     assert!(info.exists && !info.enabled());
     assert_eq!(info.running, Some(false));
     let missing = fact("nope")
-        .parse(&out("backend systemd\nunit \nactive inactive\nload not-found\n"))
+        .parse(&out(
+            "backend systemd\nunit \nactive inactive\nload not-found\n",
+        ))
         .unwrap();
     assert!(!missing.exists);
 }
@@ -81,7 +97,11 @@ fn sysv_links_in_a_tree() {
         "#!/bin/sh\n#\n# chkconfig: 345 98 02\n# description: HAL\n",
     )
     .unwrap();
-    for (lv, name) in [(2, "K02haldaemon"), (3, "S98haldaemon"), (5, "S98haldaemon")] {
+    for (lv, name) in [
+        (2, "K02haldaemon"),
+        (3, "S98haldaemon"),
+        (5, "S98haldaemon"),
+    ] {
         let d = dir.path().join(format!("etc/rc.d/rc{lv}.d"));
         std::fs::create_dir_all(&d).unwrap();
         std::os::unix::fs::symlink("../init.d/haldaemon", d.join(name)).unwrap();
@@ -92,7 +112,10 @@ fn sysv_links_in_a_tree() {
     assert_eq!(info.header, Some((vec![3, 4, 5], 98, 2)));
     assert_eq!(info.links.len(), 3);
     assert_eq!(info.running, None, "a tree does not run");
-    assert_eq!(info.links[1].path("haldaemon"), "/etc/rc.d/rc3.d/S98haldaemon");
+    assert_eq!(
+        info.links[1].path("haldaemon"),
+        "/etc/rc.d/rc3.d/S98haldaemon"
+    );
 }
 
 #[test]
@@ -100,7 +123,11 @@ fn systemd_units_in_a_tree_are_read_with_systemctl_root() {
     let dir = tempfile::tempdir().unwrap();
     let units = dir.path().join("usr/lib/systemd/system");
     std::fs::create_dir_all(&units).unwrap();
-    std::fs::create_dir_all(dir.path().join("etc/systemd/system/multi-user.target.wants")).unwrap();
+    std::fs::create_dir_all(
+        dir.path()
+            .join("etc/systemd/system/multi-user.target.wants"),
+    )
+    .unwrap();
     std::fs::write(
         units.join("haldaemon.service"),
         "[Unit]\nDescription=HAL\n[Service]\nExecStart=/usr/sbin/hald\n[Install]\nWantedBy=multi-user.target\n",
@@ -108,7 +135,8 @@ fn systemd_units_in_a_tree_are_read_with_systemctl_root() {
     .unwrap();
     std::os::unix::fs::symlink(
         "/usr/lib/systemd/system/haldaemon.service",
-        dir.path().join("etc/systemd/system/multi-user.target.wants/haldaemon.service"),
+        dir.path()
+            .join("etc/systemd/system/multi-user.target.wants/haldaemon.service"),
     )
     .unwrap();
     let info = gather(dir.path(), "haldaemon");
