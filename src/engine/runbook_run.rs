@@ -262,6 +262,9 @@ fn plan(
                 remarks.warnings.push(format!("{label}: {warning}"));
             }
         }
+        for (name, output) in step_plan.promises {
+            view.promise(&name, output);
+        }
         for change in step_plan.changes {
             let diff = match &change.action {
                 Action::WriteFile {

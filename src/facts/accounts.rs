@@ -83,6 +83,145 @@ impl Fact for AccountIds {
     }
 }
 
+/// Which account database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    /// `/etc/passwd` (users).
+    Passwd,
+    /// `/etc/group` (groups).
+    Group,
+}
+
+impl Db {
+    fn file(self) -> &'static str {
+        match self {
+            Db::Passwd => "passwd",
+            Db::Group => "group",
+        }
+    }
+}
+
+/// The account entries a `user` or `group` step must know: the one with its name and the
+/// one with its number (so a number taken by another name is found), as the host resolves
+/// them (`getent`, or the tree's own file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEntries {
+    /// Users or groups.
+    pub db: Db,
+    /// The name wanted.
+    pub name: String,
+    /// The number wanted, if any.
+    pub id: Option<u32>,
+}
+
+/// One account entry: the fields of a passwd line (a group line fills name and id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Entry {
+    /// The account's name.
+    pub name: String,
+    /// uid or gid.
+    pub id: u32,
+    /// passwd: the primary gid.
+    pub gid: Option<u32>,
+    /// passwd: the GECOS comment.
+    pub comment: String,
+    /// passwd: the home directory.
+    pub home: String,
+    /// passwd: the login shell.
+    pub shell: String,
+}
+
+/// What the host has under the name and under the number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// The entry with the name.
+    pub by_name: Option<Entry>,
+    /// The entry with the number.
+    pub by_id: Option<Entry>,
+}
+
+const ENT_FN: &str = r#"vmup_ent() {
+  if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then getent "$1" "$3"; return 0; fi
+  vmup_under "/etc/$1" || return 1
+  [ -f "$R" ] || return 0
+  while IFS= read -r l; do
+    n=${l%%:*}; r=${l#*:}; r=${r#*:}; id=${r%%:*}
+    if [ "$2" = name ] && [ "$n" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
+    if [ "$2" = id ] && [ "$id" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
+  done < "$R"
+}
+"#;
+
+impl Fact for AccountEntries {
+    type Value = Found;
+
+    fn name(&self) -> String {
+        format!(
+            "account-entries {} {} {}",
+            self.db.file(),
+            self.name,
+            self.id.map(|i| i.to_string()).unwrap_or_default()
+        )
+    }
+
+    fn script(&self, s: &mut Script) {
+        s.code(ENT_FN);
+        s.code(&format!(
+            "printf 'name %s\\n' \"$(vmup_ent {} name",
+            self.db.file()
+        ));
+        s.arg(self.name.as_bytes());
+        s.code(")\"\n");
+        if let Some(id) = self.id {
+            s.code(&format!(
+                "printf 'id %s\\n' \"$(vmup_ent {} id {id})\"\n",
+                self.db.file()
+            ));
+        }
+    }
+
+    fn parse(&self, output: &CommandOutput) -> Result<Found, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
+        let mut found = Found::default();
+        for line in String::from_utf8_lossy(&output.stdout).lines() {
+            let (which, entry) = line.split_once(' ').unwrap_or((line, ""));
+            let entry = entry.trim_end();
+            if entry.is_empty() {
+                continue;
+            }
+            let f: Vec<&str> = entry.split(':').collect();
+            let parsed = f
+                .get(2)
+                .and_then(|id| id.parse::<u32>().ok())
+                .map(|id| Entry {
+                    name: f[0].to_string(),
+                    id,
+                    gid: f
+                        .get(3)
+                        .and_then(|g| g.parse().ok())
+                        .filter(|_| self.db == Db::Passwd),
+                    comment: f.get(4).map(|c| c.to_string()).unwrap_or_default(),
+                    home: f.get(5).map(|c| c.to_string()).unwrap_or_default(),
+                    shell: f.get(6).map(|c| c.to_string()).unwrap_or_default(),
+                });
+            let Some(parsed) = parsed else {
+                return Err(FactError::Malformed {
+                    fact: self.name(),
+                    why: format!("{entry:?} is not an account entry"),
+                });
+            };
+            match which {
+                "name" => found.by_name = Some(parsed),
+                "id" => found.by_id = Some(parsed),
+                _ => {}
+            }
+        }
+        Ok(found)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +255,36 @@ mod tests {
                 uid: Some(81),
                 gid: None
             }
+        );
+    }
+
+    #[test]
+    fn entries_by_name_and_by_number_in_a_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/passwd"),
+            "root:x:0:0:root:/root:/bin/bash\nhaldaemon:x:81:81:HAL daemon:/:/sbin/nologin\n",
+        )
+        .unwrap();
+        let fact = AccountEntries {
+            db: Db::Passwd,
+            name: "dbus".into(),
+            id: Some(81),
+        };
+        let keys = vec![fact.key()];
+        let b = Boundary::random();
+        let script = facts_script(&keys, dir.path().to_str().unwrap(), &b).unwrap();
+        let out = LocalTransport::new("t").run(&script).unwrap();
+        let found = parse_facts(&keys, &b, &out.stdout)
+            .unwrap()
+            .get(&fact)
+            .unwrap();
+        assert_eq!(found.by_name, None);
+        let taken = found.by_id.unwrap();
+        assert_eq!(
+            (taken.name.as_str(), taken.id, taken.shell.as_str()),
+            ("haldaemon", 81, "/sbin/nologin")
         );
     }
 

@@ -318,6 +318,9 @@ fn run(kind: &str, text: &str) -> Result<(), String> {
     for change in &plan.changes {
         view.simulate(&change.action);
     }
+    for (name, output) in &plan.promises {
+        view.promise(name, output.clone());
+    }
     for (path, want) in &expect.files {
         match view.path(path) {
             Ok(PathFact::File {

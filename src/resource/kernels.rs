@@ -215,6 +215,7 @@ impl Resource for KernelsResource {
                 changes: Vec::new(),
                 note,
                 warning: None,
+                promises: Vec::new(),
             });
         }
         removed.reverse(); // oldest first, as people write them
@@ -244,6 +245,7 @@ impl Resource for KernelsResource {
             }],
             note,
             warning: None,
+            promises: Vec::new(),
         })
     }
 }

@@ -18,7 +18,7 @@ mod fixtures;
 pub use registry::FromSpec;
 pub use view::{GuestRef, HostView, Scope};
 
-use crate::facts::{FactError, FactKey, PathFact};
+use crate::facts::{CommandOutput, FactError, FactKey, PathFact};
 use crate::remote::Action;
 
 // The registry: one line per resource kind (module => type). See CONTRIBUTING.md.
@@ -32,6 +32,8 @@ kinds! {
     packages => PackagesResource,
     repo => RepoResource,
     service => ServiceResource,
+    user => UserResource,
+    group => GroupResource,
 }
 
 /// Where a step's resource runs.
@@ -74,6 +76,10 @@ pub struct StepPlan {
     /// Why the step holds back a change it would otherwise make, for safety (the kernel a
     /// host boots is unknown, ...): shown to people even when nothing changes.
     pub warning: Option<String>,
+    /// What command facts will answer once these changes are made (a group created, a
+    /// user added), by fact name: later steps of the host plan against it, as they do
+    /// against files an earlier step writes.
+    pub promises: Vec<(String, CommandOutput)>,
 }
 
 impl StepPlan {
@@ -83,6 +89,7 @@ impl StepPlan {
             changes: Vec::new(),
             note: Some(reason.into()),
             warning: None,
+            promises: Vec::new(),
         }
     }
 
@@ -92,6 +99,7 @@ impl StepPlan {
             changes: Vec::new(),
             note: None,
             warning: Some(reason.into()),
+            promises: Vec::new(),
         }
     }
 
@@ -105,6 +113,7 @@ impl StepPlan {
             }],
             note: None,
             warning: None,
+            promises: Vec::new(),
         }
     }
 }

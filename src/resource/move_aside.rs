@@ -129,6 +129,7 @@ impl Resource for MoveAsideResource {
             changes,
             note: None,
             warning: None,
+            promises: Vec::new(),
         })
     }
 }

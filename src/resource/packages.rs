@@ -189,6 +189,7 @@ impl Resource for PackagesResource {
             }],
             note: None,
             warning: None,
+            promises: Vec::new(),
         })
     }
 }

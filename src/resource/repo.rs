@@ -230,6 +230,7 @@ impl Resource for RepoResource {
                     changes,
                     note: remark,
                     warning: None,
+                    promises: Vec::new(),
                 })
             }
         }

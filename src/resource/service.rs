@@ -146,6 +146,7 @@ impl Resource for ServiceResource {
             changes,
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             warning: None,
+            promises: Vec::new(),
         })
     }
 }

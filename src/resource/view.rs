@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::facts::{Fact, Facts, PathFact};
+use crate::facts::{CommandOutput, Fact, Facts, PathFact};
 use crate::remote::Action;
 
 use super::PlanError;
@@ -37,6 +37,7 @@ pub struct HostView<'a> {
     facts: &'a Facts,
     scope: &'a Scope,
     overlay: BTreeMap<String, PathFact>,
+    promised: BTreeMap<String, CommandOutput>,
 }
 
 /// The scope of a step planned for the machine it selects.
@@ -54,6 +55,7 @@ impl<'a> HostView<'a> {
             facts,
             scope,
             overlay: BTreeMap::new(),
+            promised: BTreeMap::new(),
         }
     }
 
@@ -72,9 +74,18 @@ impl<'a> HostView<'a> {
         self.facts
     }
 
-    /// The parsed value of a command fact the resource asked for.
+    /// The parsed value of a command fact the resource asked for: what an earlier step
+    /// promised it will answer, or what the host answered.
     pub fn get<F: Fact>(&self, fact: &F) -> Result<F::Value, PlanError> {
-        Ok(self.facts.get(fact)?)
+        match self.promised.get(&fact.name()) {
+            Some(output) => Ok(fact.parse(output)?),
+            None => Ok(self.facts.get(fact)?),
+        }
+    }
+
+    /// Records what a command fact will answer once an earlier step's changes are made.
+    pub fn promise(&mut self, name: &str, output: CommandOutput) {
+        self.promised.insert(name.to_string(), output);
     }
 
     /// What `path` will look like when the earlier planned changes are done.
@@ -139,12 +150,15 @@ impl<'a> HostView<'a> {
     }
 
     /// The facts as they will be once the planned changes are made: what a second run
-    /// would gather, for the second-run check of plan fixtures. Command facts stay as they
-    /// were (a command's next answer is not something a plan can know).
+    /// would gather, for the second-run check of plan fixtures. Command facts are what the
+    /// steps promised, or as they were.
     pub fn settled(&self) -> Facts {
         let mut facts = self.facts.clone();
         for (path, fact) in &self.overlay {
             facts.paths.insert(path.clone(), fact.clone());
+        }
+        for (name, output) in &self.promised {
+            facts.commands.insert(name.clone(), output.clone());
         }
         facts
     }

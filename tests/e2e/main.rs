@@ -7,6 +7,7 @@
 mod pkg_support;
 mod support;
 
+mod accounts;
 mod bad_input;
 mod bad_values;
 mod changed_underneath;
