@@ -73,7 +73,7 @@ fn generate(c: &mut Cursor<'_>, keys: &[FactKey]) -> (Vec<Record>, Facts) {
         "release".into(),
         format!("{release}\n").into_bytes(),
     ));
-    facts.kernel_release = Some(release);
+    facts.kernel_release = Some(release).filter(|r| !r.is_empty());
 
     for (i, key) in keys.iter().enumerate() {
         match key {
