@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Fleet selection and parallelism.
     #[command(flatten)]
     pub fleet: FleetArgs,
+    /// Set a template variable for every host, over the runbook's and the inventory's (repeatable).
+    #[arg(short = 'e', long = "extra-var", value_name = "NAME=VALUE", value_parser = extra_var)]
+    pub extra_vars: Vec<(String, String)>,
     /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
@@ -151,4 +154,19 @@ pub struct ConflictsArgs {
     /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `-e NAME=VALUE`: a variable name templates can read, and its value as text.
+fn extra_var(arg: &str) -> Result<(String, String), String> {
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("{arg:?} is not NAME=VALUE"))?;
+    let ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        return Err(format!(
+            "{name:?} is not a variable name (letters, digits, `_`, not starting with a digit)"
+        ));
+    }
+    Ok((name.to_string(), value.to_string()))
 }

@@ -47,7 +47,8 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
         runbook
             .steps
             .iter()
-            .flat_map(|s| s.resource.facts(&Scope::default())),
+            .filter_map(|s| s.resource.as_ref())
+            .flat_map(|r| r.facts(&Scope::default())),
     );
     let connector = Connector::new(ConnectOptions {
         ssh_config: args.ssh_config.clone(),

@@ -22,6 +22,7 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
         limit: args.fleet.limit.as_deref(),
         guests_only: true,
         needs: &[Need::BootedKernel],
+        ..Selection::default()
     };
     let jobs = prepare(&inventory, None, &selection, &connector)?;
     let (reports, summary) = fleet::run(

@@ -20,6 +20,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
         limit: args.fleet.limit.as_deref(),
+        extra_vars: &args.extra_vars,
         ..Selection::default()
     };
     let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;

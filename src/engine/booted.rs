@@ -269,6 +269,8 @@ mod tests {
             domain: None,
             domain_config: config.map(str::to_string),
             groups: Vec::new(),
+            cpus: None,
+            vars: Default::default(),
         }
     }
 

@@ -35,6 +35,9 @@ pub enum EngineError {
         /// The machine it selected.
         host: String,
     },
+    /// A host's variables cannot be merged (a variable named like a fact).
+    #[error("{0}")]
+    Vars(String),
     /// A transport cannot be set up (bad ssh_config, no runtime).
     #[error("{0}")]
     Connect(#[from] ConnectError),

@@ -15,10 +15,15 @@ pub fn gather(job: &Job<'_>, keys: &[FactKey], ctx: &HostCtx<'_>) -> Result<Fact
     let script = facts_script(keys, &job.host.path_root(), &boundary)
         .map_err(|e| HostError::Script(e.to_string()))?;
     let output = ctx.remote(job, &script)?;
-    parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
-        error,
-        detail: stderr_excerpt(&output),
-    })
+    let mut facts =
+        parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
+            error,
+            detail: stderr_excerpt(&output),
+        })?;
+    // A local tree cannot count its CPUs; the inventory may say what its domain gives it.
+    facts.cpus = facts.cpus.or(job.host.cpus);
+    facts.booted = job.booted.clone();
+    Ok(facts)
 }
 
 /// Gathers `keys` from one machine in one round trip, outside of a fleet run (`vmup
@@ -32,8 +37,11 @@ pub fn gather_facts(
     let script = facts_script(keys, &host.path_root(), &boundary)
         .map_err(|e| HostError::Script(e.to_string()))?;
     let output = transport.run(&script)?;
-    parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
-        error,
-        detail: stderr_excerpt(&output),
-    })
+    let mut facts =
+        parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
+            error,
+            detail: stderr_excerpt(&output),
+        })?;
+    facts.cpus = facts.cpus.or(host.cpus);
+    Ok(facts)
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::facts::booted::BootedKernel;
 use crate::inventory::{Host, HostPattern, Inventory};
 use crate::resource::{GuestRef, Need, Placement, Scope};
+use crate::runbook::context::{Vars, host_vars};
 use crate::runbook::{Runbook, Step};
 use crate::transport::Transport;
 use crate::transport::connect::Connector;
@@ -39,14 +40,14 @@ pub struct Job<'a> {
     /// For a guest whose steps need it: the kernel its host boots it with (read on the
     /// parent host before the run), or why it is unknown.
     pub booted: Option<Result<BootedKernel, String>>,
+    /// The machine's variables for templates, merged from every level.
+    pub vars: Vars,
 }
 
 impl Job<'_> {
     /// True when something this job runs needs `need`.
     pub fn needs(&self, need: Need) -> bool {
-        self.steps
-            .iter()
-            .any(|s| s.step.resource.needs().contains(&need))
+        self.steps.iter().any(|s| s.step.needs.contains(&need))
     }
 }
 
@@ -60,6 +61,8 @@ pub struct Selection<'a> {
     /// What every selected machine needs, whatever its steps: `vmup kernels` needs the
     /// booted kernel of each guest.
     pub needs: &'a [Need],
+    /// `-e name=value`: variables that override every other level.
+    pub extra_vars: &'a [(String, String)],
 }
 
 /// Builds the jobs of a run: the selected machines in inventory order, each with the steps
@@ -88,7 +91,7 @@ pub fn prepare<'a>(
         .zip(&chosen)
     {
         for host in selected.iter().filter(|h| hosts.contains(h.name.as_str())) {
-            match step.resource.placement() {
+            match step.placement {
                 Placement::Target => steps.entry(host.name.as_str()).or_default().push(JobStep {
                     step,
                     scope: Scope::default(),
@@ -123,11 +126,25 @@ pub fn prepare<'a>(
     let mut jobs = Vec::with_capacity(steps.len());
     for host in &inventory.hosts {
         if let Some(list) = steps.remove(host.name.as_str()) {
+            let vars = match runbook {
+                Some(rb) => {
+                    let vars =
+                        host_vars(&rb.vars, rb.values(), inventory, host, selection.extra_vars)
+                            .map_err(EngineError::Vars)?;
+                    // An undefined name stops the run before any host is contacted.
+                    for s in &list {
+                        rb.check_names(&host.name, &vars, s.step)?;
+                    }
+                    vars
+                }
+                None => Vars::new(),
+            };
             jobs.push(Job {
                 host,
                 steps: list,
                 transport: connect(connector, host)?,
                 booted: None,
+                vars,
             });
         }
     }

@@ -6,10 +6,11 @@
 //! apply, verify). Verify re-gathers the same facts and re-plans: an empty plan is the
 //! proof of convergence; anything else fails the host with what would still change.
 
-use crate::facts::{Facts, merge_keys};
+use crate::facts::{FactKey, Facts, merge_keys};
 use crate::formats::dnftx::config_warnings;
 use crate::remote::{Action, Expect};
-use crate::resource::HostView;
+use crate::resource::{HostView, PlanError, Resource};
+use crate::runbook::context::{context, facts_for};
 
 use super::apply::apply;
 use super::diff::unified;
@@ -60,18 +61,21 @@ fn pipeline(
     changes_out: &mut Vec<ChangeReport>,
 ) -> Result<(Phase, Status), (Phase, HostError)> {
     let host = &job.host.name;
-    let keys = merge_keys(
-        job.steps
-            .iter()
-            .flat_map(|s| s.step.resource.facts(&s.scope)),
-    );
+    let mut keys =
+        merge_keys(
+            job.steps
+                .iter()
+                .flat_map(|s| match (&s.step.resource, &s.step.render) {
+                    (Some(resource), _) => resource.facts(&s.scope),
+                    (None, Some(render)) => {
+                        facts_for(&render.template.names(), &render.source.values)
+                    }
+                    (None, None) => Vec::new(),
+                }),
+        );
 
     ctx.phase(host, Phase::Facts);
-    let mut facts = gather(job, &keys, ctx).map_err(|e| (Phase::Facts, e))?;
-    facts.booted = job.booted.clone();
-
-    ctx.phase(host, Phase::Plan);
-    let planned = plan(job, &facts, Some(remarks)).map_err(|e| (Phase::Plan, e))?;
+    let planned = gather_and_plan(job, &mut keys, ctx, Phase::Facts, Some(remarks))?;
     changes_out.extend(planned.iter().map(|c| c.report.clone()));
     if planned.is_empty() {
         return Ok((Phase::Plan, Status::Ok));
@@ -164,9 +168,7 @@ fn pipeline(
     }
 
     ctx.phase(host, Phase::Verify);
-    let mut facts = gather(job, &keys, ctx).map_err(|e| (Phase::Verify, e))?;
-    facts.booted = job.booted.clone();
-    let left = plan(job, &facts, None).map_err(|e| (Phase::Verify, e))?;
+    let left = gather_and_plan(job, &mut keys, ctx, Phase::Verify, None)?;
     if let Some(first) = left.first() {
         return Err((
             Phase::Verify,
@@ -178,6 +180,54 @@ fn pipeline(
         ));
     }
     Ok((Phase::Verify, Status::Changed))
+}
+
+/// Gathers `keys` and plans; while steps rendered with this host's values need facts that
+/// were not gathered (a path named by a release), gathers those too: one more round trip
+/// per round, at most one round per templated step. Leaves `keys` holding every fact used,
+/// for the verify phase. `gathering` is the phase a failed gather is reported in.
+fn gather_and_plan(
+    job: &Job<'_>,
+    keys: &mut Vec<FactKey>,
+    ctx: &HostCtx<'_>,
+    gathering: Phase,
+    remarks: Option<&mut Remarks>,
+) -> Result<Vec<PlannedChange>, (Phase, HostError)> {
+    let rounds = 1 + job.steps.iter().filter(|s| s.step.render.is_some()).count();
+    let host = &job.host.name;
+    let mut round_remarks = Remarks::default();
+    for round in 0..rounds {
+        let facts = gather(job, keys, ctx).map_err(|e| (gathering, e))?;
+        if gathering == Phase::Facts && round == 0 {
+            ctx.phase(host, Phase::Plan);
+        }
+        let phase = if gathering == Phase::Facts {
+            Phase::Plan
+        } else {
+            gathering
+        };
+        let mut missing = Vec::new();
+        round_remarks = Remarks::default();
+        let planned =
+            plan(job, &facts, Some(&mut round_remarks), &mut missing).map_err(|e| (phase, e))?;
+        if missing.is_empty() {
+            if let Some(remarks) = remarks {
+                *remarks = round_remarks;
+            }
+            return Ok(planned);
+        }
+        *keys = merge_keys(keys.drain(..).chain(missing));
+    }
+    drop(round_remarks);
+    Err((
+        gathering,
+        HostError::Plan {
+            step: "the templated steps".into(),
+            error: PlanError::Internal(format!(
+                "their facts were still incomplete after {rounds} rounds"
+            )),
+        },
+    ))
 }
 
 /// The last lines a failed command printed, as ` (said: ...)`.
@@ -205,11 +255,13 @@ struct Remarks {
 }
 
 /// Plans every step in order against one view; `remarks` collects no-op reasons and
-/// held-back changes.
+/// held-back changes. A step rendered with this host's values that needs facts not in
+/// `facts` is skipped and its facts are added to `missing`, for another round.
 fn plan(
     job: &Job<'_>,
     facts: &Facts,
     mut remarks: Option<&mut Remarks>,
+    missing: &mut Vec<FactKey>,
 ) -> Result<Vec<PlannedChange>, HostError> {
     let mut view = HostView::new(facts);
     let mut planned = Vec::new();
@@ -238,8 +290,12 @@ fn plan(
         let step = job_step.step;
         view.set_scope(&job_step.scope);
         let label = step.label();
+        let refused = |error: String| HostError::Plan {
+            step: label.clone(),
+            error: PlanError::Refused(error),
+        };
         if let Some(when) = &step.when
-            && !when.holds(facts)
+            && !when.holds(facts).map_err(refused)?
         {
             if let Some(remarks) = remarks.as_deref_mut() {
                 remarks.notes.push(format!(
@@ -249,7 +305,46 @@ fn plan(
             }
             continue;
         }
-        let step_plan = step.resource.plan(&view).map_err(|error| HostError::Plan {
+        let rendered: Box<dyn Resource>;
+        let resource: &dyn Resource = match (&step.resource, &step.render) {
+            (Some(resource), _) => resource.as_ref(),
+            (None, Some(render)) => {
+                let mut explain = Vec::new();
+                let values = context(
+                    &job.host.name,
+                    &render.template.names(),
+                    &view,
+                    &render.source.values,
+                    &job.vars,
+                    &mut explain,
+                )
+                .map_err(refused)?;
+                let (resource, _) = render.render(&values).map_err(|e| refused(e.to_string()))?;
+                let needed: Vec<FactKey> = resource
+                    .facts(&job_step.scope)
+                    .into_iter()
+                    .filter(|k| !facts.has(k))
+                    .collect();
+                if !needed.is_empty() {
+                    missing.extend(needed);
+                    continue;
+                }
+                if let Some(remarks) = remarks.as_deref_mut() {
+                    remarks
+                        .notes
+                        .extend(explain.into_iter().map(|e| format!("{label}: {e}")));
+                }
+                rendered = resource;
+                rendered.as_ref()
+            }
+            (None, None) => {
+                return Err(HostError::Plan {
+                    step: label,
+                    error: PlanError::Internal("the step has no resource".into()),
+                });
+            }
+        };
+        let step_plan = resource.plan(&view).map_err(|error| HostError::Plan {
             step: label.clone(),
             error,
         })?;
@@ -265,6 +360,7 @@ fn plan(
         for (name, output) in step_plan.promises {
             view.promise(&name, output);
         }
+        view.record_transaction(&label, &step_plan.transaction);
         for change in step_plan.changes {
             let diff = match &change.action {
                 Action::WriteFile {
@@ -290,7 +386,7 @@ fn plan(
                         .action
                         .path()
                         .map(str::to_string)
-                        .or(step.resource.subject().map(str::to_string)),
+                        .or(resource.subject().map(str::to_string)),
                     summary: change.summary,
                     diff,
                     output: None,

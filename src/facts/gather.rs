@@ -56,6 +56,19 @@ const FACT_FUNCTIONS: &str = r#"vmup_path() {
 vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
 "#;
 
+/// The host's name: `uname -n` on a machine; a tree's own `/etc/hostname`, or CentOS's
+/// `HOSTNAME=` in `/etc/sysconfig/network`, since uname would name the controller.
+const TREE_HOSTNAME: &str = r#"vmup_rec hostname
+if [ -z "$VMUP_ROOT" ]; then uname -n
+elif vmup_under /etc/hostname && [ -f "$R" ]; then head -n 1 -- "$R"
+elif vmup_under /etc/sysconfig/network && [ -f "$R" ]; then
+  while IFS='=' read -r k v; do
+    [ "$k" = HOSTNAME ] && { v=${v#[\"\']}; v=${v%[\"\']}; echo "$v"; break; }
+  done < "$R"
+fi
+vmup_rec release; [ -n "$VMUP_ROOT" ] || uname -r
+"#;
+
 /// Builds the one facts script for a host. `root` is the local tree every path is taken
 /// under (as a chroot would, see `remote::root`), empty for a real host.
 pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result<Vec<u8>, NulByte> {
@@ -66,10 +79,10 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
     s.code(&frame::prelude(boundary));
     s.code(ROOT_FN);
     s.code(FACT_FUNCTIONS);
-    s.code("vmup_rec cpus; vmup_cpus 2>/dev/null\n");
-    // A local tree is not running: it has no running kernel (uname would name the
-    // controller's).
-    s.code("vmup_rec hostname; uname -n\nvmup_rec release; [ -n \"$VMUP_ROOT\" ] || uname -r\n");
+    // A local tree is not running: it has no CPUs or running kernel of its own (/proc and
+    // uname would describe the controller), and its name is the one its files give.
+    s.code("vmup_rec cpus; [ -n \"$VMUP_ROOT\" ] || vmup_cpus 2>/dev/null\n");
+    s.code(TREE_HOSTNAME);
     for (i, key) in keys.iter().enumerate() {
         match key {
             FactKey::Path { path, content } => {
@@ -107,7 +120,7 @@ pub fn parse_facts(
         let text = || String::from_utf8_lossy(&rec.payload).trim().to_string();
         match words.first().copied() {
             Some("cpus") => facts.cpus = text().parse().ok().filter(|n| *n > 0),
-            Some("hostname") => facts.hostname = Some(text()),
+            Some("hostname") => facts.hostname = Some(text()).filter(|h| !h.is_empty()),
             Some("release") => facts.kernel_release = Some(text()).filter(|r| !r.is_empty()),
             Some("command") => {
                 if let FactKey::Command { name, .. } = key_at(words.get(1))? {
@@ -306,8 +319,35 @@ mod tests {
                 status: 3
             }
         );
-        assert!(facts.cpus.unwrap_or(0) >= 1);
+        assert_eq!(
+            facts.cpus, None,
+            "a tree has no CPUs: /proc is the controller's"
+        );
         assert_eq!(facts.kernel_release, None, "a tree is not running");
+        assert_eq!(facts.hostname, None, "uname -n would name the controller");
+    }
+
+    #[test]
+    fn a_tree_is_named_by_its_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("etc/sysconfig")).unwrap();
+        std::fs::write(
+            dir.path().join("etc/sysconfig/network"),
+            "NETWORKING=yes\nHOSTNAME=\"ng2.grid.monash.edu.au\"\n",
+        )
+        .unwrap();
+        let root = dir.path().to_str().unwrap();
+        let gathered = |root: &str| run(&[], root);
+        assert_eq!(
+            gathered(root).hostname.as_deref(),
+            Some("ng2.grid.monash.edu.au")
+        );
+        std::fs::write(dir.path().join("etc/hostname"), "ng3\n").unwrap();
+        assert_eq!(gathered(root).hostname.as_deref(), Some("ng3"));
+        // A running machine counts its CPUs and names itself.
+        let me = gathered("");
+        assert!(me.cpus.unwrap_or(0) >= 1);
+        assert!(me.hostname.is_some());
     }
 
     #[test]

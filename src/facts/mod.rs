@@ -203,6 +203,19 @@ impl FactError {
 }
 
 impl Facts {
+    /// Whether `key` was gathered (a path's content too, when the key asks for it), so
+    /// a step rendered after gathering can tell which of its facts are still missing.
+    pub fn has(&self, key: &FactKey) -> bool {
+        match key {
+            FactKey::Path { path, content } => match self.paths.get(path) {
+                Some(PathFact::File { content: c, .. }) => !content || c.is_some(),
+                Some(_) => true,
+                None => false,
+            },
+            FactKey::Command { name, .. } => self.commands.contains_key(name),
+        }
+    }
+
     /// The parsed value of `fact`, or why it cannot be had.
     pub fn get<F: Fact>(&self, fact: &F) -> Result<F::Value, FactError> {
         let name = fact.name();

@@ -36,6 +36,15 @@ struct RawInventory {
     defaults: RawDefaults,
     #[serde(default)]
     hosts: BTreeMap<String, Spanned<RawHost>>,
+    #[serde(default)]
+    groups: BTreeMap<Spanned<String>, RawGroup>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    #[serde(default)]
+    vars: Vars,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,10 +69,17 @@ struct RawHost {
     domain_config: Option<Spanned<String>>,
     #[serde(default)]
     groups: Vec<Spanned<String>>,
+    cpus: Option<Spanned<u32>>,
+    #[serde(default)]
+    vars: Vars,
 }
 
+/// Variables for runbook templates, by name (see the runbook's `context` module for how
+/// the levels combine).
+pub type Vars = BTreeMap<String, toml::Value>;
+
 /// One machine of the fleet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Host {
     /// Inventory name; also the ssh_config alias.
     pub name: String,
@@ -87,6 +103,11 @@ pub struct Host {
     pub domain_config: Option<String>,
     /// Explicit groups.
     pub groups: Vec<String>,
+    /// The CPU count for a machine that cannot report its own (a local tree: what its
+    /// domain config gives it), for `when = "cpus == 1"` and templates.
+    pub cpus: Option<u32>,
+    /// This machine's own variables (highest precedence after `-e`).
+    pub vars: Vars,
 }
 
 impl Host {
@@ -125,12 +146,14 @@ impl Host {
 }
 
 /// The whole fleet, hosts in file order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inventory {
     /// The file it was read from.
     pub file: PathBuf,
     /// Machines in the order the file lists them.
     pub hosts: Vec<Host>,
+    /// `[groups.NAME] vars`: variables of each group (`all` included).
+    pub group_vars: BTreeMap<String, Vars>,
 }
 
 impl Inventory {
@@ -244,6 +267,16 @@ impl Inventory {
                 }
                 groups.push(g.into_inner());
             }
+            if let Some(cpus) = &h.cpus
+                && *cpus.get_ref() == 0
+            {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    cpus.span(),
+                    "`cpus` must be at least 1",
+                ));
+            }
             let role = h.role.or(if h.host.is_some() {
                 Some(Role::Guest)
             } else {
@@ -261,12 +294,36 @@ impl Inventory {
                 domain: h.domain,
                 domain_config: h.domain_config.map(Spanned::into_inner),
                 groups,
+                cpus: h.cpus.map(Spanned::into_inner),
+                vars: h.vars,
             });
         }
-        Ok(Inventory {
+        let mut inventory = Inventory {
             file: file.to_path_buf(),
             hosts,
-        })
+            group_vars: BTreeMap::new(),
+        };
+        let known = inventory
+            .group_names()
+            .iter()
+            .map(|g| g.to_string())
+            .collect::<Vec<_>>();
+        for (name, group) in raw.groups {
+            if !known.contains(name.get_ref()) {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    name.span(),
+                    format!(
+                        "group {:?} has vars but no host is in it (known groups: {})",
+                        name.get_ref(),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            inventory.group_vars.insert(name.into_inner(), group.vars);
+        }
+        Ok(inventory)
     }
 
     /// The machine called `name`.

@@ -89,6 +89,9 @@ struct Installed<'a> {
 impl FromSpec for KernelsResource {
     type Spec = KernelsSpec;
 
+    /// A prune must keep the kernel the host boots the guest with.
+    const NEEDS: &'static [Need] = &[Need::BootedKernel];
+
     /// Validates a spec: at least one package, plain package names.
     fn from_spec(spec: &KernelsSpec) -> Result<KernelsResource, SpecError> {
         let packages = spec.packages.get_ref();
@@ -127,10 +130,6 @@ impl Resource for KernelsResource {
 
     fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         vec![self.inventory.key()]
-    }
-
-    fn needs(&self) -> &'static [Need] {
-        &[Need::BootedKernel]
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
@@ -216,6 +215,7 @@ impl Resource for KernelsResource {
                 note,
                 warning: None,
                 promises: Vec::new(),
+                transaction: Vec::new(),
             });
         }
         removed.reverse(); // oldest first, as people write them
@@ -246,6 +246,7 @@ impl Resource for KernelsResource {
             note,
             warning: None,
             promises: Vec::new(),
+                transaction: Vec::new(),
         })
     }
 }

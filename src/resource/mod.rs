@@ -19,6 +19,7 @@ pub use registry::FromSpec;
 pub use view::{GuestRef, HostView, Scope};
 
 use crate::facts::{CommandOutput, FactError, FactKey, PathFact};
+use crate::formats::dnftx::TxPackage;
 use crate::remote::Action;
 
 // The registry: one line per resource kind (module => type). See CONTRIBUTING.md.
@@ -80,6 +81,9 @@ pub struct StepPlan {
     /// user added), by fact name: later steps of the host plan against it, as they do
     /// against files an earlier step writes.
     pub promises: Vec<(String, CommandOutput)>,
+    /// The packages a transaction step will install, upgrade or remove, as its preview
+    /// says: later steps' values (the newest release of a package) count them as done.
+    pub transaction: Vec<TxPackage>,
 }
 
 impl StepPlan {
@@ -90,6 +94,7 @@ impl StepPlan {
             note: Some(reason.into()),
             warning: None,
             promises: Vec::new(),
+            transaction: Vec::new(),
         }
     }
 
@@ -100,6 +105,7 @@ impl StepPlan {
             note: None,
             warning: Some(reason.into()),
             promises: Vec::new(),
+            transaction: Vec::new(),
         }
     }
 
@@ -114,6 +120,7 @@ impl StepPlan {
             note: None,
             warning: None,
             promises: Vec::new(),
+            transaction: Vec::new(),
         }
     }
 }
@@ -152,14 +159,6 @@ pub trait Resource: std::fmt::Debug + Send + Sync {
     fn facts(&self, scope: &Scope) -> Vec<FactKey>;
     /// Changes that would bring the host to the desired state.
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
-    /// Where the step runs: the selected machine (default) or a selected guest's host.
-    fn placement(&self) -> Placement {
-        Placement::Target
-    }
-    /// What the engine must provide before planning, besides the facts script.
-    fn needs(&self) -> &'static [Need] {
-        &[]
-    }
 }
 
 pub use crate::facts::{file_fact, stat_fact};

@@ -130,6 +130,7 @@ impl Resource for MoveAsideResource {
             note: None,
             warning: None,
             promises: Vec::new(),
+                transaction: Vec::new(),
         })
     }
 }

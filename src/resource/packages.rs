@@ -190,6 +190,7 @@ impl Resource for PackagesResource {
             note: None,
             warning: None,
             promises: Vec::new(),
+            transaction: packages,
         })
     }
 }

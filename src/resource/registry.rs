@@ -12,8 +12,8 @@
 
 use serde::de::DeserializeOwned;
 
-use super::Resource;
 use super::spec::SpecError;
+use super::{Need, Placement, Resource};
 
 /// A resource kind as the registry sees it: a spec read from the runbook, validated into
 /// the resource that plans.
@@ -21,6 +21,13 @@ pub trait FromSpec: Resource + Sized + 'static {
     /// The kind's table as written in a runbook (serde, `deny_unknown_fields`, with
     /// `toml::Spanned` around values that are validated so errors can point at them).
     type Spec: DeserializeOwned + std::fmt::Debug;
+
+    /// Where steps of this kind run: the selected machine, or a selected guest's host.
+    /// A property of the kind, so a step with templates is placed before it is rendered.
+    const PLACEMENT: Placement = Placement::Target;
+
+    /// What the engine must provide before planning steps of this kind, besides facts.
+    const NEEDS: &'static [Need] = &[];
 
     /// Checks the spec (regexes compile, paths are absolute, choices are consistent) and
     /// builds the resource.
@@ -59,6 +66,23 @@ macro_rules! kinds {
         }
 
         impl RawStep {
+            /// The kinds of the tables present, with where they run and what they need.
+            pub fn kinds(
+                &self,
+            ) -> Vec<(&'static str, $crate::resource::Placement, &'static [$crate::resource::Need])> {
+                let mut found = Vec::new();
+                $(
+                    if self.$kind.is_some() {
+                        found.push((
+                            stringify!($kind),
+                            <$kind::$ty as $crate::resource::registry::FromSpec>::PLACEMENT,
+                            <$kind::$ty as $crate::resource::registry::FromSpec>::NEEDS,
+                        ));
+                    }
+                )*
+                found
+            }
+
             /// The validated resources of the tables present, with their kind names.
             pub fn resources(
                 &self,

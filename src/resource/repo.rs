@@ -231,6 +231,7 @@ impl Resource for RepoResource {
                     note: remark,
                     warning: None,
                     promises: Vec::new(),
+                transaction: Vec::new(),
                 })
             }
         }

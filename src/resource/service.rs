@@ -147,6 +147,7 @@ impl Resource for ServiceResource {
             note: (!notes.is_empty()).then(|| notes.join("; ")),
             warning: None,
             promises: Vec::new(),
+                transaction: Vec::new(),
         })
     }
 }

@@ -298,6 +298,7 @@ impl Resource for UserResource {
             note: None,
             warning: None,
             promises,
+            transaction: Vec::new(),
         })
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::facts::{CommandOutput, Fact, Facts, PathFact};
+use crate::formats::dnftx::TxPackage;
 use crate::remote::Action;
 
 use super::PlanError;
@@ -38,6 +39,7 @@ pub struct HostView<'a> {
     scope: &'a Scope,
     overlay: BTreeMap<String, PathFact>,
     promised: BTreeMap<String, CommandOutput>,
+    pending: Vec<(String, TxPackage)>,
 }
 
 /// The scope of a step planned for the machine it selects.
@@ -56,6 +58,7 @@ impl<'a> HostView<'a> {
             scope,
             overlay: BTreeMap::new(),
             promised: BTreeMap::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -86,6 +89,18 @@ impl<'a> HostView<'a> {
     /// Records what a command fact will answer once an earlier step's changes are made.
     pub fn promise(&mut self, name: &str, output: CommandOutput) {
         self.promised.insert(name.to_string(), output);
+    }
+
+    /// Records the packages an earlier step's transaction will install, upgrade or remove
+    /// (`step` labels it for the plan's explanations).
+    pub fn record_transaction(&mut self, step: &str, packages: &[TxPackage]) {
+        self.pending
+            .extend(packages.iter().map(|p| (step.to_string(), p.clone())));
+    }
+
+    /// The packages earlier steps' transactions will change, each with its step's label.
+    pub fn pending_packages(&self) -> &[(String, TxPackage)] {
+        &self.pending
     }
 
     /// What `path` will look like when the earlier planned changes are done.

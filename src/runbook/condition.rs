@@ -116,40 +116,60 @@ impl Condition {
         &self.text
     }
 
-    /// Evaluates the condition; a fact the host did not report makes a comparison false.
-    pub fn holds(&self, facts: &Facts) -> bool {
-        self.any_of
-            .iter()
-            .any(|all| all.iter().all(|c| c.holds(facts)))
+    /// Evaluates the condition. A fact the host cannot report (a local tree's CPU count
+    /// or running kernel) is an error saying what to do, never a silent false: a step
+    /// skipped for want of a fact would look converged.
+    pub fn holds(&self, facts: &Facts) -> Result<bool, String> {
+        for all in &self.any_of {
+            let mut every = true;
+            for c in all {
+                if !c.holds(facts)? {
+                    every = false;
+                    break;
+                }
+            }
+            if every {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 }
 
 impl Comparison {
-    fn holds(&self, facts: &Facts) -> bool {
+    fn holds(&self, facts: &Facts) -> Result<bool, String> {
         use std::cmp::Ordering;
+        let unknown = |fact: &str, why: &str| {
+            format!("`when` reads `{fact}`, which this host cannot report: {why}")
+        };
         let ordering = match (&self.fact, &self.value) {
             (Fact::Cpus, Literal::Int(n)) => match facts.cpus {
                 Some(c) => i64::from(c).cmp(n),
-                None => return false,
+                None => {
+                    return Err(unknown(
+                        "cpus",
+                        "a local tree has no CPUs of its own; set `cpus` for it in the inventory",
+                    ));
+                }
             },
             (Fact::Hostname, Literal::Str(s)) => match &facts.hostname {
                 Some(h) => h.as_str().cmp(s.as_str()),
-                None => return false,
+                None => return Err(unknown("hostname", "it reported none")),
             },
             (Fact::Kernel, Literal::Str(s)) => match &facts.kernel_release {
                 Some(k) => crate::formats::rpmver::vercmp(k, s),
-                None => return false,
+                None => return Err(unknown("kernel", "a local tree runs no kernel")),
             },
-            _ => return false,
+            _ => return Ok(false),
         };
-        match self.op {
+        Ok(match self.op {
             Op::Eq => ordering == Ordering::Equal,
             Op::Ne => ordering != Ordering::Equal,
             Op::Lt => ordering == Ordering::Less,
             Op::Le => ordering != Ordering::Greater,
             Op::Gt => ordering == Ordering::Greater,
             Op::Ge => ordering != Ordering::Less,
-        }
+        })
     }
 }
 
@@ -230,17 +250,27 @@ mod tests {
     #[test]
     fn evaluates_comparisons() {
         let one = Condition::parse("cpus == 1").unwrap();
-        assert!(one.holds(&facts(1, "a")));
-        assert!(!one.holds(&facts(2, "a")));
+        assert_eq!(one.holds(&facts(1, "a")), Ok(true));
+        assert_eq!(one.holds(&facts(2, "a")), Ok(false));
         let c = Condition::parse("cpus > 1 and hostname != 'ng2' or kernel < \"2.6.9-67.ELxenU\"")
             .unwrap();
-        assert!(c.holds(&facts(1, "ng2")));
-        assert!(c.holds(&facts(4, "x")));
-        assert!(
-            !Condition::parse("cpus == 1")
-                .unwrap()
-                .holds(&Facts::default())
-        );
+        assert_eq!(c.holds(&facts(1, "ng2")), Ok(true));
+        assert_eq!(c.holds(&facts(4, "x")), Ok(true));
+    }
+
+    #[test]
+    fn a_fact_the_host_cannot_report_is_an_error_not_false() {
+        // A local tree: no CPUs of its own unless the inventory says.
+        let e = Condition::parse("cpus == 1")
+            .unwrap()
+            .holds(&Facts::default())
+            .unwrap_err();
+        assert!(e.contains("set `cpus` for it in the inventory"), "{e}");
+        let e = Condition::parse("kernel >= '2.6'")
+            .unwrap()
+            .holds(&Facts::default())
+            .unwrap_err();
+        assert!(e.contains("runs no kernel"), "{e}");
     }
 
     #[test]

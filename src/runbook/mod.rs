@@ -6,24 +6,97 @@
 //! error to an invalid regex inside a step, is reported as `file:line:column`.
 
 pub mod condition;
+pub mod context;
+pub mod template;
+pub mod values;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::inventory::{HostPattern, Inventory};
-use crate::resource::spec::SpecError;
-use crate::resource::{KINDS, RawStep, Resource};
+use crate::resource::{KINDS, Need, Placement, RawStep, Resource};
 use crate::source::{SourceError, read_text};
 
 pub use condition::Condition;
+use context::{FACT_NAMES, Vars};
+use template::StepTemplate;
+use values::{ValueDef, ValueSpec};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRunbook {
     #[serde(default)]
+    vars: BTreeMap<Spanned<String>, toml::Value>,
+    #[serde(default)]
+    values: BTreeMap<Spanned<String>, Spanned<ValueSpec>>,
+    #[serde(default)]
     step: Vec<Spanned<RawStep>>,
+}
+
+/// What every templated step of a runbook renders against: the text it re-reads with
+/// rendered values, and the runbook's values.
+#[derive(Debug)]
+pub struct Source {
+    /// The runbook file.
+    pub file: PathBuf,
+    /// Its text.
+    pub text: String,
+    /// `[values]`, by name.
+    pub values: BTreeMap<String, ValueDef>,
+}
+
+/// A step whose resource table holds templates: rendered and validated per host.
+#[derive(Debug)]
+pub struct StepRender {
+    /// 0-based index of the step in the runbook.
+    index: usize,
+    /// Its templated strings.
+    pub template: StepTemplate,
+    /// The runbook it re-reads.
+    pub source: Arc<Source>,
+}
+
+impl StepRender {
+    /// The step's resource with its templates rendered in `context`, validated as if the
+    /// user had written the rendered values; errors point at the user's file.
+    pub fn render(
+        &self,
+        context: &minijinja::Value,
+    ) -> Result<(Box<dyn Resource>, Vec<String>), SourceError> {
+        let source = &self.source;
+        let env = template::environment();
+        let rendered = template::render(&source.file, &source.text, &self.template, &env, context)?;
+        let back = |span: std::ops::Range<usize>, message: String| {
+            let at = rendered.original_offset(span.start);
+            SourceError::at(&source.file, &source.text, at..at, message)
+        };
+        let raw: RawRunbook = toml::from_str(&rendered.text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            back(
+                span,
+                format!("with its templates rendered: {}", e.message().trim()),
+            )
+        })?;
+        let step = raw.step.into_iter().nth(self.index).ok_or_else(|| {
+            SourceError::file(&source.file, "internal error: the rendered step is missing")
+        })?;
+        let span = step.span();
+        let mut resources = step
+            .into_inner()
+            .resources()
+            .map_err(|e| back(e.span.unwrap_or_else(|| span.clone()), e.message))?;
+        match resources.pop() {
+            Some((_, resource)) if resources.is_empty() => Ok((resource, rendered.values)),
+            _ => Err(back(
+                span,
+                "internal error: the rendered step changed shape".into(),
+            )),
+        }
+    }
 }
 
 /// One step of a runbook.
@@ -40,8 +113,15 @@ pub struct Step {
     pub when: Option<Condition>,
     /// The resource kind as written (`line`, `packages`, ...).
     pub kind: &'static str,
-    /// What it wants.
-    pub resource: Box<dyn Resource>,
+    /// What it wants, when it has no templates (else see `render`).
+    pub resource: Option<Box<dyn Resource>>,
+    /// For a step with templates: how to render it per host.
+    pub render: Option<StepRender>,
+    /// Where it runs (its kind's placement).
+    pub placement: Placement,
+    /// What the engine provides it besides facts (its kind's, and the booted kernel when
+    /// a template reads `booted`).
+    pub needs: Vec<Need>,
 }
 
 impl Step {
@@ -62,6 +142,26 @@ pub struct Runbook {
     text: String,
     /// Steps in order.
     pub steps: Vec<Step>,
+    /// `[vars]`: the lowest-precedence variables, shared by every host.
+    pub vars: Vars,
+    source: Arc<Source>,
+}
+
+/// A variable or value name: an identifier templates can read, not a fact's name.
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    let ident = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !ident {
+        return Err(format!(
+            "{what} name {name:?} is not an identifier (letters, digits, `_`)"
+        ));
+    }
+    if FACT_NAMES.contains(&name) {
+        return Err(format!(
+            "`{name}` is a fact: a {what} cannot be named so (facts are what the host says)"
+        ));
+    }
+    Ok(())
 }
 
 impl Runbook {
@@ -75,37 +175,66 @@ impl Runbook {
     pub fn parse(file: &Path, text: String) -> Result<Runbook, SourceError> {
         let raw: RawRunbook =
             toml::from_str(&text).map_err(|e| SourceError::from_toml(file, &text, &e))?;
+        let at = |span: std::ops::Range<usize>, message: String| {
+            SourceError::at(file, &text, span, message)
+        };
+        let mut values = BTreeMap::new();
+        for (name, spec) in &raw.values {
+            check_name(name.get_ref(), "value").map_err(|m| at(name.span(), m))?;
+            let def = ValueDef::from_spec(spec.get_ref()).map_err(|m| at(spec.span(), m))?;
+            values.insert(name.get_ref().clone(), def);
+        }
+        let mut vars = Vars::new();
+        for (name, value) in &raw.vars {
+            check_name(name.get_ref(), "variable").map_err(|m| at(name.span(), m))?;
+            if values.contains_key(name.get_ref()) {
+                return Err(at(
+                    name.span(),
+                    format!("`{}` is both a variable and a value", name.get_ref()),
+                ));
+            }
+            vars.insert(name.get_ref().clone(), value.clone());
+        }
+        let mut templates = template::find(file, &text, KINDS)?;
+        let source = Arc::new(Source {
+            file: file.to_path_buf(),
+            text: text.clone(),
+            values,
+        });
         let mut steps = Vec::with_capacity(raw.step.len());
         for (i, spanned) in raw.step.into_iter().enumerate() {
             let span = spanned.span();
-            let at = |e: SpecError| {
-                SourceError::at(
-                    file,
-                    &text,
-                    e.span.unwrap_or_else(|| span.clone()),
-                    e.message,
-                )
-            };
+            let template = templates.remove(&i);
             let raw = spanned.into_inner();
-            let mut resources = raw.resources().map_err(at)?;
-            if resources.len() != 1 {
-                return Err(SourceError::at(
-                    file,
-                    &text,
+            let kinds = raw.kinds();
+            if kinds.len() != 1 {
+                return Err(at(
                     span,
                     format!(
                         "step {} must have exactly one resource table (one of: {}), found {}",
                         i + 1,
                         KINDS.join(", "),
-                        resources.len()
+                        kinds.len()
                     ),
                 ));
             }
+            let (kind, placement, kind_needs) = kinds[0];
+            let mut needs = kind_needs.to_vec();
+            // A templated step is validated per host, once its values are known.
+            let resource = match &template {
+                Some(_) => None,
+                None => {
+                    let mut resources = raw
+                        .resources()
+                        .map_err(|e| at(e.span.unwrap_or_else(|| span.clone()), e.message))?;
+                    resources.pop().map(|(_, r)| r)
+                }
+            };
             let when = match &raw.when {
                 Some(w) => Some(Condition::parse(w.get_ref()).map_err(|e| {
                     // +1 skips the opening quote of a basic string.
                     let offset = w.span().start + 1 + e.offset;
-                    SourceError::at(file, &text, offset..offset, format!("in `when`: {e}"))
+                    at(offset..offset, format!("in `when`: {e}"))
                 })?),
                 None => None,
             };
@@ -113,7 +242,16 @@ impl Runbook {
                 Some(h) => (HostPattern::new(h.get_ref()), h.span()),
                 None => (HostPattern::new("all"), span.clone()),
             };
-            let (kind, resource) = resources.remove(0);
+            let render = template.map(|template| {
+                if template.names().contains("booted") && !needs.contains(&Need::BootedKernel) {
+                    needs.push(Need::BootedKernel);
+                }
+                StepRender {
+                    index: i,
+                    template,
+                    source: source.clone(),
+                }
+            });
             steps.push(Step {
                 number: i + 1,
                 name: raw.name,
@@ -122,13 +260,53 @@ impl Runbook {
                 when,
                 kind,
                 resource,
+                render,
+                placement,
+                needs,
             });
         }
         Ok(Runbook {
             file: file.to_path_buf(),
             text,
             steps,
+            vars,
+            source,
         })
+    }
+
+    /// The runbook's `[values]`, by name.
+    pub fn values(&self) -> &BTreeMap<String, ValueDef> {
+        &self.source.values
+    }
+
+    /// Checks that every name the templates read is defined for `host` (a fact, a value or
+    /// one of `vars`), before anything is contacted: an undefined name is an error at its
+    /// place in the file, never an empty string.
+    pub fn check_names(&self, host: &str, vars: &Vars, step: &Step) -> Result<(), SourceError> {
+        let Some(render) = &step.render else {
+            return Ok(());
+        };
+        for name in render.template.names() {
+            let known = FACT_NAMES.contains(&name.as_str())
+                || self.values().contains_key(&name)
+                || vars.contains_key(&name);
+            if !known {
+                let at = render
+                    .template
+                    .first_use(&name)
+                    .map_or(0, |s| s.offset_of(&name));
+                return Err(SourceError::at(
+                    &self.file,
+                    &self.text,
+                    at..at,
+                    format!(
+                        "`{name}` is not defined for {host}: define it in the runbook's \
+                         [vars], the inventory (host or group `vars`), or with -e {name}=VALUE"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks every step's `hosts` pattern against the inventory, so a typo in a group name

@@ -345,6 +345,13 @@ fn two_steps_editing_one_file_chain() {
 #[test]
 fn when_condition_skips_with_a_reason() {
     let fleet = LocalFleet::new(&["g"]);
+    // A tree's CPU count is what the inventory says (its domain's), never the controller's.
+    let inv = std::fs::read_to_string(fleet.path().join("inventory.toml")).unwrap();
+    std::fs::write(
+        fleet.path().join("inventory.toml"),
+        format!("{inv}cpus = 2\n"),
+    )
+    .unwrap();
     fleet.write("g", "/etc/securetty", b"console\n");
     let rb = fleet.runbook("[[step]]\nwhen = \"cpus == 100000\"\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n");
     let run = fleet.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
@@ -388,13 +395,23 @@ fn json_lines_have_the_documented_shape() {
 #[test]
 fn facts_shows_what_vmup_reads() {
     let fleet = LocalFleet::new(&["g"]);
+    let inv = std::fs::read_to_string(fleet.path().join("inventory.toml")).unwrap();
+    std::fs::write(
+        fleet.path().join("inventory.toml"),
+        format!("{inv}cpus = 2\n"),
+    )
+    .unwrap();
     fleet.write("g", "/etc/securetty", b"console\n");
     std::fs::create_dir_all(fleet.file("g", "/lib/tls")).unwrap();
     let run = fleet.vmup(&["facts", "-i", "inventory.toml", "g", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let facts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(facts["host"], "g");
-    assert!(facts["cpus"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        facts["cpus"].as_u64(),
+        Some(2),
+        "the inventory's, for a tree"
+    );
     assert_eq!(facts["paths"]["/etc/securetty"]["type"], "file");
     assert_eq!(facts["paths"]["/etc/securetty"]["content"], "console\n");
     assert_eq!(facts["paths"]["/lib/tls"]["type"], "directory");

@@ -30,6 +30,7 @@ mod ssh_real;
 mod sshd_fixture;
 mod transport_contract;
 mod transport_harness;
+mod values;
 
 /// A test file that is not declared above would silently never run.
 #[test]

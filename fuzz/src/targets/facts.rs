@@ -67,7 +67,7 @@ fn generate(c: &mut Cursor<'_>, keys: &[FactKey]) -> (Vec<Record>, Facts) {
         "hostname".into(),
         format!("{hostname}\n").into_bytes(),
     ));
-    facts.hostname = Some(hostname);
+    facts.hostname = Some(hostname).filter(|h| !h.is_empty());
     let release = name(c.until(0x1e));
     records.push(record(
         "release".into(),

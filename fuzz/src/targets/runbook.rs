@@ -2,11 +2,14 @@
 //! every step reads as one resource whose fact requests, placement and plan (against a
 //! host where every requested path is absent) can be formed without a panic; host
 //! patterns check against an inventory; a condition given alone parses or points inside
-//! itself, and evaluates.
+//! itself, and evaluates. A step with templates renders with every name it reads set to a
+//! fixed string (or fails with a position inside the text), and its rendered resource
+//! plans the same way.
 //!
 //! Input: a `when` condition on the first line, the runbook (TOML) after it (invalid
 //! UTF-8 replaced).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use vmup::facts::{FactKey, Facts, PathFact};
@@ -69,16 +72,39 @@ pub fn check(data: &[u8]) {
     for (i, step) in runbook.steps.iter().enumerate() {
         assert_eq!(step.number, i + 1);
         assert!(!step.kind.is_empty());
-        let _ = (step.label(), step.hosts.as_str(), step.resource.subject());
-        let _ = (step.resource.placement(), step.resource.needs());
+        let _ = (step.label(), step.hosts.as_str(), step.placement, &step.needs);
         if let Some(when) = &step.when {
             let _ = when.holds(&Facts::default());
         }
+        let rendered;
+        let resource = match (&step.resource, &step.render) {
+            (Some(r), None) => r,
+            (None, Some(render)) => {
+                let names: BTreeMap<String, String> = render
+                    .template
+                    .names()
+                    .into_iter()
+                    .map(|n| (n, "2.6.9-67.0.1.ELxenU".to_string()))
+                    .collect();
+                match render.render(&minijinja::Value::from_serialize(&names)) {
+                    Ok((r, _)) => {
+                        rendered = r;
+                        &rendered
+                    }
+                    Err(e) => {
+                        check_position(&text, &e);
+                        continue;
+                    }
+                }
+            }
+            _ => panic!("a step has both or neither of a resource and a template"),
+        };
+        let _ = resource.subject();
         for scope in [Scope::default(), guest.clone()] {
-            let keys = step.resource.facts(&scope);
+            let keys = resource.facts(&scope);
             let facts = facts_for(&keys);
             let view = HostView::scoped(&facts, &scope);
-            let _ = step.resource.plan(&view);
+            let _ = resource.plan(&view);
         }
     }
     // `@FILE` patterns read files; the rest is checked against a fixed inventory.
