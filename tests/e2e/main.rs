@@ -15,6 +15,7 @@ mod demo;
 mod faults;
 mod fleet;
 mod fleet_commands;
+mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;
 mod interrupt;
