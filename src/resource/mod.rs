@@ -160,6 +160,13 @@ pub trait Resource: std::fmt::Debug + Send + Sync {
     fn needs(&self) -> &'static [Need] {
         &[]
     }
+    /// Whether applying the step's changes makes its next plan empty. True for every kind
+    /// but a `command` with `always = true`, which runs on every apply by design: verify
+    /// (and the fixtures' second-run check) leave such a step's changes out instead of
+    /// failing the host as not converged on each run.
+    fn converges(&self) -> bool {
+        true
+    }
 }
 
 pub use crate::facts::{file_fact, stat_fact};
