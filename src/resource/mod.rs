@@ -34,6 +34,7 @@ kinds! {
     service => ServiceResource,
     user => UserResource,
     group => GroupResource,
+    command => CommandResource,
 }
 
 /// Where a step's resource runs.
