@@ -39,6 +39,11 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
                     let _ = writeln!(out, "      {line}");
                 }
             }
+            if mode == Mode::Apply
+                && let Some(output) = &change.output
+            {
+                output_tail(&mut out, output);
+            }
         }
         if let Some(error) = &report.error {
             let _ = writeln!(out, "  error ({} phase): {error}", report.phase.as_str());
@@ -51,6 +56,25 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     out.push_str(&table(reports));
     let _ = writeln!(out, "{}", closing_line(mode, summary));
     out
+}
+
+/// The most lines of a command's output the human report shows; `--json` has them all.
+const OUTPUT_LINES: usize = 20;
+
+/// What an applied command printed (a `command` step, a package transaction), its last
+/// [`OUTPUT_LINES`] lines under the change, marked `| `.
+fn output_tail(out: &mut String, output: &str) {
+    let lines: Vec<&str> = output.lines().collect();
+    let skipped = lines.len().saturating_sub(OUTPUT_LINES);
+    if skipped > 0 {
+        let _ = writeln!(
+            out,
+            "      | ({skipped} earlier line(s); --json has them all)"
+        );
+    }
+    for line in &lines[skipped..] {
+        let _ = writeln!(out, "      | {line}");
+    }
 }
 
 /// Same outcome, same changes, same error and warnings: shown once for all such hosts.

@@ -1,7 +1,8 @@
 //! `--json`: one JSON object per host as it finishes, then one summary object.
 //!
 //! Host lines: `{"host", "phase", "status", "changes": [{"step", "resource", "path",
-//! "summary", "diff"}], "error", "notes", "elapsed", "round_trips"}`; the last line is
+//! "summary", "diff", "output"}], "error", "notes", "elapsed", "round_trips"}` (`output`:
+//! what an applied command printed, only when there is some); the last line is
 //! `{"summary": {...}}`. Nothing else is printed on stdout.
 
 use std::io::Write;

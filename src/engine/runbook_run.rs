@@ -4,7 +4,10 @@
 //! Round trips: `plan` costs one (facts). `apply` costs one when nothing needs changing
 //! (facts; the plan is empty, so there is nothing to verify) and three otherwise (facts,
 //! apply, verify). Verify re-gathers the same facts and re-plans: an empty plan is the
-//! proof of convergence; anything else fails the host with what would still change.
+//! proof of convergence; anything else fails the host with what would still change. The
+//! one exception is a step that says it never converges (`command` with `always = true`,
+//! see `Resource::converges`): its changes are planned on every run and verify leaves them
+//! out.
 
 use crate::facts::{FactKey, Facts, merge_keys};
 use crate::formats::dnftx::config_warnings;
@@ -31,6 +34,9 @@ pub struct RunbookWork {
 struct PlannedChange {
     report: ChangeReport,
     action: Action,
+    /// False for a change made on every run by design (`command` with `always = true`):
+    /// verify does not count it as left to do.
+    converges: bool,
 }
 
 impl HostWork for RunbookWork {
@@ -168,7 +174,12 @@ fn pipeline(
     }
 
     ctx.phase(host, Phase::Verify);
-    let left = gather_and_plan(job, &mut keys, ctx, Phase::Verify, None)?;
+    // A step that runs on every apply by design (`always = true`) is planned again here;
+    // it is not left to do.
+    let left: Vec<PlannedChange> = gather_and_plan(job, &mut keys, ctx, Phase::Verify, None)?
+        .into_iter()
+        .filter(|c| c.converges)
+        .collect();
     if let Some(first) = left.first() {
         return Err((
             Phase::Verify,
@@ -284,6 +295,7 @@ fn plan(
                 output: None,
             },
             action,
+            converges: true,
         });
     }
     for job_step in &job.steps {
@@ -392,6 +404,7 @@ fn plan(
                     output: None,
                 },
                 action: change.action,
+                converges: resource.converges(),
             });
         }
     }

@@ -4,8 +4,9 @@
 //! the facts of a host, and what planning must say: the changes' summaries, the note, the
 //! warning or the refusal, and the files as the changes leave them. The harness then plans
 //! again against the settled facts (the files as changed, plus the `[after]` answers of
-//! command facts) and expects nothing more: the second-run check every resource owes. A
-//! kind in the registry without a fixture fails the harness.
+//! command facts) and expects nothing more: the second-run check every resource owes (a
+//! step that says it never converges, `command` with `always = true`, must plan the same
+//! changes again instead). A kind in the registry without a fixture fails the harness.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -128,7 +129,8 @@ struct Expect {
     note: Option<String>,
     /// The warning, exactly; absent means the plan has none.
     warning: Option<String>,
-    /// A refusal: text the plan error must contain (no second run then).
+    /// A refusal: text the plan error (or the load-time error of the step table) must
+    /// contain (no second run then).
     error: Option<String>,
     /// The detail lines of each change, when given.
     details: Option<Vec<String>>,
@@ -252,7 +254,11 @@ fn check_requested(resource: &dyn Resource, facts: &Facts) -> Result<(), String>
 /// Runs one fixture; the error says what differed.
 fn run(kind: &str, text: &str) -> Result<(), String> {
     let fixture: Fixture = toml::from_str(text).map_err(|e| e.to_string())?;
-    let mut resources = fixture.step.resources().map_err(|e| e.message)?;
+    // A step refused at load time (`expect.error`): nothing to plan.
+    let mut resources = match (fixture.step.resources(), &fixture.expect.error) {
+        (Err(e), Some(want)) if e.message.contains(want.as_str()) => return Ok(()),
+        (found, _) => found.map_err(|e| e.message)?,
+    };
     let (found, resource) = match resources.len() {
         1 => resources.remove(0),
         n => return Err(format!("the step has {n} resource tables, not one")),
@@ -344,8 +350,15 @@ fn run(kind: &str, text: &str) -> Result<(), String> {
     let again = resource
         .plan(&HostView::new(&settled))
         .map_err(|e| format!("second run: {e}"))?;
-    if !again.changes.is_empty() {
-        let left: Vec<&str> = again.changes.iter().map(|c| c.summary.as_str()).collect();
+    let left: Vec<&str> = again.changes.iter().map(|c| c.summary.as_str()).collect();
+    if !resource.converges() {
+        // Runs on every apply by design: the second run plans the same again.
+        if left != expect.changes {
+            return Err(format!(
+                "second run of a step that never converges: {left:?}"
+            ));
+        }
+    } else if !left.is_empty() {
         return Err(format!("second run still changes: {left:?}"));
     }
     Ok(())

@@ -35,6 +35,7 @@ kinds! {
     service => ServiceResource,
     user => UserResource,
     group => GroupResource,
+    command => CommandResource,
 }
 
 /// Where a step's resource runs.
@@ -159,6 +160,13 @@ pub trait Resource: std::fmt::Debug + Send + Sync {
     fn facts(&self, scope: &Scope) -> Vec<FactKey>;
     /// Changes that would bring the host to the desired state.
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError>;
+    /// Whether applying the step's changes makes its next plan empty. True for every kind
+    /// but a `command` with `always = true`, which runs on every apply by design: verify
+    /// (and the fixtures' second-run check) leave such a step's changes out instead of
+    /// failing the host as not converged on each run.
+    fn converges(&self) -> bool {
+        true
+    }
 }
 
 pub use crate::facts::{file_fact, stat_fact};

@@ -399,6 +399,57 @@ mod tests {
     }
 
     #[test]
+    fn command_refusals_point_at_the_value() {
+        let at = |table: &str| error(&format!("[[step]]\ncommand = {table}\n"));
+        let e = at("{ run = \"yum -y install python24\" }");
+        assert!(
+            e.starts_with("rb.toml:2:19: a `command` without a guard would run on every apply and never converge"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", always = false }");
+        assert!(
+            e.starts_with("rb.toml:2:19: a `command` without a guard"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", unless = \"y\", always = true }");
+        assert!(
+            e.starts_with("rb.toml:2:47: `always = true` contradicts the guards"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", creates = \"var/run/x\" }");
+        assert!(
+            e.starts_with("rb.toml:2:34: `creates` must be an absolute path"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", unless = \" \" }");
+        assert!(e.starts_with("rb.toml:2:33: `unless` is empty"), "{e}");
+        let e = at("{ run = \"x\", onlyif = \"y\", env = { \"LC-ALL\" = \"C\" } }");
+        assert!(
+            e.starts_with("rb.toml:2:46: `env` name \"LC-ALL\" is not a variable name"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", creates = \"/a\", removes = \"/a\" }");
+        assert!(
+            e.starts_with("rb.toml:2:50: `creates` and `removes` name the same path"),
+            "{e}"
+        );
+        let e = at("{ run = \"x\", unless = \"y\", user = \"root\" }");
+        assert!(e.starts_with("rb.toml:2:"), "{e}");
+        assert!(e.contains("unknown field `user`"), "{e}");
+    }
+
+    #[test]
+    fn grid_example_reads() {
+        let rb = Runbook::parse(
+            Path::new("examples/grid.toml"),
+            include_str!("../../examples/grid.toml").to_string(),
+        )
+        .unwrap();
+        let kinds: Vec<&str> = rb.steps.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, ["command", "line", "command"]);
+    }
+
+    #[test]
     fn relative_path_refused() {
         let e = error("[[step]]\nfile = { path = \"etc/x\", content = \"\" }\n");
         assert!(

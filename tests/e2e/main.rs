@@ -11,6 +11,7 @@ mod accounts;
 mod bad_input;
 mod bad_values;
 mod changed_underneath;
+mod commands;
 mod demo;
 mod faults;
 mod fleet;
