@@ -154,9 +154,7 @@ impl Resource for PackagesResource {
         let pm = tool.as_str();
         let shown = self.command.shown(pm);
         let mut packages = match view.get(&self.preview)? {
-            Preview::Nothing => {
-                return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")));
-            }
+            Preview::Nothing => Vec::new(),
             Preview::Error(message) => {
                 return Err(PlanError::Refused(format!(
                     "{shown} refuses the transaction: {message}"
@@ -165,6 +163,20 @@ impl Resource for PackagesResource {
             Preview::Transaction(p) => p,
         };
         let mut remarks = Vec::new();
+        // The preview was made before the run: a package an earlier step's transaction
+        // removes (the seed's python24, gone after the update) is installed again by this
+        // one, though the preview found it installed.
+        let reinstalled = self.removed_earlier(view, &packages);
+        for (step, removed) in &reinstalled {
+            remarks.push(format!(
+                "(the preview found {} installed, but {step} removes it: installed again)",
+                removed.name
+            ));
+        }
+        packages.extend(reinstalled.into_iter().map(|(_, p)| p));
+        if packages.is_empty() {
+            return Ok(StepPlan::unchanged(format!("{shown}: nothing to do")));
+        }
         let config = CONFIGS
             .iter()
             .find(|(m, _)| *m == pm)
@@ -196,6 +208,31 @@ impl Resource for PackagesResource {
 }
 
 impl PackagesResource {
+    /// The packages this step installs by name that an earlier step's transaction removes
+    /// and this step's preview does not install, as the installs they become.
+    fn removed_earlier(
+        &self,
+        view: &HostView<'_>,
+        previewed: &[TxPackage],
+    ) -> Vec<(String, TxPackage)> {
+        let Transaction::Install(names) = &self.command.tx else {
+            return Vec::new();
+        };
+        let mut found: Vec<(String, TxPackage)> = Vec::new();
+        for (step, p) in view.pending_packages() {
+            let wanted = names.contains(&p.name);
+            let previewed = previewed.iter().any(|q| q.name == p.name);
+            let listed = found.iter().any(|(_, q)| q.name == p.name);
+            if p.action == TxAction::Remove && wanted && !previewed && !listed {
+                let mut install = p.clone();
+                install.action = TxAction::Install;
+                install.repo = "the enabled repositories".into();
+                found.push((step.clone(), install));
+            }
+        }
+        found
+    }
+
     /// When an earlier step of the run edits the manager's configuration, the preview (made
     /// with the configuration as it is now) may differ from what will run: upgrades of
     /// packages that become install-only will install beside the old version instead.
@@ -275,6 +312,42 @@ gpgcheck=0
             );
         }
         facts
+    }
+
+    #[test]
+    fn a_package_an_earlier_transaction_removes_is_installed_again() {
+        // The seed's Grid host: the update removed python24; the preview, made before the
+        // run, finds it installed.
+        let r = resource("install = [\"python24\", \"python24-devel\"]");
+        let facts = facts(&r, "yum", "Nothing to do\n", 0);
+        let mut view = HostView::new(&facts);
+        assert_eq!(r.plan(&view).unwrap().changes.len(), 0);
+        let removed = |name: &str| TxPackage {
+            action: TxAction::Remove,
+            name: name.into(),
+            arch: "i386".into(),
+            version: "2.4.3-21.el4".into(),
+            repo: "installed".into(),
+        };
+        view.record_transaction(
+            "step 4 (full update)",
+            &[removed("python24"), removed("python24-devel"), removed("other")],
+        );
+        let plan = r.plan(&view).unwrap();
+        assert_eq!(
+            plan.changes[0].summary,
+            "yum install python24 python24-devel: 2 package(s) in one transaction"
+        );
+        let detail = plan.changes[0].detail.clone().unwrap_or_default();
+        assert!(
+            detail.contains("install python24-2.4.3-21.el4.i386 from the enabled repositories"),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("the preview found python24 installed, but step 4 (full update) removes it"),
+            "{detail}"
+        );
+        assert_eq!(plan.transaction.len(), 2, "later values see the reinstall");
     }
 
     fn script(plan: &StepPlan) -> String {

@@ -446,7 +446,7 @@ mod tests {
         )
         .unwrap();
         let kinds: Vec<&str> = rb.steps.iter().map(|s| s.kind).collect();
-        assert_eq!(kinds, ["command", "line", "command"]);
+        assert_eq!(kinds, ["packages", "line", "command"]);
     }
 
     #[test]
