@@ -8,10 +8,13 @@
 //! running kernel are never removed, whatever `keep` says; when the booted kernel is unknown
 //! or no installed package provides it, nothing is removed and the note says why.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::rpmqa::Package;
+use crate::formats::dnftx::{TxAction, TxPackage};
+use crate::formats::rpmqa::{KernelInventory, Package};
 use crate::facts::{Fact, FactKey};
 use crate::facts::kernels::KernelPackages;
 use crate::remote::Action;
@@ -133,7 +136,11 @@ impl Resource for KernelsResource {
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
-        let inv = view.get(&self.inventory)?;
+        let mut inv = view.get(&self.inventory)?;
+        // Kernels an earlier step's transaction installs (the update before the prune) are
+        // counted as installed, those it removes as gone: the prune is planned for the
+        // packages its `rpm -e` will meet, so one run updates, prunes and converges.
+        let arriving = with_transactions(&mut inv, view.pending_packages(), &self.packages);
         if inv.no_database {
             return Err(PlanError::Refused(
                 "the host has no rpm database in /var/lib/rpm: its kernel packages cannot be read".into(),
@@ -205,6 +212,10 @@ impl Resource for KernelsResource {
             if why.is_empty() {
                 removed.push(k);
             } else {
+                // Where it comes from is said, but is no reason to keep it.
+                if let Some(step) = arriving.get(&k.kernel.nevra()) {
+                    why.push(format!("installed by {step}"));
+                }
                 kept.push(format!("kept: {} ({})", k.kernel.nevra(), why.join(", ")));
             }
         }
@@ -249,6 +260,51 @@ impl Resource for KernelsResource {
                 transaction: Vec::new(),
         })
     }
+}
+
+/// Applies earlier steps' transactions to the inventory, for the packages `names`: installs
+/// are added (an upgrade also drops the older versions it replaces), removals dropped.
+/// Returns the added packages' NEVRAs with the step that installs each.
+fn with_transactions(
+    inv: &mut KernelInventory,
+    pending: &[(String, TxPackage)],
+    names: &[String],
+) -> BTreeMap<String, String> {
+    let mut arriving = BTreeMap::new();
+    for (step, tx) in pending {
+        if !names.contains(&tx.name) {
+            continue;
+        }
+        let (epoch, vr) = match tx.version.split_once(':') {
+            Some((e, vr)) => (e.parse().ok(), vr),
+            None => (None, tx.version.as_str()),
+        };
+        let Some((version, release)) = vr.rsplit_once('-') else {
+            continue;
+        };
+        let package = Package {
+            name: tx.name.clone(),
+            epoch,
+            version: version.to_string(),
+            release: release.to_string(),
+            arch: tx.arch.clone(),
+        };
+        let same = |p: &Package| p.name == package.name && p.cmp_version(&package).is_eq();
+        match tx.action {
+            TxAction::Remove => inv.packages.retain(|p| !same(p)),
+            action => {
+                if action == TxAction::Upgrade {
+                    inv.packages
+                        .retain(|p| p.name != package.name || p.cmp_version(&package).is_gt());
+                }
+                if !inv.packages.iter().any(same) {
+                    arriving.insert(package.nevra(), step.clone());
+                    inv.packages.push(package);
+                }
+            }
+        }
+    }
+    arriving
 }
 
 /// Checks that the packages are still installed (and the booted kernel too), tests the
@@ -330,6 +386,56 @@ mod 2.6.9-78.ELxenU
                 .collect(),
             more => panic!("one transaction expected: {more:?}"),
         }
+    }
+
+    #[test]
+    fn kernels_an_earlier_update_installs_are_pruned_in_the_same_run() {
+        // Only 55 installed (and booted); the update before the prune installs 67.0.1 and
+        // 78 beside it: keep the newest and the booted, remove what the update brings
+        // between them, in the same run.
+        let r = resource("keep = { newest = 1 }");
+        let mut f = Facts {
+            kernel_release: None,
+            booted: booted("2.6.9-55.ELxenU"),
+            ..Facts::default()
+        };
+        f.insert(
+            &r.inventory,
+            b"pkg kernel-xenU (none) 2.6.9 55.EL noarch\npkg kernel-xenU-devel (none) 2.6.9 55.EL noarch\nmod 2.6.9-55.ELxenU\n",
+            0,
+        );
+        let mut view = HostView::new(&f);
+        assert!(r.plan(&view).unwrap().changes.is_empty(), "alone: 55 is the newest");
+        let tx = |name: &str, version: &str| TxPackage {
+            action: TxAction::Install,
+            name: name.into(),
+            arch: "noarch".into(),
+            version: version.into(),
+            repo: "centos-updates".into(),
+        };
+        view.record_transaction(
+            "step 4 (full update)",
+            &[
+                tx("kernel-xenU", "2.6.9-67.0.1.EL"),
+                tx("kernel-xenU-devel", "2.6.9-67.0.1.EL"),
+                tx("kernel-xenU", "2.6.9-78.EL"),
+                tx("kernel-xenU-devel", "2.6.9-78.EL"),
+                tx("unrelated", "1.0-1"),
+            ],
+        );
+        let p = r.plan(&view).unwrap();
+        assert_eq!(
+            removed(&p),
+            [
+                "kernel-xenU-2.6.9-67.0.1.EL.noarch",
+                "kernel-xenU-devel-2.6.9-67.0.1.EL.noarch"
+            ]
+        );
+        let note = p.note.unwrap_or_default();
+        assert!(
+            note.contains("kept: kernel-xenU-2.6.9-78.EL.noarch (newest, installed by step 4 (full update))"),
+            "{note}"
+        );
     }
 
     fn plan(r: &KernelsResource, f: &Facts) -> StepPlan {

@@ -4,6 +4,7 @@
 //! [values]
 //! release = { newest_kernel = "kernel-xenU" }   # 2.6.9-67.0.1.ELxenU, as /boot names it
 //! python = { newest = "python24" }              # 2.4.3-21.el4, as rpm says V-R
+//! boots = { newest_image = "xenU" }             # the newest /boot/vmlinuz-*xenU (a dom0)
 //! ```
 //!
 //! "Newest" counts what earlier steps of the same run will install: after a `packages`
@@ -32,6 +33,9 @@ pub struct ValueSpec {
     pub newest: Option<String>,
     /// The kernel release of the newest version of this kernel package.
     pub newest_kernel: Option<String>,
+    /// The newest kernel image in /boot whose release ends with this (a dom0 keeps its
+    /// guests' kernels in its /boot, often without their packages).
+    pub newest_image: Option<String>,
 }
 
 /// A validated `[values]` entry.
@@ -41,6 +45,8 @@ pub enum ValueDef {
     Newest(String),
     /// `newest_kernel = "NAME"`: the kernel release of the newest NAME.
     NewestKernel(String),
+    /// `newest_image = "SUFFIX"`: the newest `/boot/vmlinuz-*SUFFIX` release.
+    NewestImage(String),
 }
 
 /// A computed value and the sentence the plan shows for it.
@@ -55,10 +61,16 @@ pub struct Computed {
 impl ValueDef {
     /// Validates a spec: exactly one kind, a plain package name.
     pub fn from_spec(spec: &ValueSpec) -> Result<ValueDef, String> {
-        let def = match (&spec.newest, &spec.newest_kernel) {
-            (Some(n), None) => ValueDef::Newest(n.clone()),
-            (None, Some(n)) => ValueDef::NewestKernel(n.clone()),
-            _ => return Err("a value needs exactly one of `newest` or `newest_kernel`".into()),
+        let def = match (&spec.newest, &spec.newest_kernel, &spec.newest_image) {
+            (Some(n), None, None) => ValueDef::Newest(n.clone()),
+            (None, Some(n), None) => ValueDef::NewestKernel(n.clone()),
+            (None, None, Some(n)) => ValueDef::NewestImage(n.clone()),
+            _ => {
+                return Err(
+                    "a value needs exactly one of `newest`, `newest_kernel` or `newest_image`"
+                        .into(),
+                );
+            }
         };
         let name = def.package();
         if name.is_empty()
@@ -74,12 +86,16 @@ impl ValueDef {
     /// The package it is about.
     pub fn package(&self) -> &str {
         match self {
-            ValueDef::Newest(n) | ValueDef::NewestKernel(n) => n,
+            ValueDef::Newest(n) | ValueDef::NewestKernel(n) | ValueDef::NewestImage(n) => n,
         }
     }
 
     fn fact(&self) -> KernelPackages {
-        KernelPackages::new(&[self.package().to_string()])
+        match self {
+            // No package: the inventory's images are what is asked (rpm finds no such name).
+            ValueDef::NewestImage(_) => KernelPackages::new(&["kernel-xenU".to_string()]),
+            _ => KernelPackages::new(&[self.package().to_string()]),
+        }
     }
 
     /// The facts it is computed from.
@@ -92,6 +108,22 @@ impl ValueDef {
     pub fn compute(&self, view: &HostView<'_>) -> Result<Computed, String> {
         let name = self.package();
         let inventory = view.get(&self.fact()).map_err(|e| e.to_string())?;
+        if let ValueDef::NewestImage(suffix) = self {
+            let newest = inventory
+                .images
+                .iter()
+                .filter(|r| r.ends_with(suffix.as_str()))
+                .max_by(|a, b| crate::formats::rpmver::vercmp(a, b));
+            return match newest {
+                Some(release) => Ok(Computed {
+                    value: release.clone(),
+                    why: format!("the newest /boot/vmlinuz-*{suffix} on this machine"),
+                }),
+                None => Err(format!(
+                    "there is no /boot/vmlinuz-*{suffix} on this machine"
+                )),
+            };
+        }
         if inventory.no_database {
             return Err(format!("{name}: this host has no rpm database"));
         }
@@ -131,7 +163,9 @@ impl ValueDef {
         };
         let value = match self {
             ValueDef::Newest(_) => format!("{}-{}", package.version, package.release),
-            ValueDef::NewestKernel(_) => kernel_release(&inventory, &installed, &package, step),
+            ValueDef::NewestKernel(_) | ValueDef::NewestImage(_) => {
+                kernel_release(&inventory, &installed, &package, step)
+            }
         };
         let why = match step {
             Some(step) => format!("the newest {name}, to be installed by {step}"),
@@ -259,10 +293,24 @@ mod tests {
     }
 
     #[test]
+    fn newest_image_reads_boot_in_rpm_order() {
+        let def = ValueDef::NewestImage("xenU".into());
+        let facts = facts(
+            &def,
+            "nodb\nboot 2.6.9-67.0.1.ELxenU\nboot 2.6.9-9.ELxenU\nboot 2.6.9-78.ELsmp\nboot *\n",
+        );
+        let c = def.compute(&HostView::new(&facts)).unwrap();
+        assert_eq!(c.value, "2.6.9-67.0.1.ELxenU");
+        let facts = facts_nodb(&def);
+        assert!(def.compute(&HostView::new(&facts)).is_err());
+    }
+
+    #[test]
     fn specs_are_checked() {
         let spec = |newest: Option<&str>, kernel: Option<&str>| ValueSpec {
             newest: newest.map(str::to_string),
             newest_kernel: kernel.map(str::to_string),
+            newest_image: None,
         };
         assert!(ValueDef::from_spec(&spec(None, None)).is_err());
         assert!(ValueDef::from_spec(&spec(Some("a"), Some("b"))).is_err());
