@@ -322,7 +322,7 @@ fn plan(
             (Some(resource), _) => resource.as_ref(),
             (None, Some(render)) => {
                 let mut explain = Vec::new();
-                let values = context(
+                let rendered_now = context(
                     &job.host.name,
                     &render.template.names(),
                     &view,
@@ -330,8 +330,13 @@ fn plan(
                     &job.vars,
                     &mut explain,
                 )
-                .map_err(refused)?;
-                let (resource, _) = render.render(&values).map_err(|e| refused(e.to_string()))?;
+                .and_then(|values| render.render(&values).map_err(|e| e.to_string()));
+                let resource = match rendered_now {
+                    Ok((resource, _)) => resource,
+                    // As for a refusal below: decided in the round with every fact.
+                    Err(_) if !missing.is_empty() => continue,
+                    Err(e) => return Err(refused(e)),
+                };
                 let needed: Vec<FactKey> = resource
                     .facts(&job_step.scope)
                     .into_iter()
@@ -356,10 +361,23 @@ fn plan(
                 });
             }
         };
-        let step_plan = resource.plan(&view).map_err(|error| HostError::Plan {
-            step: label.clone(),
-            error,
-        })?;
+        let step_plan = match resource.plan(&view) {
+            Ok(plan) => plan,
+            // Facts that depend on the plan so far: gathered in another round.
+            Err(PlanError::NeedFacts(keys)) => {
+                missing.extend(keys);
+                continue;
+            }
+            // After a step skipped for facts, this one planned against an incomplete view:
+            // the next round, with every fact, says whether its refusal stands.
+            Err(_) if !missing.is_empty() => continue,
+            Err(error) => {
+                return Err(HostError::Plan {
+                    step: label.clone(),
+                    error,
+                });
+            }
+        };
         // A note explains a no-op, or remarks on what will be done (kernels kept and why).
         if let Some(remarks) = remarks.as_deref_mut() {
             if let Some(note) = step_plan.note {

@@ -24,14 +24,16 @@ vmup_rpmdb() {
 
 /// `vmup_pm dnf|yum ARGS`: the package manager, non-interactive options left to the caller,
 /// plugins off (they make runs differ between hosts), weak dependencies off (dnf), and the
-/// tree's own configuration under a local root.
+/// tree's own configuration under a local root. `VMUP_REPOSDIR`, when set, is where the
+/// `.repo` files are read instead (a preview of repositories earlier steps will write).
 pub const PM_FN: &str = r#"vmup_pm() {
   pm=$1; shift
   if [ "$pm" = dnf ]; then set -- --setopt=install_weak_deps=False "$@"; fi
   if [ -n "$VMUP_ROOT" ]; then
     case $VMUP_ROOT in /*) r=$VMUP_ROOT ;; *) r=$PWD/$VMUP_ROOT ;; esac
-    set -- --installroot="$r" --setopt=reposdir="$r/etc/yum.repos.d" "$@"
+    set -- --installroot="$r" --setopt=reposdir="${VMUP_REPOSDIR:-$r/etc/yum.repos.d}" "$@"
     if [ "$pm" = yum ]; then set -- -c "$r/etc/yum.conf" "$@"; fi
+  elif [ -n "${VMUP_REPOSDIR:-}" ]; then set -- --setopt=reposdir="$VMUP_REPOSDIR" "$@"
   fi
   "$pm" --disableplugin='*' "$@"
 }

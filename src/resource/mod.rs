@@ -135,6 +135,10 @@ pub enum PlanError {
     /// A bug: a resource read a fact it did not ask for.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The step can only be planned with facts that depend on what earlier steps plan
+    /// (a preview of repositories they write): the engine gathers these and plans again.
+    #[error("facts still to be gathered: {}", .0.len())]
+    NeedFacts(Vec<FactKey>),
 }
 
 impl From<FactError> for PlanError {

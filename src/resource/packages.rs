@@ -62,6 +62,9 @@ pub struct PackagesResource {
     preview: PackagesPreview,
 }
 
+/// Where yum and dnf read `.repo` files.
+const REPOS_DIR: &str = "/etc/yum.repos.d";
+
 /// The configuration files the package managers read, whose `installonlypkgs` decides
 /// whether an upgrade replaces a package or installs beside it.
 const CONFIGS: [(&str, &str); 2] = [("dnf", "/etc/dnf/dnf.conf"), ("yum", "/etc/yum.conf")];
@@ -132,6 +135,7 @@ impl FromSpec for PackagesResource {
         Ok(PackagesResource {
             preview: PackagesPreview {
                 command: command.clone(),
+                staged: Vec::new(),
             },
             command,
         })
@@ -153,7 +157,26 @@ impl Resource for PackagesResource {
         };
         let pm = tool.as_str();
         let shown = self.command.shown(pm);
-        let mut packages = match view.get(&self.preview)? {
+        // Repositories earlier steps of the run write (the seed's Monash mirrors before the
+        // pinned update) are previewed as they will be, in one more facts round trip.
+        let staged: Vec<(String, Vec<u8>)> = view
+            .planned_files_in(REPOS_DIR)
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".repo"))
+            .collect();
+        let preview = if staged.is_empty() {
+            self.preview.clone()
+        } else {
+            let preview = PackagesPreview {
+                command: self.command.clone(),
+                staged,
+            };
+            if !view.facts().has(&preview.key()) {
+                return Err(PlanError::NeedFacts(vec![preview.key()]));
+            }
+            preview
+        };
+        let mut packages = match view.get(&preview)? {
             Preview::Nothing => Vec::new(),
             Preview::Error(message) => {
                 return Err(PlanError::Refused(format!(

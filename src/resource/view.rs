@@ -111,6 +111,29 @@ impl<'a> HostView<'a> {
             .ok_or_else(|| PlanError::Internal(format!("no fact was gathered for {path}")))
     }
 
+    /// The regular files directly in `dir` that earlier planned changes write with other
+    /// content than the host has (name in `dir`, planned content), in name order.
+    pub fn planned_files_in(&self, dir: &str) -> Vec<(String, Vec<u8>)> {
+        let prefix = format!("{}/", dir.trim_end_matches('/'));
+        self.overlay
+            .iter()
+            .filter_map(|(path, fact)| {
+                let name = path.strip_prefix(&prefix)?;
+                let PathFact::File {
+                    content: Some(new), ..
+                } = fact
+                else {
+                    return None;
+                };
+                let old = match self.facts.paths.get(path) {
+                    Some(PathFact::File { content, .. }) => content.as_ref(),
+                    _ => None,
+                };
+                (!name.contains('/') && old != Some(new)).then(|| (name.to_string(), new.clone()))
+            })
+            .collect()
+    }
+
     /// Records the effect of `action` so later steps plan against it.
     pub fn simulate(&mut self, action: &Action) {
         match action {

@@ -56,16 +56,18 @@ fn summaries(line: &serde_json::Value) -> Vec<String> {
 }
 
 /// A python24 package built with mkrpm.sh, copied into the guest as /srv/python24.rpm.
-fn python24_rpm(fleet: &Fleet, guest: &str) {
+pub fn python24_rpm(fleet: &Fleet, guest: &str) {
+    rpm_into(fleet, guest, "python24", "/usr/bin/python2.4");
+}
+
+/// A package `name` 2.4.3-1 holding one script at `file`, built with mkrpm.sh and copied
+/// into the guest as /srv/NAME.rpm.
+pub fn rpm_into(fleet: &Fleet, guest: &str, name: &str, file: &str) {
     let out = tempfile::tempdir().unwrap();
     let built =
         Command::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fleet/mkrpm.sh"))
-            .args(["python24", "2.4.3", "1", out.path().to_str().unwrap()])
-            .args([
-                "--exec",
-                "/usr/bin/python2.4",
-                "#!/bin/sh\necho Python 2.4.3\n",
-            ])
+            .args([name, "2.4.3", "1", out.path().to_str().unwrap()])
+            .args(["--exec", file, "#!/bin/sh\necho Python 2.4.3\n"])
             .output()
             .unwrap();
     assert!(
@@ -81,7 +83,7 @@ fn python24_rpm(fleet: &Fleet, guest: &str) {
             guest,
             "sh",
             "-c",
-            "mkdir -p /srv && cat > /srv/python24.rpm",
+            &format!("mkdir -p /srv && cat > /srv/{name}.rpm"),
         ])
         .stdin(Stdio::from(std::fs::File::open(rpm.trim()).unwrap()))
         .output()

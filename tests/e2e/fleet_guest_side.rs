@@ -70,7 +70,8 @@ fn vmup(fleet: &Fleet, cmd: &str, limit: &str) -> Run {
     ])
 }
 
-fn install_daemon(fleet: &Fleet, guest: &str) {
+/// Installs the haldaemon stand-in with rc links as chkconfig leaves them, and starts it.
+pub fn install_daemon(fleet: &Fleet, guest: &str) {
     let script = format!(
         "mkdir -p /etc/rc.d/init.d && cat > /etc/rc.d/init.d/haldaemon <<'EOF'\n{HALDAEMON}EOF\n\
          chmod 755 /etc/rc.d/init.d/haldaemon && for l in 0 1 2 3 4 5 6; do mkdir -p /etc/rc.d/rc$l.d; done && \

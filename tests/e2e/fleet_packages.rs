@@ -124,36 +124,41 @@ fn show(run: &Run) -> String {
     )
 }
 
+/// Copies the test repositories into a guest as /srv/repos/{seed,monash,centos}.
+pub fn copy_repos(fleet: &Fleet, g: &str) {
+    let r = repos();
+    let mut tar = Command::new("tar")
+        .arg("-C")
+        .arg(&r.dir)
+        .args(["-cf", "-", "seed", "monash", "centos"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let untar = Command::new(&fleet.env["FLEET_SH"])
+        .arg("exec")
+        .arg(fleet.dir.path())
+        .args([
+            g,
+            "sh",
+            "-c",
+            "mkdir -p /srv/repos && tar -C /srv/repos -xf -",
+        ])
+        .stdin(tar.stdout.take().unwrap())
+        .output()
+        .unwrap();
+    assert!(tar.wait().unwrap().success());
+    assert!(
+        untar.status.success(),
+        "copying the repositories into {g}: {}",
+        String::from_utf8_lossy(&untar.stderr)
+    );
+}
+
 /// Copies the test repositories into every guest (/srv/repos/{seed,monash,centos}) and
 /// writes their .repo files with vmup's `repo` steps, over ssh.
 fn prepare(fleet: &Fleet) {
-    let r = repos();
     for g in fleet.guests() {
-        let mut tar = Command::new("tar")
-            .arg("-C")
-            .arg(&r.dir)
-            .args(["-cf", "-", "seed", "monash", "centos"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let untar = Command::new(&fleet.env["FLEET_SH"])
-            .arg("exec")
-            .arg(fleet.dir.path())
-            .args([
-                &g,
-                "sh",
-                "-c",
-                "mkdir -p /srv/repos && tar -C /srv/repos -xf -",
-            ])
-            .stdin(tar.stdout.take().unwrap())
-            .output()
-            .unwrap();
-        assert!(tar.wait().unwrap().success());
-        assert!(
-            untar.status.success(),
-            "copying the repositories into {g}: {}",
-            String::from_utf8_lossy(&untar.stderr)
-        );
+        copy_repos(fleet, &g);
     }
     let rb = runbook(fleet, "repos.toml", REPOS);
     let run = vmup(fleet, "apply", Some(rb), "guests", &["--json"]);

@@ -19,6 +19,7 @@ mod fleet_commands;
 mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;
+mod fleet_seed;
 mod interrupt;
 mod local_resources;
 mod openssh_real;

@@ -1,0 +1,212 @@
+//! The whole seed runbook, `examples/seed.toml` as shipped, over real ssh on the test fleet
+//! (two guests in group grid and their dom0 xen1): it plans every change (the package
+//! transactions included) and changes nothing doing so, applies, verifies, and a second
+//! run changes nothing; the guests then boot the kernel xen1 points them at, with its
+//! modules. Only site choices are overridden (`-e`): the test repositories for the Monash
+//! mirror and ARCS, dnf's config path, the architecture, and gpgcheck (the test packages are
+//! unsigned).
+//!
+//! The guests start as the seed's feared: xen1 already boots them with the new 78 kernel
+//! through its stable link, while they have only kernel-xenU 55 (their next boot would come
+//! up without drivers); /lib/tls present, no serial console, haldaemon running (a real
+//! SysV init script), no dbus user, Gpulse from the APAC-Grid repository, python24
+//! installed, the nfs init script with CentOS 4's header.
+
+use crate::commands::{python24_rpm, rpm_into};
+use crate::fleet::Fleet;
+use crate::fleet_guest_side::install_daemon;
+use crate::fleet_packages::copy_repos;
+use crate::support::Run;
+
+/// Site choices for the test fleet (the runbook's [vars] name the real mirrors).
+const VARS: [&str; 10] = [
+    "-e",
+    "yum_conf=/etc/dnf/dnf.conf",
+    "-e",
+    "mirror=file:///srv/mirror",
+    "-e",
+    "arch=noarch",
+    "-e",
+    "arcs_baseurl=file:///srv/repos/centos",
+    // The test packages are unsigned (the seed's mirrors have CentOS's keys).
+    "-e",
+    "gpgcheck=0",
+];
+
+fn seed_runbook() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed.toml")
+}
+
+fn vmup(fleet: &Fleet, cmd: &str, extra: &[&str]) -> Run {
+    let rb = seed_runbook();
+    let mut args = vec![
+        cmd,
+        "-i",
+        "inventory.toml",
+        rb.to_str().unwrap(),
+        "-F",
+        "ssh_config",
+    ];
+    args.extend(VARS);
+    args.extend_from_slice(extra);
+    fleet.vmup(&args)
+}
+
+fn show(run: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// A guest as the seed's were before the update (see the module doc).
+fn seed_guest(fleet: &Fleet, g: &str) {
+    copy_repos(fleet, g);
+    python24_rpm(fleet, g);
+    rpm_into(fleet, g, "python24-devel", "/usr/bin/python2.4-config");
+    install_daemon(fleet, g);
+    fleet.exec(
+        g,
+        "set -e
+         rpm -i --nodeps /srv/python24.rpm /srv/python24-devel.rpm /srv/repos/seed/Gpulse-1.0-1.noarch.rpm
+         mkdir -p /srv/mirror/os /srv/mirror/updates
+         ln -s /srv/repos/monash /srv/mirror/os/noarch
+         ln -s /srv/repos/monash /srv/mirror/updates/noarch
+         printf '[centos-updates]\\nname=CentOS updates\\nbaseurl=file:///srv/repos/centos\\nenabled=1\\ngpgcheck=0\\n' > /etc/yum.repos.d/CentOS-Base.repo
+         printf '[apacgrid]\\nname=APAC Grid\\nbaseurl=file:///srv/repos/monash\\nenabled=1\\ngpgcheck=0\\n' > /etc/yum.repos.d/APAC-Grid.repo
+         mkdir -p /etc/rc.d/rc3.d
+         printf '#!/bin/sh\\n# chkconfig: - 60 20\\n# description: NFS server\\nexit 0\\n' > /etc/rc.d/init.d/nfs
+         chmod 755 /etc/rc.d/init.d/nfs
+         ln -s ../init.d/nfs /etc/rc.d/rc3.d/S90nfs",
+    );
+}
+
+#[test]
+fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
+    let fleet = Fleet::up(2);
+    let guests = fleet.guests();
+    for g in &guests {
+        seed_guest(&fleet, g);
+    }
+    // xen1 holds the guests' kernels 55 and 67.0.1 and the update's 78, and its stable
+    // kernel link already names 78 (its initrd link still 55's).
+    fleet.exec(
+        "xen1",
+        "printf 'placeholder vmlinuz 78\\n' > /boot/vmlinuz-2.6.9-78.ELxenU; \
+         printf 'placeholder initrd 78\\n' > /boot/initrd-2.6.9-78.ELxenU-xendrv.img; \
+         ln -sfn vmlinuz-2.6.9-78.ELxenU /boot/vmlinuz-2.6.9-ELxenU",
+    );
+    let g = &guests[0];
+    let before = fleet.ssh(g, "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\\n' | sort");
+
+    let plan = vmup(&fleet, "plan", &["--json"]);
+    assert_eq!(plan.code, 3, "{}", show(&plan));
+    let hosts = plan.hosts();
+    let host = &hosts[g.as_str()];
+    let changes = host["changes"].to_string();
+    for expected in [
+        "installonlypkgs",
+        "Monash-base.repo",
+        "update: 2 package(s) in one transaction",
+        "install kernel-xenU-2.6.9-67.0.1.EL.noarch from monash",
+        "kernel-xenU-2.6.9-78.EL.noarch from",
+        "remove 4 package(s) in one rpm transaction: kernel-xenU-2.6.9-55.EL.noarch kernel-xenU-devel-2.6.9-55.EL.noarch kernel-xenU-2.6.9-67.0.1.EL.noarch kernel-xenU-devel-2.6.9-67.0.1.EL.noarch",
+        "/lib/tls",
+        "S0:2345:respawn:/sbin/agetty ttyS0 38400 vt100-nav",
+        "ttyS0",
+        "stop haldaemon (/etc/rc.d/init.d/haldaemon stop)",
+        "create system user dbus (uid 81",
+        "# chkconfig: - 90 10",
+        "arcs.repo",
+        "APAC-Grid.repo",
+        "dnf swap Gpulse APAC-gateway-gridpulse",
+    ] {
+        assert!(
+            changes.contains(expected),
+            "plan lacks {expected:?}: {changes}"
+        );
+    }
+    let xen1 = hosts["xen1"]["changes"].to_string();
+    assert!(
+        xen1.contains("initrd-2.6.9-78.ELxenU-xendrv.img") && !xen1.contains("vmlinuz"),
+        "the stable links follow the dom0's newest xenU kernel: {xen1}"
+    );
+    let notes = host["notes"].to_string();
+    assert!(
+        notes.contains("nfs rc links in the new start order): not run"),
+        "the links are already in the new order, so the command is not run: {notes}"
+    );
+    assert_eq!(
+        before,
+        fleet.ssh(g, "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\\n' | sort"),
+        "plan changed the rpm database"
+    );
+    assert!(
+        fleet
+            .ssh(g, "/etc/rc.d/init.d/haldaemon status")
+            .contains("is running")
+    );
+
+    let apply = vmup(&fleet, "apply", &["--json"]);
+    assert_eq!(apply.code, 0, "{}", show(&apply));
+    let qa = fleet.ssh(g, "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\\n' | sort");
+    for present in [
+        "kernel-xenU-2.6.9-78.EL",
+        "APAC-gateway-gridpulse-2.0-1",
+        "python24-2.4.3-1",
+    ] {
+        assert!(qa.contains(present), "{present} missing: {qa}");
+    }
+    assert!(!qa.contains("kernel-xenU-2.6.9-67.0.1.EL"), "{qa}");
+    assert!(!qa.contains("kernel-xenU-2.6.9-55.EL"), "{qa}");
+    assert!(!qa.contains("Gpulse-1.0"), "{qa}");
+    assert!(
+        fleet
+            .ssh(
+                g,
+                "test -d /lib/tls.disabled && ! test -e /lib/tls && echo moved"
+            )
+            .contains("moved")
+    );
+    assert!(fleet.ssh(g, "grep -c '^S0:' /etc/inittab").trim() == "1");
+    assert!(
+        fleet
+            .ssh(g, "/etc/rc.d/init.d/haldaemon status; echo $?")
+            .contains("3")
+    );
+    assert_eq!(fleet.ssh(g, "id -u dbus").trim(), "81");
+    assert!(
+        fleet
+            .ssh(g, "grep enabled /etc/yum.repos.d/APAC-Grid.repo")
+            .contains("enabled=0")
+    );
+    assert_eq!(
+        fleet
+            .ssh("xen1", "readlink /boot/initrd-2.6.9-ELxenU-xendrv.img")
+            .trim(),
+        "initrd-2.6.9-78.ELxenU-xendrv.img"
+    );
+
+    let again = vmup(&fleet, "plan", &["--json"]);
+    assert_eq!(
+        again.code,
+        0,
+        "a second run changes nothing: {}",
+        show(&again)
+    );
+
+    // The next boot: xen1 points the guests at 78, whose modules they now have.
+    let kernels = fleet.vmup(&[
+        "kernels",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--json",
+    ]);
+    assert_eq!(kernels.code, 0, "{}", show(&kernels));
+    for line in kernels.hosts().values() {
+        assert_eq!(line["verdict"], "ok", "{line}");
+        assert_eq!(line["booted"]["release"], "2.6.9-78.ELxenU", "{line}");
+    }
+}
