@@ -89,6 +89,8 @@
 //!   after a blank line unless the file is empty or already ends with a blank line.
 //! - New lines get the file's dominant terminator (`\r\n` if most terminated lines use it,
 //!   else `\n`); a last line without terminator gets one when a line is added after it.
+//!   A line ending in `\r` that gets `\n` (a last line, or a moved inline comment) is then
+//!   held as ending in `\r\n`, as its bytes read back.
 //! - Values are lists of words split on ASCII whitespace for `add_words`/`remove_words`;
 //!   words are added once, at the end of the value (its last line), separated by a space.
 //!
@@ -109,6 +111,8 @@ mod write;
 mod tests;
 #[cfg(test)]
 mod tests_differential;
+#[cfg(test)]
+mod tests_findings;
 #[cfg(test)]
 mod tests_readers;
 

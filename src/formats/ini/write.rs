@@ -116,23 +116,21 @@ impl IniFile {
     }
 
     /// Inserts a line at index `at` with the dominant terminator, terminating the previous
-    /// last line if the new line goes at the end.
+    /// last line if the new line goes at the end. Both go through [`Line::terminate`]: a
+    /// content ending in `\r` that gets `\n` ends in `\r\n`, which reads back as a `\r\n`
+    /// terminator, so the line is held that way (the file equals `parse(to_bytes())`).
     fn insert_line(&mut self, at: usize, content: Vec<u8>) {
         let terminator = text::dominant_terminator(&self.lines);
-        let at_end = at == self.lines.len();
-        if let Some(last) = self
-            .lines
-            .last_mut()
-            .filter(|last| at_end && last.terminator == Terminator::Missing)
+        if at == self.lines.len()
+            && let Some(last) = self.lines.last_mut()
         {
-            last.terminator = terminator;
+            last.terminate(terminator);
         }
-        self.lines.insert(
-            at,
-            Line {
-                content,
-                terminator,
-            },
-        );
+        let mut line = Line {
+            content,
+            terminator: Terminator::Missing,
+        };
+        line.terminate(terminator);
+        self.lines.insert(at, line);
     }
 }
