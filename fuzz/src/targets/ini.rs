@@ -1,25 +1,16 @@
 //! `IniFile` (yum.conf, .repo): any bytes round-trip; queries and edits never panic; each
-//! edit reads back as asked, repeating it changes nothing (also after re-reading the
-//! file), and it leaves every byte that is not about the edited key alone.
+//! edit either is refused, for a reason the editor documents, leaving the file as it was,
+//! or reads back as asked, repeating it changes nothing (also after re-reading the file),
+//! the result re-reads as the editor holds it, and it leaves every byte that is not about
+//! the edited key alone.
 //!
 //! Input: `OP<TAB>SECTION<TAB>KEY<TAB>VALUE-OR-WORDS...` on the first line, the file after
 //! it. OP's first letter: `s` set, `a` add_words, `r` remove_words, `k` remove_key;
-//! anything else only queries. Arguments are cut to what the editor's documentation allows
-//! (no line breaks; no `]` in a section; no `=`, `:` or leading `[#;` in a key; no `;` after
-//! whitespace in a value), since the editor promises nothing for the rest.
-//!
-//! Open finding (not fixed here: src/formats/ini/ is being changed elsewhere): an empty
-//! key is not ruled out by the documentation, but `set(s, "", v)` writes `=v`, a line
-//! yum (and `get`) ignore, so the key never reads back and every run appends another
-//! line. Edits with an empty key are skipped unless `VMUP_FUZZ_STRICT=1`;
-//! `fuzz/corpus/ini/finding-empty-key` reproduces it.
-//!
-//! Second open finding: a key added after an unterminated last line that ends in `\r`
-//! gives that line a `\n`, so the file reads back with the `\r` in the terminator while
-//! the editor holds it in the line (the line editor had the same bug, fixed in
-//! `text::Line::terminate`). Harmless to values (they are trimmed), but `parse(to_bytes())`
-//! differs from the edited file; checked only with `VMUP_FUZZ_STRICT=1`;
-//! `fuzz/corpus/ini/finding-cr-last-line` reproduces it.
+//! anything else only queries. In lower case the arguments are cut to what the editor
+//! writes (no line breaks; no `]` in a section; no `=`, `:` or leading `[#;` in a key; no
+//! `;` after whitespace in a value), so that most edits get past its refusals; in upper
+//! case (`S`, `A`, `R`, `K`) they are passed as they are, to check that whatever the editor
+//! does not refuse reads back.
 //!
 //! Third open finding: `add_words` and `remove_words` rewrite continuation lines, and
 //! can leave one that reads as a section header: `  [x` plus the word `]` becomes
@@ -32,20 +23,22 @@
 //! after the edit: the two must be equal, except that a new section's header (and the
 //! blank line before it, and a terminator for a last line that had none) may follow.
 
-use vmup::formats::ini::IniFile;
+use vmup::formats::ini::{IniError, IniFile, key_problem, value_problem};
 
 use crate::input::{Fields, chunks, is_subsequence, split_header, strict, without};
 
-pub const CHECKS: &str = "round trip; set/add_words/remove_words/remove_key read back, \
-                          are idempotent, leave other bytes alone";
+pub const CHECKS: &str = "round trip; set/add_words/remove_words/remove_key refuse only what \
+                          they document (file unchanged), else read back, are idempotent, \
+                          re-read as held, leave other bytes alone";
 
-/// The section, key and values as the editor's documentation allows them.
+/// The section, key and values of an edit.
 struct Args {
     section: Vec<u8>,
     key: Vec<u8>,
     values: Vec<Vec<u8>>,
 }
 
+/// The arguments cut to what the editor writes, so that most edits get past its refusals.
 fn sanitize(fields: &Fields<'_>) -> Args {
     let line_breaks = b"\r\n";
     let section = without(&without(fields.get(1), line_breaks), b"]");
@@ -65,6 +58,15 @@ fn sanitize(fields: &Fields<'_>) -> Args {
         section,
         key,
         values,
+    }
+}
+
+/// The arguments as they are.
+fn raw(fields: &Fields<'_>) -> Args {
+    Args {
+        section: fields.get(1).to_vec(),
+        key: fields.get(2).to_vec(),
+        values: fields.rest(3).iter().map(|v| v.to_vec()).collect(),
     }
 }
 
@@ -129,15 +131,13 @@ fn only_appended(before: &[u8], after: &[u8], section: &[u8]) -> bool {
     }
 }
 
-/// The edited file is what re-reading its bytes gives (the second open finding).
+/// The edited file is what re-reading its bytes gives.
 fn check_reread(file: &IniFile, after: &[u8]) {
-    if strict() {
-        assert_eq!(
-            &IniFile::parse(after),
-            file,
-            "the result re-reads differently"
-        );
-    }
+    assert_eq!(
+        &IniFile::parse(after),
+        file,
+        "the result re-reads differently"
+    );
 }
 
 fn check_untouched(before: &[u8], after: &[u8], args: &Args, may_append: bool) {
@@ -160,25 +160,55 @@ fn check_untouched(before: &[u8], after: &[u8], args: &Args, may_append: bool) {
     }
 }
 
+/// An edit the editor refused: the file is unchanged, and the refusal is one its
+/// documentation gives for these arguments. `bad_value`: whether the edit's value, a word
+/// it adds, or the value it would write on one line when it takes the key over from
+/// `[DEFAULT]` (words kept or added) is one the editor refuses.
+fn check_refusal(file: &IniFile, before: &[u8], args: &Args, error: &IniError, bad_value: bool) {
+    assert_eq!(file.to_bytes(), before, "a refused edit changed the file");
+    let (s, k) = (args.section.as_slice(), args.key.as_slice());
+    let justified = match error {
+        IniError::Key { .. } => key_problem(k).is_some(),
+        IniError::Section { .. } => s.contains(&b']') || s.contains(&b'\n'),
+        IniError::Value { .. } => bad_value,
+    };
+    assert!(justified, "refused without a documented reason: {error}");
+    if key_problem(k).is_some() {
+        assert!(
+            matches!(error, IniError::Key { .. }),
+            "a key key_problem refuses was refused for something else: {error}"
+        );
+    }
+}
+
 pub fn check(data: &[u8]) {
     let (header, before) = split_header(data);
     let fields = Fields::new(header);
     let mut file = IniFile::parse(before);
     assert_eq!(file.to_bytes(), before, "parse/to_bytes is not lossless");
-    let args = sanitize(&fields);
+    let op = fields.get(0).first().copied().unwrap_or(b'?');
+    let args = match op.is_ascii_uppercase() {
+        true => raw(&fields),
+        false => sanitize(&fields),
+    };
     let (s, k) = (args.section.as_slice(), args.key.as_slice());
     let _ = file.sections();
     let _ = file.get(s, k);
+    let _ = file.spelling_dnf_misses(s, k);
 
-    if k.is_empty() && !strict() {
-        return; // the open empty-key finding, see the module documentation
-    }
-    let op = fields.get(0).first().copied().unwrap_or(b'?');
     let values: Vec<&[u8]> = args.values.iter().map(Vec::as_slice).collect();
-    match op {
+    let words: Vec<&[u8]> = values.iter().flat_map(|v| words_of(v)).collect();
+    let current = file.get(s, k).unwrap_or_default();
+    match op.to_ascii_lowercase() {
         b's' => {
             let value = values.first().copied().unwrap_or_default();
-            let changed = file.set(s, k, value);
+            let changed = match file.set(s, k, value) {
+                Ok(changed) => changed,
+                Err(e) => {
+                    let bad = value_problem(value.trim_ascii()).is_some();
+                    return check_refusal(&file, before, &args, &e, bad);
+                }
+            };
             let after = file.to_bytes();
             assert_eq!(changed, after != before, "set's return value is wrong");
             let reread = IniFile::parse(&after);
@@ -187,10 +217,11 @@ pub fn check(data: &[u8]) {
                 Some(value.trim_ascii()),
                 "set does not read back"
             );
-            assert!(!file.set(s, k, value), "set twice changed something");
+            assert_eq!(file.set(s, k, value), Ok(false), "set twice changed something");
             assert_eq!(file.to_bytes(), after);
-            assert!(
-                !reread.clone().set(s, k, value),
+            assert_eq!(
+                reread.clone().set(s, k, value),
+                Ok(false),
                 "set again after re-reading changed something"
             );
             check_reread(&file, &after);
@@ -200,34 +231,62 @@ pub fn check(data: &[u8]) {
             // the open continuation-becomes-header finding, see the module documentation
         }
         b'a' => {
-            let changed = file.add_words(s, k, &values);
+            let changed = match file.add_words(s, k, &values) {
+                Ok(changed) => changed,
+                Err(e) => {
+                    let old = words_of(&current);
+                    let mut written = old.clone();
+                    written.extend(words.iter().filter(|w| !old.contains(w)));
+                    let bad = words
+                        .iter()
+                        .any(|w| value_problem(w).is_some() || w.starts_with(b";"))
+                        || value_problem(&written.join(&b' ')).is_some();
+                    return check_refusal(&file, before, &args, &e, bad);
+                }
+            };
             let after = file.to_bytes();
             assert_eq!(changed, after != before, "add_words' return value is wrong");
             let reread = IniFile::parse(&after);
-            let wanted: Vec<&[u8]> = values.iter().flat_map(|v| words_of(v)).collect();
             match reread.get(s, k) {
                 Some(value) => {
                     let have = words_of(&value);
-                    for w in &wanted {
+                    for w in &words {
                         assert!(have.contains(w), "add_words lost or did not add {w:?}");
                     }
+                    let old = words_of(&current);
+                    assert!(
+                        have.starts_with(&old) || old.is_empty(),
+                        "add_words lost or moved words of the value"
+                    );
                 }
-                None => assert!(wanted.is_empty(), "add_words added no key"),
+                None => assert!(words.is_empty(), "add_words added no key"),
             }
-            assert!(
-                !file.add_words(s, k, &values),
+            assert_eq!(
+                file.add_words(s, k, &values),
+                Ok(false),
                 "add_words twice changed something"
             );
             assert_eq!(file.to_bytes(), after);
-            assert!(
-                !reread.clone().add_words(s, k, &values),
+            assert_eq!(
+                reread.clone().add_words(s, k, &values),
+                Ok(false),
                 "add_words again after re-reading changed something"
             );
             check_reread(&file, &after);
             check_untouched(before, &after, &args, true);
         }
         b'r' => {
-            let changed = file.remove_words(s, k, &values);
+            let changed = match file.remove_words(s, k, &values) {
+                Ok(changed) => changed,
+                Err(e) => {
+                    let kept: Vec<&[u8]> = words_of(&current)
+                        .into_iter()
+                        .filter(|w| !words.contains(w))
+                        .collect();
+                    let bad = value_problem(&kept.join(&b' ')).is_some();
+                    return check_refusal(&file, before, &args, &e, bad);
+                }
+            };
             let after = file.to_bytes();
             assert_eq!(
                 changed,
@@ -235,18 +294,26 @@ pub fn check(data: &[u8]) {
                 "remove_words' return value is wrong"
             );
             let reread = IniFile::parse(&after);
-            if let Some(value) = reread.get(s, k) {
-                let unwanted: Vec<&[u8]> = values.iter().flat_map(|v| words_of(v)).collect();
-                for w in words_of(&value) {
-                    assert!(!unwanted.contains(&w), "remove_words left {w:?}");
-                }
+            let kept: Vec<&[u8]> = words_of(&current)
+                .into_iter()
+                .filter(|w| !words.contains(w))
+                .collect();
+            match reread.get(s, k) {
+                Some(value) => assert_eq!(
+                    words_of(&value),
+                    kept,
+                    "remove_words did not keep exactly the other words, in order"
+                ),
+                None => assert!(kept.is_empty(), "remove_words lost the key"),
             }
-            assert!(
-                !file.remove_words(s, k, &values),
+            assert_eq!(
+                file.remove_words(s, k, &values),
+                Ok(false),
                 "remove_words twice changed something"
             );
-            assert!(
-                !reread.clone().remove_words(s, k, &values),
+            assert_eq!(
+                reread.clone().remove_words(s, k, &values),
+                Ok(false),
                 "remove_words again after re-reading changed something"
             );
             check_reread(&file, &after);

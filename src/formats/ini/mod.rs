@@ -94,9 +94,23 @@
 //! - Values are lists of words split on ASCII whitespace for `add_words`/`remove_words`;
 //!   words are added once, at the end of the value (its last line), separated by a space.
 //!
-//! Section names, keys, values and words given to the editing methods are taken as plain
-//! single-line text: they must not contain line breaks, a section name no `]`, a key none of
-//! what [`key_problem`] refuses, a value and a word nothing [`value_problem`] refuses.
+//! # What edits refuse
+//!
+//! An edit never writes a line that does not read back as what it was asked to write. The
+//! editing methods ([`IniFile::set`], [`IniFile::add_words`], [`IniFile::remove_words`])
+//! refuse, with an [`IniError`] and the file left exactly as it was:
+//! - a key that [`key_problem`] refuses, the same rule the resources check their keys
+//!   with: an empty key (or one of only whitespace) would be written `=value`, a line no
+//!   reader, [`IniFile::get`] included, reads as a key, so the key would never read back
+//!   and every run would add another such line;
+//! - a section name holding `]` or `\n`, which no `[section]` header can hold;
+//! - a value (`set`) that [`value_problem`] refuses, a word (`add_words`) that it refuses or
+//!   that starts with `;` (written after a space, it would start an inline comment), and a
+//!   value taken over from `[DEFAULT]` that it refuses once written on one line.
+//!
+//! Reading and removing ([`IniFile::get`], [`IniFile::remove_key`],
+//! [`IniFile::spelling_dnf_misses`]) take any key and write nothing a reader could misread:
+//! an empty key is found nowhere, as no line reads as one.
 //!
 //! This file holds [`IniFile`]'s queries and edits; `classify` reads a single line the way
 //! yum does, `lookup` finds the lines each reader uses, `write` places what edits write,
@@ -118,6 +132,7 @@ mod tests_readers;
 
 use super::text::{self, Line};
 use classify::Kind;
+use thiserror::Error;
 use words::{split_words_unique, without_words};
 
 /// Why `key` cannot be written as a key that yum and dnf both read, if it cannot: so that
@@ -153,6 +168,83 @@ pub fn value_problem(value: &[u8]) -> Option<&'static str> {
         return Some("yum reads a `;` after whitespace as the start of a comment");
     }
     None
+}
+
+/// Why an edit was refused; the file is then exactly as it was. Names are shown as text
+/// (bytes that are not UTF-8 replaced), so the caller can tell the user what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IniError {
+    /// The key is one [`key_problem`] refuses, such as an empty key.
+    #[error("key {key:?} cannot be written: {why}")]
+    Key {
+        /// The key as given.
+        key: String,
+        /// What [`key_problem`] says.
+        why: &'static str,
+    },
+    /// The section name cannot be written as a `[section]` header.
+    #[error("section {section:?} cannot be written as a header: {why}")]
+    Section {
+        /// The section name as given.
+        section: String,
+        /// What it holds that a header cannot.
+        why: &'static str,
+    },
+    /// The value, a word, or the value an edit would write on one line is one
+    /// [`value_problem`] refuses.
+    #[error("value {value:?} cannot be written: {why}")]
+    Value {
+        /// The value or word.
+        value: String,
+        /// Why it would not read back.
+        why: &'static str,
+    },
+}
+
+impl IniError {
+    fn key(key: &[u8], why: &'static str) -> IniError {
+        let key = String::from_utf8_lossy(key).into_owned();
+        IniError::Key { key, why }
+    }
+
+    fn value(value: &[u8], why: &'static str) -> IniError {
+        let value = String::from_utf8_lossy(value).into_owned();
+        IniError::Value { value, why }
+    }
+}
+
+/// The key and section an edit writes, refused as the module doc says.
+fn check_names(section: &[u8], key: &[u8]) -> Result<(), IniError> {
+    if let Some(why) = key_problem(key) {
+        return Err(IniError::key(key, why));
+    }
+    let why = if section.contains(&b']') {
+        "it contains `]`, which ends a header's name"
+    } else if section.contains(&b'\n') {
+        "it contains a line break"
+    } else {
+        return Ok(());
+    };
+    let section = String::from_utf8_lossy(section).into_owned();
+    Err(IniError::Section { section, why })
+}
+
+/// A value written on one line, refused as [`value_problem`] says.
+fn check_value(value: &[u8]) -> Result<(), IniError> {
+    match value_problem(value) {
+        Some(why) => Err(IniError::value(value, why)),
+        None => Ok(()),
+    }
+}
+
+/// A word `add_words` writes: a value of its own, and written after a space.
+fn check_word(word: &[u8]) -> Result<(), IniError> {
+    check_value(word)?;
+    if word.starts_with(b";") {
+        let why = "yum reads a `;` after whitespace as the start of a comment";
+        return Err(IniError::value(word, why));
+    }
+    Ok(())
 }
 
 /// A yum or dnf INI file (`yum.conf`, `dnf.conf`, `.repo`) that can be edited without
@@ -212,14 +304,21 @@ impl IniFile {
     /// Makes `key` in `section` have `value` (trimmed) for yum and dnf, adding the key or
     /// the section if needed; returns true if the bytes changed. Running it again changes
     /// nothing.
-    pub fn set(&mut self, section: &[u8], key: &[u8], value: &[u8]) -> bool {
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key, section name or value that cannot be written (see the module
+    /// doc, "What edits refuse"); the file is then unchanged.
+    pub fn set(&mut self, section: &[u8], key: &[u8], value: &[u8]) -> Result<bool, IniError> {
         let key = key.trim_ascii();
         let value = value.trim_ascii();
+        check_names(section, key)?;
+        check_value(value)?;
         let targets = self.targets(section, key);
         if targets.is_empty() {
             // yum reads the key from [DEFAULT] or not at all, dnf not at all.
             self.add_entry(section, key, value);
-            return true;
+            return Ok(true);
         }
         let mut changed = false;
         for pieces in targets {
@@ -233,19 +332,33 @@ impl IniFile {
                 changed = true;
             }
         }
-        changed
+        Ok(changed)
     }
 
     /// Adds those of `words` that the value of `key` lacks at its end, keeping the existing
     /// words and their order (e.g. kernel flavours in `installonlypkgs`); adds the key if
     /// absent. Returns true if the bytes changed; running it again changes nothing.
-    pub fn add_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key, section name or word that cannot be written (see the module
+    /// doc, "What edits refuse"); the file is then unchanged.
+    pub fn add_words(
+        &mut self,
+        section: &[u8],
+        key: &[u8],
+        words: &[&[u8]],
+    ) -> Result<bool, IniError> {
         let key = key.trim_ascii();
+        check_names(section, key)?;
         let wanted = split_words_unique(words);
+        for word in &wanted {
+            check_word(word)?;
+        }
         let targets = self.targets(section, key);
         if targets.is_empty() {
             if wanted.is_empty() {
-                return false;
+                return Ok(false);
             }
             let mut value: Vec<&[u8]> = match self.inherited(section, key) {
                 Some(pieces) => self.words_of(&pieces),
@@ -257,8 +370,9 @@ impl IniFile {
                 }
             }
             let value = value.join(&b' ');
+            check_value(&value)?;
             self.add_entry(section, key, &value);
-            return true;
+            return Ok(true);
         }
         let mut changed = false;
         for pieces in targets {
@@ -279,19 +393,32 @@ impl IniFile {
             self.replace_value(last, &value);
             changed = true;
         }
-        changed
+        Ok(changed)
     }
 
     /// Removes every occurrence of `words` from the value of `key`, keeping the other words,
     /// their order and the spacing between them; a continuation line left empty is removed.
-    /// Returns true if the bytes changed.
-    pub fn remove_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
+    /// Returns true if the bytes changed. The words need not be ones `add_words` takes:
+    /// they are only removed.
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key or section name that cannot be written, or when the key is
+    /// taken over from `[DEFAULT]` with a value that cannot be written on one line (see the
+    /// module doc, "What edits refuse"); the file is then unchanged.
+    pub fn remove_words(
+        &mut self,
+        section: &[u8],
+        key: &[u8],
+        words: &[&[u8]],
+    ) -> Result<bool, IniError> {
         let key = key.trim_ascii();
+        check_names(section, key)?;
         let unwanted = split_words_unique(words);
         let targets = self.targets(section, key);
         if targets.is_empty() {
             let Some(pieces) = self.inherited(section, key) else {
-                return false;
+                return Ok(false);
             };
             let inherited = self.words_of(&pieces);
             let kept: Vec<&[u8]> = inherited
@@ -300,11 +427,12 @@ impl IniFile {
                 .filter(|w| !unwanted.contains(w))
                 .collect();
             if kept.len() == inherited.len() {
-                return false;
+                return Ok(false);
             }
             let value = kept.join(&b' ');
+            check_value(&value)?;
             self.add_entry(section, key, &value);
-            return true;
+            return Ok(true);
         }
         let mut changed = false;
         for pieces in targets {
@@ -324,7 +452,7 @@ impl IniFile {
                 }
             }
         }
-        changed
+        Ok(changed)
     }
 
     /// Removes every occurrence of `key` (in any case) in `section`, with its continuation

@@ -436,13 +436,14 @@ fn run_batch(batch: &[(String, Edit)]) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(format!("python rejects {file:?}: {e}")))?;
         check_reading(file, py).map_err(|e| TestCaseError::fail(format!("{file:?}: {e}")))?;
         let mut ini = IniFile::parse(file.as_bytes());
-        match edit {
+        let done = match edit {
             Edit::Set(s, k, v) => ini.set(s.as_bytes(), k.as_bytes(), v.as_bytes()),
             Edit::AddWords(s, k, w) => {
                 let words: Vec<&[u8]> = w.iter().map(|w| w.as_bytes()).collect();
                 ini.add_words(s.as_bytes(), k.as_bytes(), &words)
             }
         };
+        done.map_err(|e| TestCaseError::fail(format!("{file:?}: {edit:?} refused: {e}")))?;
         edited.push(text(&ini));
     }
     let after = python_reads(&edited);
