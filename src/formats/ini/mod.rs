@@ -93,6 +93,16 @@
 //!   held as ending in `\r\n`, as its bytes read back.
 //! - Values are lists of words split on ASCII whitespace for `add_words`/`remove_words`;
 //!   words are added once, at the end of the value (its last line), separated by a space.
+//!   `remove_words` keeps the other words and the spacing between them, line by line.
+//! - A line a word edit writes reads back as the line it was: a continuation line never
+//!   starts with `[` (libdnf ends a value at an indented line starting with `[` and reads a
+//!   header there, or rejects the file; `classify` reads a header once the line holds a
+//!   `]`, so `  [x` plus the word `]`, or `\ta [0]` without `a`, would lose words and move
+//!   the keys after it to another section), and a key line gains no inline comment. When
+//!   editing the lines in place would break that, the whole value is written on the key
+//!   line, its words in order and joined by a space, and its continuation lines removed
+//!   (as `set` writes): every reader reads the same list of words there (yum and dnf split
+//!   list options on whitespace, line breaks included).
 //!
 //! # What edits refuse
 //!
@@ -105,8 +115,13 @@
 //!   and every run would add another such line;
 //! - a section name holding `]` or `\n`, which no `[section]` header can hold;
 //! - a value (`set`) that [`value_problem`] refuses, a word (`add_words`) that it refuses or
-//!   that starts with `;` (written after a space, it would start an inline comment), and a
-//!   value taken over from `[DEFAULT]` that it refuses once written on one line.
+//!   that starts with `;` (written after a space, it would start an inline comment);
+//! - a value of words that has to be written on one key line (taken over from `[DEFAULT]`,
+//!   or moved there as above) when a word starting with `;` would follow another word
+//!   there, starting an inline comment (`exclude=a` then `  ;b` on a line of its own), and
+//!   a `remove_words` that would leave such a `;` on a key line (`w x;y ;z` without `x;y`).
+//!   With several occurrences to edit (yum's and dnf's), a refusal for one writes nothing
+//!   to the others either.
 //!
 //! Reading and removing ([`IniFile::get`], [`IniFile::remove_key`],
 //! [`IniFile::spelling_dnf_misses`]) take any key and write nothing a reader could misread:
@@ -134,6 +149,7 @@ use super::text::{self, Line};
 use classify::Kind;
 use thiserror::Error;
 use words::{split_words_unique, without_words};
+use write::Rewrite;
 
 /// Why `key` cannot be written as a key that yum and dnf both read, if it cannot: so that
 /// the resources refuse it before planning instead of writing a line some reader skips.
@@ -163,6 +179,15 @@ pub fn value_problem(value: &[u8]) -> Option<&'static str> {
     if value.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
         return Some("it contains a line break or NUL");
     }
+    comment_problem(value)
+}
+
+/// Why `value`, written after a key's delimiter, would not read back whole, if it would
+/// not: its first `;` starts an inline comment when whitespace precedes it (Python 2 and
+/// iniparse look at that `;` alone, see `classify`). The one rule a value made of words
+/// already in the file (which hold no line break) can break when an edit writes it on a
+/// key line.
+fn comment_problem(value: &[u8]) -> Option<&'static str> {
     let comment = value.iter().position(|&b| b == b';');
     if comment.is_some_and(|i| i > 0 && value[i - 1].is_ascii_whitespace()) {
         return Some("yum reads a `;` after whitespace as the start of a comment");
@@ -232,6 +257,14 @@ fn check_names(section: &[u8], key: &[u8]) -> Result<(), IniError> {
 /// A value written on one line, refused as [`value_problem`] says.
 fn check_value(value: &[u8]) -> Result<(), IniError> {
     match value_problem(value) {
+        Some(why) => Err(IniError::value(value, why)),
+        None => Ok(()),
+    }
+}
+
+/// A value of words (some already in the file) that an edit writes on one key line.
+fn check_one_line(value: &[u8]) -> Result<(), IniError> {
+    match comment_problem(value) {
         Some(why) => Err(IniError::value(value, why)),
         None => Ok(()),
     }
@@ -325,24 +358,24 @@ impl IniFile {
             if self.joined(&pieces) == value {
                 continue;
             }
-            if let Some((key_line, continuations)) = pieces.split_first() {
-                let lines: Vec<usize> = continuations.iter().map(|p| p.line).collect();
-                self.remove_lines(&lines);
-                self.replace_value(key_line, value);
-                changed = true;
-            }
+            self.rewrite(Rewrite::one_line(pieces, value.to_vec()));
+            changed = true;
         }
         Ok(changed)
     }
 
     /// Adds those of `words` that the value of `key` lacks at its end, keeping the existing
     /// words and their order (e.g. kernel flavours in `installonlypkgs`); adds the key if
-    /// absent. Returns true if the bytes changed; running it again changes nothing.
+    /// absent. The words go on the value's last line, unless that is a continuation line
+    /// starting with `[`: then the whole value goes on the key line (see the module doc,
+    /// "How edits are written"). Returns true if the bytes changed; running it again
+    /// changes nothing.
     ///
     /// # Errors
     ///
-    /// [`IniError`] for a key, section name or word that cannot be written (see the module
-    /// doc, "What edits refuse"); the file is then unchanged.
+    /// [`IniError`] for a key, section name or word that cannot be written, or a value
+    /// that would have to go on one line and cannot (see the module doc, "What edits
+    /// refuse"); the file is then unchanged.
     pub fn add_words(
         &mut self,
         section: &[u8],
@@ -370,11 +403,13 @@ impl IniFile {
                 }
             }
             let value = value.join(&b' ');
-            check_value(&value)?;
+            check_one_line(&value)?;
             self.add_entry(section, key, &value);
             return Ok(true);
         }
-        let mut changed = false;
+        // Every occurrence is planned before any is written, so that a refusal leaves the
+        // file as it was.
+        let mut rewrites = Vec::new();
         for pieces in targets {
             let existing = self.words_of(&pieces);
             let missing: Vec<&[u8]> = wanted
@@ -382,30 +417,38 @@ impl IniFile {
                 .copied()
                 .filter(|w| !existing.contains(w))
                 .collect();
-            let Some(last) = pieces.last().filter(|_| !missing.is_empty()) else {
+            if missing.is_empty() {
                 continue;
-            };
-            let mut value = self.piece_value(last).to_vec();
+            }
+            let last = pieces.len() - 1;
+            let mut value = self.piece_value(&pieces[last]).to_vec();
             if !value.is_empty() {
                 value.push(b' ');
             }
             value.extend_from_slice(&missing.join(&b' '));
-            self.replace_value(last, &value);
-            changed = true;
+            let words = [existing, missing].concat();
+            rewrites.push(self.plan_rewrite(pieces, vec![(last, Some(value))], &words)?);
+        }
+        let changed = !rewrites.is_empty();
+        for rewrite in rewrites {
+            self.rewrite(rewrite);
         }
         Ok(changed)
     }
 
     /// Removes every occurrence of `words` from the value of `key`, keeping the other words,
     /// their order and the spacing between them; a continuation line left empty is removed.
-    /// Returns true if the bytes changed. The words need not be ones `add_words` takes:
-    /// they are only removed.
+    /// A continuation line that would then start with `[` is not written: the whole value
+    /// goes on the key line instead (see the module doc, "How edits are written"). Returns
+    /// true if the bytes changed. The words need not be ones `add_words` takes: they are
+    /// only removed.
     ///
     /// # Errors
     ///
-    /// [`IniError`] for a key or section name that cannot be written, or when the key is
-    /// taken over from `[DEFAULT]` with a value that cannot be written on one line (see the
-    /// module doc, "What edits refuse"); the file is then unchanged.
+    /// [`IniError`] for a key or section name that cannot be written, or when the value
+    /// left would start an inline comment on the key line, or has to go on one line
+    /// (taken over from `[DEFAULT]`, or as above) and cannot (see the module doc, "What
+    /// edits refuse"); the file is then unchanged.
     pub fn remove_words(
         &mut self,
         section: &[u8],
@@ -430,27 +473,36 @@ impl IniFile {
                 return Ok(false);
             }
             let value = kept.join(&b' ');
-            check_value(&value)?;
+            check_one_line(&value)?;
             self.add_entry(section, key, &value);
             return Ok(true);
         }
-        let mut changed = false;
+        // Every occurrence is planned before any is written, so that a refusal leaves the
+        // file as it was.
+        let mut rewrites = Vec::new();
         for pieces in targets {
-            // From the last piece back, so that removing or inserting lines leaves the
-            // indices of the pieces still to do as they are.
-            for (n, piece) in pieces.iter().enumerate().rev() {
+            let mut edits = Vec::new();
+            for (n, piece) in pieces.iter().enumerate() {
                 let old = self.piece_value(piece);
                 let new = without_words(old, &unwanted);
                 if new == old {
                     continue;
                 }
-                changed = true;
-                if new.is_empty() && n > 0 {
-                    self.remove_lines(&[piece.line]);
-                } else {
-                    self.replace_value(piece, &new);
-                }
+                edits.push((n, (!new.is_empty() || n == 0).then_some(new)));
             }
+            if edits.is_empty() {
+                continue;
+            }
+            let kept: Vec<&[u8]> = self
+                .words_of(&pieces)
+                .into_iter()
+                .filter(|w| !unwanted.contains(w))
+                .collect();
+            rewrites.push(self.plan_rewrite(pieces, edits, &kept)?);
+        }
+        let changed = !rewrites.is_empty();
+        for rewrite in rewrites {
+            self.rewrite(rewrite);
         }
         Ok(changed)
     }

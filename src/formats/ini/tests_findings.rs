@@ -117,3 +117,134 @@ fn a_default_value_that_does_not_fit_on_one_line_is_refused() {
         "[DEFAULT]\nexclude=a\n  ;b\n[main]\nexclude=;b\n"
     );
 }
+
+/// No line of `file` that reads as a continuation starts with `[`: libdnf would end the
+/// value there and read a section header (or reject the file).
+fn assert_no_continuation_starts_with_bracket(file: &IniFile) {
+    for (line, parsed) in file.lines.iter().zip(file.analyze()) {
+        if let Kind::Continuation { value } = parsed.kind {
+            let text = &line.content[value];
+            assert!(
+                !text.starts_with(b"["),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        }
+    }
+}
+
+/// `finding-continuation-becomes-header`: `add_words` appends to the value's last line, and
+/// a continuation line `  [x` plus the word `]` became `  [x ]`, which reads as a section
+/// header (to libdnf and to `classify`): the words were lost from the value and the keys
+/// after it moved to that section. The value now goes on the key line instead, where
+/// every reader reads the same words in the same order.
+#[test]
+fn add_words_never_turns_a_continuation_line_into_a_header() {
+    // As the fuzzer saw it: `a<TAB>0a00<TAB>0<TAB>]`.
+    let mut file = IniFile::parse(b"[0a00]\n0=\n [");
+    assert_eq!(file.add_words(b"0a00", b"0", &[b"]"]), Ok(true));
+    assert_eq!(text(&file), "[0a00]\n0=[ ]\n");
+    assert_eq!(file.get(b"0a00", b"0"), Some(b"[ ]".to_vec()));
+    assert_eq!(file.sections(), vec![b"0a00".to_vec()]);
+    assert_rereads_as_held(&file);
+
+    let original = "[main]\nexclude=kernel* ; local\n  [a-c\ngpgcheck=1\n";
+    let mut file = IniFile::parse(original.as_bytes());
+    assert_eq!(
+        file.add_words(b"main", b"exclude", &[b"]*-devel"]),
+        Ok(true)
+    );
+    assert_eq!(
+        text(&file),
+        "[main]\n; local\nexclude=kernel* [a-c ]*-devel\ngpgcheck=1\n"
+    );
+    assert_eq!(file.sections(), vec![b"main".to_vec()]);
+    assert_eq!(file.get(b"main", b"gpgcheck"), Some(b"1".to_vec()));
+    assert_eq!(
+        file.add_words(b"main", b"exclude", &[b"]*-devel"]),
+        Ok(false)
+    );
+    assert_rereads_as_held(&file);
+
+    // A last line that starts with anything else is still edited in place.
+    let mut file = IniFile::parse(b"[main]\nexclude=kernel*\n  php* [a-c\n");
+    assert_eq!(
+        file.add_words(b"main", b"exclude", &[b"]*-devel"]),
+        Ok(true)
+    );
+    assert_eq!(
+        text(&file),
+        "[main]\nexclude=kernel*\n  php* [a-c ]*-devel\n"
+    );
+
+    // Without a `]` the line would stay a continuation to yum, but libdnf rejects a file
+    // with an indented line starting with `[` that is no header: vmup writes none.
+    let mut file = IniFile::parse(b"[main]\nexclude=a\n\t[x\n");
+    assert_eq!(file.add_words(b"main", b"exclude", &[b"y"]), Ok(true));
+    assert_eq!(text(&file), "[main]\nexclude=a [x y\n");
+    assert_no_continuation_starts_with_bracket(&file);
+}
+
+/// `finding-continuation-becomes-header-2`: `remove_words` keeps the words after a removed
+/// one, so `\t0000\t[0]` without the word `0000` became `\t[0]`, a section header. The
+/// value then goes on the key line, as for `add_words`.
+#[test]
+fn remove_words_never_turns_a_continuation_line_into_a_header() {
+    // As the fuzzer saw it: `r<TAB>0000<TAB>00000r0<TAB>0000`.
+    let mut file = IniFile::parse(b"[0000]\n00000r0=\n\t0000\t[0]");
+    assert_eq!(file.remove_words(b"0000", b"00000r0", &[b"0000"]), Ok(true));
+    assert_eq!(text(&file), "[0000]\n00000r0=[0]\n");
+    assert_eq!(file.sections(), vec![b"0000".to_vec()]);
+    assert_rereads_as_held(&file);
+
+    // An exclude list with a glob: the keys after it stay in their section.
+    let original = "[main]\nexclude=kernel*\n    php* [a-c]*-devel\n# end\ngpgcheck=1\n";
+    let mut file = IniFile::parse(original.as_bytes());
+    assert_eq!(file.remove_words(b"main", b"exclude", &[b"php*"]), Ok(true));
+    assert_eq!(
+        text(&file),
+        "[main]\nexclude=kernel* [a-c]*-devel\n# end\ngpgcheck=1\n"
+    );
+    assert_eq!(file.sections(), vec![b"main".to_vec()]);
+    assert_eq!(file.get(b"main", b"gpgcheck"), Some(b"1".to_vec()));
+    assert_eq!(
+        file.remove_words(b"main", b"exclude", &[b"php*"]),
+        Ok(false)
+    );
+    assert_rereads_as_held(&file);
+
+    // No `]` left: still no continuation line starting with `[`.
+    let mut file = IniFile::parse(b"[main]\nexclude=a\n  b [x\n  c\n");
+    assert_eq!(file.remove_words(b"main", b"exclude", &[b"b"]), Ok(true));
+    assert_eq!(text(&file), "[main]\nexclude=a [x c\n");
+    assert_no_continuation_starts_with_bracket(&file);
+
+    // Where no line starts with `[`, continuation lines are edited in place as before.
+    let mut file = IniFile::parse(b"[main]\nexclude=a\n  b [x]\n");
+    assert_eq!(file.remove_words(b"main", b"exclude", &[b"[x]"]), Ok(true));
+    assert_eq!(text(&file), "[main]\nexclude=a\n  b\n");
+}
+
+/// The same rule for a key line: `remove_words` must not leave a `;` after whitespace as
+/// the value's first `;`, which yum reads as an inline comment (`w x;y ;z` without `x;y`
+/// would read `w`). Such a value cannot go on any line, so the edit is refused; a refusal
+/// for one of the key's occurrences (here dnf's, spelled exactly) writes nothing to the
+/// others either.
+#[test]
+fn a_word_edit_that_would_start_an_inline_comment_is_refused() {
+    let original = "[main]\nexclude=w x;y ;z\nEXCLUDE=w x;y\n";
+    let mut file = IniFile::parse(original.as_bytes());
+    assert_eq!(file.get(b"main", b"exclude"), Some(b"w x;y".to_vec()));
+    let refused = file.remove_words(b"main", b"exclude", &[b"x;y"]);
+    let why = "yum reads a `;` after whitespace as the start of a comment";
+    assert_eq!(refused, Err(IniError::value(b"w ;z", why)));
+    assert_eq!(text(&file), original);
+
+    // A `;` after whitespace on a continuation line starts no comment (only key lines have
+    // inline comments), but on the key line, where the value has to go, it would.
+    let original = "[main]\nexclude=a\n  [x ;b\n";
+    let mut file = IniFile::parse(original.as_bytes());
+    let refused = file.add_words(b"main", b"exclude", &[b"]"]);
+    assert_eq!(refused, Err(IniError::value(b"a [x ;b ]", why)));
+    assert_eq!(text(&file), original);
+}
