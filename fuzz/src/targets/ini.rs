@@ -18,7 +18,8 @@
 //! `finding-empty-key`, an empty key written as `=value`, never read back and appended
 //! on every run (now refused); `finding-cr-last-line`, a key added after an unterminated
 //! last line ending in `\r`, which the editor held differently from how the bytes re-read
-//! (now held as `\r\n`, through `text::Line::terminate`); and
+//! (now held as `\r\n`, through `text::Line::terminate`; `finding-cr-before-emptied-value`,
+//! the same for a value emptied after a `\r`); and
 //! `finding-continuation-becomes-header{,-2}`, word edits that turned a continuation line
 //! into a section header (`  [x` plus the word `]`, `\ta [0]` without `a`; such a value
 //! now goes on the key line). `finding-remove-words-inline-comment` (a `remove_words` that

@@ -248,3 +248,27 @@ fn a_word_edit_that_would_start_an_inline_comment_is_refused() {
     assert_eq!(refused, Err(IniError::value(b"a [x ;b ]", why)));
     assert_eq!(text(&file), original);
 }
+
+/// `finding-cr-before-emptied-value` (AFL++, in the run after the fixes above): the
+/// whitespace between a key's delimiter and its value may hold a `\r` (`k=\r1`); `set` to
+/// an empty value left the line ending in that `\r` before its `\n`, which reads back as a
+/// `\r\n` terminator, so the editor held the line differently from its bytes again (as in
+/// `finding-cr-last-line`). The edited line is now held as it reads back.
+#[test]
+fn a_value_emptied_after_a_cr_is_held_as_it_reads_back() {
+    let mut file = IniFile::parse(b"[main]\nk=\r1\n");
+    assert_eq!(file.set(b"main", b"k", b""), Ok(true));
+    assert_eq!(text(&file), "[main]\nk=\r\n");
+    assert_rereads_as_held(&file);
+    assert_eq!(file.get(b"main", b"k"), Some(Vec::new()));
+    assert_eq!(file.set(b"main", b"k", b""), Ok(false));
+
+    // The same when the value's inline comment moves above it, and for `remove_words`.
+    let mut file = IniFile::parse(b"[main]\nk=\r1 ;c\n");
+    assert_eq!(file.set(b"main", b"k", b""), Ok(true));
+    assert_eq!(text(&file), "[main]\n;c\nk=\r\n");
+    assert_rereads_as_held(&file);
+    let mut file = IniFile::parse(b"[main]\nk=\r1\n");
+    assert_eq!(file.remove_words(b"main", b"k", &[b"1"]), Ok(true));
+    assert_rereads_as_held(&file);
+}

@@ -106,18 +106,28 @@ impl IniFile {
     /// its own right above it (first column, same text): libdnf knows no inline comments
     /// and would read `key=v ; note` as the value `v ; note`, so the line vmup writes must
     /// not have one. Anything else on the line stays as it was.
+    ///
+    /// The whitespace before a value may hold a `\r` (`k=\r1`): with the value emptied the
+    /// line ends in it, and since `\r\n` reads back as a terminator, the line is then held
+    /// that way ([`Line::settle`]), as for a line that gets a terminator.
     pub(super) fn replace_value(&mut self, piece: &Piece, value: &[u8]) {
-        let content = &mut self.lines[piece.line].content;
-        match piece.comment {
+        let line = &mut self.lines[piece.line];
+        let comment = match piece.comment {
             Some(start) => {
-                let comment = content[start..].to_vec();
-                content.truncate(piece.value.start);
-                content.extend_from_slice(value);
-                self.insert_line(piece.line, comment);
+                let comment = line.content.split_off(start);
+                line.content.truncate(piece.value.start);
+                line.content.extend_from_slice(value);
+                Some(comment)
             }
             None => {
-                content.splice(piece.value.clone(), value.iter().copied());
+                line.content
+                    .splice(piece.value.clone(), value.iter().copied());
+                None
             }
+        };
+        line.settle();
+        if let Some(comment) = comment {
+            self.insert_line(piece.line, comment);
         }
     }
 
