@@ -120,13 +120,6 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Whether `VMUP_FUZZ_STRICT=1` asks the targets to check what they otherwise leave out
-/// for a finding that is reported but not fixed yet (each such place names its finding).
-pub fn strict() -> bool {
-    static STRICT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("VMUP_FUZZ_STRICT").is_some_and(|v| v == "1"))
-}
-
 /// A directory for the targets that need files (known_hosts, ssh_config includes):
 /// `$VMUP_FUZZ_SCRATCH` (scripts/fuzz.sh sets it inside its work directory), else one per
 /// process under the system's temporary directory.

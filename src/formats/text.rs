@@ -43,7 +43,14 @@ impl Line {
             return;
         }
         self.terminator = terminator;
-        if terminator == Terminator::Lf && self.content.last() == Some(&b'\r') {
+        self.settle();
+    }
+
+    /// Holds the line as its bytes read back after its content changed: a content ending
+    /// in `\r` before a `\n` terminator reads back as a `\r\n` terminator, so the `\r`
+    /// moves into it. The bytes stay the same.
+    pub(crate) fn settle(&mut self) {
+        if self.terminator == Terminator::Lf && self.content.last() == Some(&b'\r') {
             self.content.pop();
             self.terminator = Terminator::CrLf;
         }

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::ini::{IniFile, key_problem, value_problem};
+use crate::formats::ini::{IniError, IniFile, key_problem, value_problem};
 use crate::facts::FactKey;
 
 use super::spec::{self, SpecError};
@@ -173,14 +173,20 @@ impl Resource for IniResource {
             String::from_utf8_lossy(&self.section),
             String::from_utf8_lossy(&self.key)
         );
+        let refused = |e: IniError| PlanError::Refused(format!("{where_} in {}: {e}", self.path));
         let changed = match &self.want {
-            Want::Value(value) => ini.set(&self.section, &self.key, value),
+            Want::Value(value) => ini.set(&self.section, &self.key, value).map_err(refused)?,
             Want::Words { contains, absent } => {
                 let add: Vec<&[u8]> = contains.iter().map(Vec::as_slice).collect();
                 let remove: Vec<&[u8]> = absent.iter().map(Vec::as_slice).collect();
-                let added = !add.is_empty() && ini.add_words(&self.section, &self.key, &add);
-                let removed =
-                    !remove.is_empty() && ini.remove_words(&self.section, &self.key, &remove);
+                let added = !add.is_empty()
+                    && ini
+                        .add_words(&self.section, &self.key, &add)
+                        .map_err(refused)?;
+                let removed = !remove.is_empty()
+                    && ini
+                        .remove_words(&self.section, &self.key, &remove)
+                        .map_err(refused)?;
                 added || removed
             }
         };

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::formats::ini::{IniFile, key_problem, value_problem};
+use crate::formats::ini::{IniError, IniFile, key_problem, value_problem};
 use crate::facts::{FactKey, PathFact};
 use crate::remote::{Action, Expect};
 
@@ -148,6 +148,9 @@ impl Resource for RepoResource {
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
+        let refused = |what: &str, e: IniError| {
+            PlanError::Refused(format!("{what} in {}: {e}", self.path))
+        };
         match &self.want {
             Want::Set { section, keys } => {
                 let file = editable_file(view, &self.path, true)?;
@@ -155,7 +158,8 @@ impl Resource for RepoResource {
                 let mut changed = Vec::new();
                 let mut misspelled = Vec::new();
                 for (k, v) in keys {
-                    if ini.set(section.as_bytes(), k.as_bytes(), v.as_bytes()) {
+                    let set = ini.set(section.as_bytes(), k.as_bytes(), v.as_bytes());
+                    if set.map_err(|e| refused(&format!("[{section}] {k}"), e))? {
                         changed.push(format!("{k}={v}"));
                     }
                     if let Some(s) = ini.spelling_dnf_misses(section.as_bytes(), k.as_bytes()) {
@@ -190,7 +194,8 @@ impl Resource for RepoResource {
                         continue;
                     }
                     let name = String::from_utf8_lossy(&section).into_owned();
-                    if ini.set(&section, b"enabled", b"0") {
+                    let set = ini.set(&section, b"enabled", b"0");
+                    if set.map_err(|e| refused(&format!("[{name}] enabled"), e))? {
                         disabled.push(name.clone());
                     }
                     if let Some(s) = ini.spelling_dnf_misses(&section, b"enabled") {

@@ -89,12 +89,43 @@
 //!   after a blank line unless the file is empty or already ends with a blank line.
 //! - New lines get the file's dominant terminator (`\r\n` if most terminated lines use it,
 //!   else `\n`); a last line without terminator gets one when a line is added after it.
+//!   A line ending in `\r` that gets `\n` (a last line, or a moved inline comment) is then
+//!   held as ending in `\r\n`, as its bytes read back.
 //! - Values are lists of words split on ASCII whitespace for `add_words`/`remove_words`;
 //!   words are added once, at the end of the value (its last line), separated by a space.
+//!   `remove_words` keeps the other words and the spacing between them, line by line.
+//! - A line a word edit writes reads back as the line it was: a continuation line never
+//!   starts with `[` (libdnf ends a value at an indented line starting with `[` and reads a
+//!   header there, or rejects the file; `classify` reads a header once the line holds a
+//!   `]`, so `  [x` plus the word `]`, or `\ta [0]` without `a`, would lose words and move
+//!   the keys after it to another section), and a key line gains no inline comment. When
+//!   editing the lines in place would break that, the whole value is written on the key
+//!   line, its words in order and joined by a space, and its continuation lines removed
+//!   (as `set` writes): every reader reads the same list of words there (yum and dnf split
+//!   list options on whitespace, line breaks included).
 //!
-//! Section names, keys, values and words given to the editing methods are taken as plain
-//! single-line text: they must not contain line breaks, a section name no `]`, a key none of
-//! what [`key_problem`] refuses, a value and a word nothing [`value_problem`] refuses.
+//! # What edits refuse
+//!
+//! An edit never writes a line that does not read back as what it was asked to write. The
+//! editing methods ([`IniFile::set`], [`IniFile::add_words`], [`IniFile::remove_words`])
+//! refuse, with an [`IniError`] and the file left exactly as it was:
+//! - a key that [`key_problem`] refuses, the same rule the resources check their keys
+//!   with: an empty key (or one of only whitespace) would be written `=value`, a line no
+//!   reader, [`IniFile::get`] included, reads as a key, so the key would never read back
+//!   and every run would add another such line;
+//! - a section name holding `]` or `\n`, which no `[section]` header can hold;
+//! - a value (`set`) that [`value_problem`] refuses, a word (`add_words`) that it refuses or
+//!   that starts with `;` (written after a space, it would start an inline comment);
+//! - a value of words that has to be written on one key line (taken over from `[DEFAULT]`,
+//!   or moved there as above) when a word starting with `;` would follow another word
+//!   there, starting an inline comment (`exclude=a` then `  ;b` on a line of its own), and
+//!   a `remove_words` that would leave such a `;` on a key line (`w x;y ;z` without `x;y`).
+//!   With several occurrences to edit (yum's and dnf's), a refusal for one writes nothing
+//!   to the others either.
+//!
+//! Reading and removing ([`IniFile::get`], [`IniFile::remove_key`],
+//! [`IniFile::spelling_dnf_misses`]) take any key and write nothing a reader could misread:
+//! an empty key is found nowhere, as no line reads as one.
 //!
 //! This file holds [`IniFile`]'s queries and edits; `classify` reads a single line the way
 //! yum does, `lookup` finds the lines each reader uses, `write` places what edits write,
@@ -110,11 +141,15 @@ mod tests;
 #[cfg(test)]
 mod tests_differential;
 #[cfg(test)]
+mod tests_findings;
+#[cfg(test)]
 mod tests_readers;
 
 use super::text::{self, Line};
 use classify::Kind;
+use thiserror::Error;
 use words::{split_words_unique, without_words};
+use write::Rewrite;
 
 /// Why `key` cannot be written as a key that yum and dnf both read, if it cannot: so that
 /// the resources refuse it before planning instead of writing a line some reader skips.
@@ -144,11 +179,105 @@ pub fn value_problem(value: &[u8]) -> Option<&'static str> {
     if value.iter().any(|b| matches!(b, b'\n' | b'\r' | b'\0')) {
         return Some("it contains a line break or NUL");
     }
+    comment_problem(value)
+}
+
+/// Why `value`, written after a key's delimiter, would not read back whole, if it would
+/// not: its first `;` starts an inline comment when whitespace precedes it (Python 2 and
+/// iniparse look at that `;` alone, see `classify`). The one rule a value made of words
+/// already in the file (which hold no line break) can break when an edit writes it on a
+/// key line.
+fn comment_problem(value: &[u8]) -> Option<&'static str> {
     let comment = value.iter().position(|&b| b == b';');
     if comment.is_some_and(|i| i > 0 && value[i - 1].is_ascii_whitespace()) {
         return Some("yum reads a `;` after whitespace as the start of a comment");
     }
     None
+}
+
+/// Why an edit was refused; the file is then exactly as it was. Names are shown as text
+/// (bytes that are not UTF-8 replaced), so the caller can tell the user what to change.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum IniError {
+    /// The key is one [`key_problem`] refuses, such as an empty key.
+    #[error("key {key:?} cannot be written: {why}")]
+    Key {
+        /// The key as given.
+        key: String,
+        /// What [`key_problem`] says.
+        why: &'static str,
+    },
+    /// The section name cannot be written as a `[section]` header.
+    #[error("section {section:?} cannot be written as a header: {why}")]
+    Section {
+        /// The section name as given.
+        section: String,
+        /// What it holds that a header cannot.
+        why: &'static str,
+    },
+    /// The value, a word, or the value an edit would write on one line is one
+    /// [`value_problem`] refuses.
+    #[error("value {value:?} cannot be written: {why}")]
+    Value {
+        /// The value or word.
+        value: String,
+        /// Why it would not read back.
+        why: &'static str,
+    },
+}
+
+impl IniError {
+    fn key(key: &[u8], why: &'static str) -> IniError {
+        let key = String::from_utf8_lossy(key).into_owned();
+        IniError::Key { key, why }
+    }
+
+    fn value(value: &[u8], why: &'static str) -> IniError {
+        let value = String::from_utf8_lossy(value).into_owned();
+        IniError::Value { value, why }
+    }
+}
+
+/// The key and section an edit writes, refused as the module doc says.
+fn check_names(section: &[u8], key: &[u8]) -> Result<(), IniError> {
+    if let Some(why) = key_problem(key) {
+        return Err(IniError::key(key, why));
+    }
+    let why = if section.contains(&b']') {
+        "it contains `]`, which ends a header's name"
+    } else if section.contains(&b'\n') {
+        "it contains a line break"
+    } else {
+        return Ok(());
+    };
+    let section = String::from_utf8_lossy(section).into_owned();
+    Err(IniError::Section { section, why })
+}
+
+/// A value written on one line, refused as [`value_problem`] says.
+fn check_value(value: &[u8]) -> Result<(), IniError> {
+    match value_problem(value) {
+        Some(why) => Err(IniError::value(value, why)),
+        None => Ok(()),
+    }
+}
+
+/// A value of words (some already in the file) that an edit writes on one key line.
+fn check_one_line(value: &[u8]) -> Result<(), IniError> {
+    match comment_problem(value) {
+        Some(why) => Err(IniError::value(value, why)),
+        None => Ok(()),
+    }
+}
+
+/// A word `add_words` writes: a value of its own, and written after a space.
+fn check_word(word: &[u8]) -> Result<(), IniError> {
+    check_value(word)?;
+    if word.starts_with(b";") {
+        let why = "yum reads a `;` after whitespace as the start of a comment";
+        return Err(IniError::value(word, why));
+    }
+    Ok(())
 }
 
 /// A yum or dnf INI file (`yum.conf`, `dnf.conf`, `.repo`) that can be edited without
@@ -208,40 +337,61 @@ impl IniFile {
     /// Makes `key` in `section` have `value` (trimmed) for yum and dnf, adding the key or
     /// the section if needed; returns true if the bytes changed. Running it again changes
     /// nothing.
-    pub fn set(&mut self, section: &[u8], key: &[u8], value: &[u8]) -> bool {
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key, section name or value that cannot be written (see the module
+    /// doc, "What edits refuse"); the file is then unchanged.
+    pub fn set(&mut self, section: &[u8], key: &[u8], value: &[u8]) -> Result<bool, IniError> {
         let key = key.trim_ascii();
         let value = value.trim_ascii();
+        check_names(section, key)?;
+        check_value(value)?;
         let targets = self.targets(section, key);
         if targets.is_empty() {
             // yum reads the key from [DEFAULT] or not at all, dnf not at all.
             self.add_entry(section, key, value);
-            return true;
+            return Ok(true);
         }
         let mut changed = false;
         for pieces in targets {
             if self.joined(&pieces) == value {
                 continue;
             }
-            if let Some((key_line, continuations)) = pieces.split_first() {
-                let lines: Vec<usize> = continuations.iter().map(|p| p.line).collect();
-                self.remove_lines(&lines);
-                self.replace_value(key_line, value);
-                changed = true;
-            }
+            self.rewrite(Rewrite::one_line(pieces, value.to_vec()));
+            changed = true;
         }
-        changed
+        Ok(changed)
     }
 
     /// Adds those of `words` that the value of `key` lacks at its end, keeping the existing
     /// words and their order (e.g. kernel flavours in `installonlypkgs`); adds the key if
-    /// absent. Returns true if the bytes changed; running it again changes nothing.
-    pub fn add_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
+    /// absent. The words go on the value's last line, unless that is a continuation line
+    /// starting with `[`: then the whole value goes on the key line (see the module doc,
+    /// "How edits are written"). Returns true if the bytes changed; running it again
+    /// changes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key, section name or word that cannot be written, or a value
+    /// that would have to go on one line and cannot (see the module doc, "What edits
+    /// refuse"); the file is then unchanged.
+    pub fn add_words(
+        &mut self,
+        section: &[u8],
+        key: &[u8],
+        words: &[&[u8]],
+    ) -> Result<bool, IniError> {
         let key = key.trim_ascii();
+        check_names(section, key)?;
         let wanted = split_words_unique(words);
+        for word in &wanted {
+            check_word(word)?;
+        }
         let targets = self.targets(section, key);
         if targets.is_empty() {
             if wanted.is_empty() {
-                return false;
+                return Ok(false);
             }
             let mut value: Vec<&[u8]> = match self.inherited(section, key) {
                 Some(pieces) => self.words_of(&pieces),
@@ -253,10 +403,13 @@ impl IniFile {
                 }
             }
             let value = value.join(&b' ');
+            check_one_line(&value)?;
             self.add_entry(section, key, &value);
-            return true;
+            return Ok(true);
         }
-        let mut changed = false;
+        // Every occurrence is planned before any is written, so that a refusal leaves the
+        // file as it was.
+        let mut rewrites = Vec::new();
         for pieces in targets {
             let existing = self.words_of(&pieces);
             let missing: Vec<&[u8]> = wanted
@@ -264,30 +417,51 @@ impl IniFile {
                 .copied()
                 .filter(|w| !existing.contains(w))
                 .collect();
-            let Some(last) = pieces.last().filter(|_| !missing.is_empty()) else {
+            if missing.is_empty() {
                 continue;
-            };
-            let mut value = self.piece_value(last).to_vec();
+            }
+            let last = pieces.len() - 1;
+            let mut value = self.piece_value(&pieces[last]).to_vec();
             if !value.is_empty() {
                 value.push(b' ');
             }
             value.extend_from_slice(&missing.join(&b' '));
-            self.replace_value(last, &value);
-            changed = true;
+            let words = [existing, missing].concat();
+            rewrites.push(self.plan_rewrite(pieces, vec![(last, Some(value))], &words)?);
         }
-        changed
+        let changed = !rewrites.is_empty();
+        for rewrite in rewrites {
+            self.rewrite(rewrite);
+        }
+        Ok(changed)
     }
 
     /// Removes every occurrence of `words` from the value of `key`, keeping the other words,
     /// their order and the spacing between them; a continuation line left empty is removed.
-    /// Returns true if the bytes changed.
-    pub fn remove_words(&mut self, section: &[u8], key: &[u8], words: &[&[u8]]) -> bool {
+    /// A continuation line that would then start with `[` is not written: the whole value
+    /// goes on the key line instead (see the module doc, "How edits are written"). Returns
+    /// true if the bytes changed. The words need not be ones `add_words` takes: they are
+    /// only removed.
+    ///
+    /// # Errors
+    ///
+    /// [`IniError`] for a key or section name that cannot be written, or when the value
+    /// left would start an inline comment on the key line, or has to go on one line
+    /// (taken over from `[DEFAULT]`, or as above) and cannot (see the module doc, "What
+    /// edits refuse"); the file is then unchanged.
+    pub fn remove_words(
+        &mut self,
+        section: &[u8],
+        key: &[u8],
+        words: &[&[u8]],
+    ) -> Result<bool, IniError> {
         let key = key.trim_ascii();
+        check_names(section, key)?;
         let unwanted = split_words_unique(words);
         let targets = self.targets(section, key);
         if targets.is_empty() {
             let Some(pieces) = self.inherited(section, key) else {
-                return false;
+                return Ok(false);
             };
             let inherited = self.words_of(&pieces);
             let kept: Vec<&[u8]> = inherited
@@ -296,31 +470,41 @@ impl IniFile {
                 .filter(|w| !unwanted.contains(w))
                 .collect();
             if kept.len() == inherited.len() {
-                return false;
+                return Ok(false);
             }
             let value = kept.join(&b' ');
+            check_one_line(&value)?;
             self.add_entry(section, key, &value);
-            return true;
+            return Ok(true);
         }
-        let mut changed = false;
+        // Every occurrence is planned before any is written, so that a refusal leaves the
+        // file as it was.
+        let mut rewrites = Vec::new();
         for pieces in targets {
-            // From the last piece back, so that removing or inserting lines leaves the
-            // indices of the pieces still to do as they are.
-            for (n, piece) in pieces.iter().enumerate().rev() {
+            let mut edits = Vec::new();
+            for (n, piece) in pieces.iter().enumerate() {
                 let old = self.piece_value(piece);
                 let new = without_words(old, &unwanted);
                 if new == old {
                     continue;
                 }
-                changed = true;
-                if new.is_empty() && n > 0 {
-                    self.remove_lines(&[piece.line]);
-                } else {
-                    self.replace_value(piece, &new);
-                }
+                edits.push((n, (!new.is_empty() || n == 0).then_some(new)));
             }
+            if edits.is_empty() {
+                continue;
+            }
+            let kept: Vec<&[u8]> = self
+                .words_of(&pieces)
+                .into_iter()
+                .filter(|w| !unwanted.contains(w))
+                .collect();
+            rewrites.push(self.plan_rewrite(pieces, edits, &kept)?);
         }
-        changed
+        let changed = !rewrites.is_empty();
+        for rewrite in rewrites {
+            self.rewrite(rewrite);
+        }
+        Ok(changed)
     }
 
     /// Removes every occurrence of `key` (in any case) in `section`, with its continuation

@@ -22,6 +22,12 @@
 //! have none; 2 empties a value of `""` (3 does not), so no value is quoted; 3 lowercases
 //! names with Unicode rules, so names are ASCII. Files have a header before any key (2
 //! refuses a file without), and no line either reader rejects.
+//!
+//! The edits are `set`, `add_words` and `remove_words`. A continuation line may hold `[x]`
+//! after its first word, so that `remove_words` of the words before it would leave a line
+//! starting with `[`: Python reads that as a continuation, vmup (as libdnf) as a header,
+//! so an edit writing one would show here as a disagreement. The editor writes none (the
+//! value then goes on the key line), and Python must read the same words there.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -175,6 +181,12 @@ const VALUE_WORDS: [&str; 10] = [
 /// Words of a continuation line: nothing a line could start with to be read otherwise.
 const CONTINUATION_WORDS: [&str; 5] = ["kernel-xenU", "http://b/", "ftp://c:21/", "x#y", "2"];
 
+/// Words a continuation line may hold after its first: also one that no continuation line
+/// may start with (libdnf would read a header), which a `remove_words` of the words before
+/// it would bring to the start of the line.
+const LATER_CONTINUATION_WORDS: [&str; 6] =
+    ["kernel-xenU", "http://b/", "ftp://c:21/", "x#y", "2", "[x]"];
+
 fn header() -> impl Strategy<Value = String> {
     let name = prop::sample::select(SECTIONS[..7].to_vec());
     let after = prop::sample::select(vec!["", " ", " ; note", "\t# note", "#x", ";x"]);
@@ -226,9 +238,12 @@ fn key_lines() -> impl Strategy<Value = Vec<String>> {
     let continuation = prop_oneof![
         3 => (
             prop::sample::select(vec![" ", "\t", "    "]),
-            prop::collection::vec(prop::sample::select(CONTINUATION_WORDS.to_vec()), 1..3),
+            prop::sample::select(CONTINUATION_WORDS.to_vec()),
+            prop::collection::vec(prop::sample::select(LATER_CONTINUATION_WORDS.to_vec()), 0..3),
         )
-            .prop_map(|(indent, words)| format!("{indent}{}", words.join(" "))),
+            .prop_map(|(indent, first, later)| {
+                format!("{indent}{first}{}", later.iter().map(|w| format!(" {w}")).collect::<String>())
+            }),
         1 => blank_line(),
         1 => comment_line(),
     ];
@@ -296,18 +311,40 @@ fn file() -> impl Strategy<Value = String> {
 enum Edit {
     Set(&'static str, String, &'static str),
     AddWords(&'static str, String, Vec<&'static str>),
+    RemoveWords(&'static str, String, Vec<&'static str>),
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
     let section = prop::sample::select(vec!["main", "base", "DEFAULT", " main ", "new"]);
     let value = prop::sample::select(vec!["0", "1", "", "kernel kernel-xenU", "a;b #c"]);
     let words = prop::collection::vec(
-        prop::sample::select(vec!["kernel-xenU", "kernel-xenU-devel", "kernel", "a;b"]),
+        prop::sample::select(vec![
+            "kernel-xenU",
+            "kernel-xenU-devel",
+            "kernel",
+            "a;b",
+            "[x]",
+        ]),
+        0..3,
+    );
+    // Words of key lines and of continuation lines, so that some lines lose their first.
+    let unwanted = prop::collection::vec(
+        prop::sample::select(vec![
+            "kernel",
+            "kernel-xenU",
+            "http://b/",
+            "2",
+            "1",
+            "x;y",
+            "a=b",
+            "[x]",
+        ]),
         0..3,
     );
     prop_oneof![
         (section.clone(), key_spelling(), value).prop_map(|(s, k, v)| Edit::Set(s, k, v)),
-        (section, key_spelling(), words).prop_map(|(s, k, w)| Edit::AddWords(s, k, w)),
+        (section.clone(), key_spelling(), words).prop_map(|(s, k, w)| Edit::AddWords(s, k, w)),
+        (section, key_spelling(), unwanted).prop_map(|(s, k, w)| Edit::RemoveWords(s, k, w)),
     ]
 }
 
@@ -377,6 +414,14 @@ fn intended(edit: &Edit, before: &PyRead) -> (&'static str, String, String) {
             };
             (section, key.clone(), value)
         }
+        Edit::RemoveWords(section, key, words) => {
+            let old = before.get(section, key).unwrap_or_default();
+            let kept: Vec<&str> = old
+                .split_whitespace()
+                .filter(|w| !words.contains(w))
+                .collect();
+            (section, key.clone(), kept.join(" "))
+        }
     }
 }
 
@@ -384,8 +429,12 @@ fn intended(edit: &Edit, before: &PyRead) -> (&'static str, String, String) {
 /// `[DEFAULT]` edit also reaches the sections that inherit the key).
 fn check_edit(edit: &Edit, before: &PyRead, after: &PyRead) -> Result<(), String> {
     let (section, key, value) = intended(edit, before);
-    let skipped = matches!(edit, Edit::AddWords(_, _, w) if w.is_empty())
-        && before.get(section, &key).is_none();
+    // No words to add, or a key to remove words from that no reader sees: nothing to write.
+    let skipped = match edit {
+        Edit::AddWords(_, _, w) => w.is_empty(),
+        Edit::RemoveWords(..) => true,
+        Edit::Set(..) => false,
+    } && before.get(section, &key).is_none();
     let got = after.get(section, &key);
     let want = (!skipped).then(|| value.clone());
     fn words(v: &Option<String>) -> Option<Vec<&str>> {
@@ -393,7 +442,7 @@ fn check_edit(edit: &Edit, before: &PyRead, after: &PyRead) -> Result<(), String
     }
     let same = match edit {
         Edit::Set(..) => got == want,
-        Edit::AddWords(..) => words(&got) == words(&want),
+        Edit::AddWords(..) | Edit::RemoveWords(..) => words(&got) == words(&want),
     };
     if !same {
         return Err(format!(
@@ -436,13 +485,18 @@ fn run_batch(batch: &[(String, Edit)]) -> Result<(), TestCaseError> {
             .map_err(|e| TestCaseError::fail(format!("python rejects {file:?}: {e}")))?;
         check_reading(file, py).map_err(|e| TestCaseError::fail(format!("{file:?}: {e}")))?;
         let mut ini = IniFile::parse(file.as_bytes());
-        match edit {
+        let done = match edit {
             Edit::Set(s, k, v) => ini.set(s.as_bytes(), k.as_bytes(), v.as_bytes()),
             Edit::AddWords(s, k, w) => {
                 let words: Vec<&[u8]> = w.iter().map(|w| w.as_bytes()).collect();
                 ini.add_words(s.as_bytes(), k.as_bytes(), &words)
             }
+            Edit::RemoveWords(s, k, w) => {
+                let words: Vec<&[u8]> = w.iter().map(|w| w.as_bytes()).collect();
+                ini.remove_words(s.as_bytes(), k.as_bytes(), &words)
+            }
         };
+        done.map_err(|e| TestCaseError::fail(format!("{file:?}: {edit:?} refused: {e}")))?;
         edited.push(text(&ini));
     }
     let after = python_reads(&edited);

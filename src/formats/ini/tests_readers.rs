@@ -27,9 +27,9 @@ fn a_key_written_in_several_cases_is_one_key_and_the_last_wins() {
 #[test]
 fn set_in_another_case_keeps_the_spelling_and_adds_no_second_key() {
     let mut file = IniFile::parse(b"[base]\nEnabled = 1\n");
-    assert!(file.set(b"base", b"enabled", b"0"));
+    assert!(file.set(b"base", b"enabled", b"0").unwrap());
     assert_eq!(text(&file), "[base]\nEnabled = 0\n");
-    assert!(!file.set(b"base", b"enabled", b"0"));
+    assert!(!file.set(b"base", b"enabled", b"0").unwrap());
     assert_eq!(
         file.spelling_dnf_misses(b"base", b"enabled"),
         Some(b"Enabled".to_vec())
@@ -45,24 +45,34 @@ fn the_line_dnf_reads_gets_the_edit_too() {
     let original = "[main]\ninstallonlypkgs=kernel\nInstallOnlyPkgs=kernel mysite-kmod\n";
     let mut file = IniFile::parse(original.as_bytes());
     assert_eq!(file.spelling_dnf_misses(b"main", b"installonlypkgs"), None);
-    assert!(file.add_words(b"main", b"installonlypkgs", &[b"kernel-xenU"]));
+    assert!(
+        file.add_words(b"main", b"installonlypkgs", &[b"kernel-xenU"])
+            .unwrap()
+    );
     assert_eq!(
         text(&file),
         "[main]\ninstallonlypkgs=kernel kernel-xenU\n\
          InstallOnlyPkgs=kernel mysite-kmod kernel-xenU\n"
     );
-    assert!(!file.add_words(b"main", b"installonlypkgs", &[b"kernel-xenU"]));
-    assert!(file.remove_words(b"main", b"installonlypkgs", &[b"kernel"]));
+    assert!(
+        !file
+            .add_words(b"main", b"installonlypkgs", &[b"kernel-xenU"])
+            .unwrap()
+    );
+    assert!(
+        file.remove_words(b"main", b"installonlypkgs", &[b"kernel"])
+            .unwrap()
+    );
     assert_eq!(
         text(&file),
         "[main]\ninstallonlypkgs=kernel-xenU\nInstallOnlyPkgs=mysite-kmod kernel-xenU\n"
     );
-    assert!(file.set(b"main", b"installonlypkgs", b"kernel"));
+    assert!(file.set(b"main", b"installonlypkgs", b"kernel").unwrap());
     assert_eq!(
         text(&file),
         "[main]\ninstallonlypkgs=kernel\nInstallOnlyPkgs=kernel\n"
     );
-    assert!(!file.set(b"main", b"installonlypkgs", b"kernel"));
+    assert!(!file.set(b"main", b"installonlypkgs", b"kernel").unwrap());
 }
 
 /// Python 2: `line.split(None, 1)[0].lower() == 'rem' and line[0] in "rR"`.
@@ -77,7 +87,7 @@ fn rem_lines_from_the_first_column_are_comments() {
     assert_eq!(get(&file, "main", "gpgcheck"), None);
     // A new key after a `rem` comment goes after the last key line, as after any comment.
     let mut file = IniFile::parse(b"[main]\na=1\nrem note\n");
-    assert!(file.set(b"main", b"b", b"2"));
+    assert!(file.set(b"main", b"b", b"2").unwrap());
     assert_eq!(text(&file), "[main]\na=1\nb=2\nrem note\n");
 }
 
@@ -118,23 +128,23 @@ fn a_section_reads_what_it_lacks_from_default() {
 
     // dnf has no such rule: an edit writes the key into the section, whose value both read.
     let mut set = file.clone();
-    assert!(set.set(b"base", b"gpgcheck", b"1"));
+    assert!(set.set(b"base", b"gpgcheck", b"1").unwrap());
     assert_eq!(text(&set), format!("{original}gpgcheck=1\n"));
-    assert!(!set.set(b"base", b"gpgcheck", b"1"));
+    assert!(!set.set(b"base", b"gpgcheck", b"1").unwrap());
 
     let mut added = file.clone();
-    assert!(added.add_words(b"base", b"exclude", &[b"b", b"c"]));
+    assert!(added.add_words(b"base", b"exclude", &[b"b", b"c"]).unwrap());
     assert_eq!(text(&added), format!("{original}exclude=a b c\n"));
-    assert!(!added.add_words(b"base", b"exclude", &[b"c"]));
+    assert!(!added.add_words(b"base", b"exclude", &[b"c"]).unwrap());
 
     let mut removed = file.clone();
-    assert!(!removed.remove_words(b"base", b"exclude", &[b"z"]));
-    assert!(removed.remove_words(b"base", b"exclude", &[b"a"]));
+    assert!(!removed.remove_words(b"base", b"exclude", &[b"z"]).unwrap());
+    assert!(removed.remove_words(b"base", b"exclude", &[b"a"]).unwrap());
     assert_eq!(text(&removed), format!("{original}exclude=b\n"));
 
     // Editing [DEFAULT] itself edits its own lines.
     let mut default = file.clone();
-    assert!(default.set(b"DEFAULT", b"gpgcheck", b"0"));
+    assert!(default.set(b"DEFAULT", b"gpgcheck", b"0").unwrap());
     assert_eq!(text(&default), original.replace("gpgcheck=1", "gpgcheck=0"));
 }
 
@@ -142,7 +152,10 @@ fn a_section_reads_what_it_lacks_from_default() {
 fn an_edited_lines_comment_moves_above_it_with_the_files_terminator() {
     let original = "[base]\r\nbaseurl=http://a/ ; mirrors\r\n  http://b/\r\ngpgcheck=1";
     let mut file = IniFile::parse(original.as_bytes());
-    assert!(file.remove_words(b"base", b"baseurl", &[b"http://a/"]));
+    assert!(
+        file.remove_words(b"base", b"baseurl", &[b"http://a/"])
+            .unwrap()
+    );
     assert_eq!(
         text(&file),
         "[base]\r\n; mirrors\r\nbaseurl=\r\n  http://b/\r\ngpgcheck=1"
@@ -152,13 +165,13 @@ fn an_edited_lines_comment_moves_above_it_with_the_files_terminator() {
         Some("\nhttp://b/")
     );
     let mut file = IniFile::parse(original.as_bytes());
-    assert!(file.set(b"base", b"baseurl", b"http://c/"));
+    assert!(file.set(b"base", b"baseurl", b"http://c/").unwrap());
     assert_eq!(
         text(&file),
         "[base]\r\n; mirrors\r\nbaseurl=http://c/\r\ngpgcheck=1"
     );
     // A line that is not edited keeps its comment.
-    assert!(file.set(b"base", b"enabled", b"0"));
+    assert!(file.set(b"base", b"enabled", b"0").unwrap());
     assert!(text(&file).ends_with("gpgcheck=1\r\nenabled=0\r\n"));
 }
 
