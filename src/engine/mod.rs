@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod booted;
+pub mod check;
 pub mod conflicts;
 pub mod diff;
 pub mod error;

@@ -114,6 +114,10 @@ pub struct HostReport {
     /// is unknown): shown to people even when nothing changes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What check-only steps would change: never applied. `plan` shows them as notes (so
+    /// they are not serialised twice), `check` counts them against the host.
+    #[serde(skip)]
+    pub findings: Vec<ChangeReport>,
     /// What went wrong, with the host, file and step named.
     pub error: Option<String>,
     /// Wall time spent on this host.
@@ -154,6 +158,7 @@ impl HostReport {
             changes: Vec::new(),
             notes: Vec::new(),
             warnings: Vec::new(),
+            findings: Vec::new(),
             error: None,
             elapsed: Duration::ZERO,
             round_trips: 0,
