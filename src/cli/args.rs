@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand};
 /// Update fleets of host-booted virtual machines (Xen PV guests, KVM direct kernel boot)
 /// and the hosts that run them: facts -> plan -> apply -> verify, over ssh, in parallel.
 ///
-/// Exit codes: 0 converged / nothing to change, 1 a host failed or was unreachable,
-/// 2 bad input (nothing was run), 3 `plan` found pending changes, 5 a change was held back
-/// for safety (see the warnings), 130 interrupted.
+/// Exit codes: 0 converged / nothing to change / every host OK, 1 a host failed, was
+/// unreachable or (`check`) is Not OK, 2 bad input (nothing was run), 3 `plan` found pending
+/// changes, 5 a change was held back for safety (see the warnings), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "vmup", version, max_term_width = 100)]
 pub struct Cli {
@@ -25,6 +25,13 @@ pub enum Command {
     Plan(RunArgs),
     /// Plan, apply the changes, and verify that every host converged.
     Apply(RunArgs),
+    /// Per host, OK or Not OK with the reasons, as gridpulse reports; change nothing.
+    ///
+    /// A host is Not OK when a step would change something (check-only steps included),
+    /// cannot be planned or holds a change back, or, on a guest, when the kernel its host
+    /// boots it with has no modules in it. An unreachable host is neither. Exit 0 when
+    /// every host is OK, 1 when one is Not OK, failed, was unreachable or was skipped.
+    Check(CheckArgs),
     /// Show the facts vmup gathers from one host.
     Facts(FactsArgs),
     /// Per guest: installed kernels, the one its host boots, the running one, and whether
@@ -58,6 +65,26 @@ pub struct RunArgs {
     /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Inventory file (TOML) naming the machines.
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Runbook file (TOML) with the steps the hosts must satisfy.
+    #[arg(value_name = "RUNBOOK")]
+    pub runbook: PathBuf,
+    /// Fleet selection and parallelism (a guest's host is read for its domain config).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Set a template variable for every host, over the runbook's and the inventory's (repeatable).
+    #[arg(short = 'e', long = "extra-var", value_name = "NAME=VALUE", value_parser = extra_var)]
+    pub extra_vars: Vec<(String, String)>,
+    /// Print one JSON object per host and a summary line, nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which hosts, how many at once, and how to reach them.

@@ -2,8 +2,8 @@
 //!
 //! | code | meaning |
 //! |------|---------|
-//! | 0    | success: every host converged (apply) or nothing would change (plan) |
-//! | 1    | at least one host failed or was unreachable |
+//! | 0    | success: every host converged (apply), nothing would change (plan), every host is OK (check) |
+//! | 1    | at least one host failed, was unreachable or was skipped; `check`: or is Not OK |
 //! | 2    | bad input: inventory, runbook, pattern or arguments; nothing was run anywhere |
 //! | 3    | plan only: changes are pending on at least one host, none failed |
 //! | 5    | a step held back a change for safety on at least one host (see its warnings); nothing failed |
@@ -14,7 +14,8 @@
 pub enum Exit {
     /// Converged / nothing to change.
     Success = 0,
-    /// A host failed or was unreachable.
+    /// A host failed, was unreachable or was skipped; `check`: or is Not OK (the JSON
+    /// summary tells `not_ok` from `failed` and `unreachable`).
     HostFailed = 1,
     /// Bad input; nothing touched.
     BadInput = 2,

@@ -10,7 +10,11 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     let mut out = String::new();
     let mut groups: Vec<(&HostReport, Vec<&str>)> = Vec::new();
     for report in reports {
-        if report.changes.is_empty() && report.error.is_none() && report.warnings.is_empty() {
+        if report.changes.is_empty()
+            && report.error.is_none()
+            && report.warnings.is_empty()
+            && report.findings.is_empty()
+        {
             continue;
         }
         match groups.iter_mut().find(|(first, _)| alike(first, report)) {
@@ -44,6 +48,14 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
             {
                 output_tail(&mut out, output);
             }
+        }
+        // Check-only steps: what they found is shown, and is not a change.
+        for found in &report.findings {
+            let _ = writeln!(
+                out,
+                "  {} {} (check only, not applied): {}",
+                found.step, found.resource, found.summary
+            );
         }
         if let Some(error) = &report.error {
             let _ = writeln!(out, "  error ({} phase): {error}", report.phase.as_str());
@@ -84,6 +96,7 @@ fn alike(a: &HostReport, b: &HostReport) -> bool {
         && a.changes == b.changes
         && a.error == b.error
         && a.warnings == b.warnings
+        && a.findings == b.findings
 }
 
 /// `a, b, c` or `a, b, c, ... and 47 more`.
@@ -107,6 +120,10 @@ fn headline(mode: Mode, report: &HostReport) -> String {
         (Status::Changed, Mode::Apply) => format!("{n} change(s) applied, verified"),
         (Status::Held, Mode::Plan) => format!("{n} change(s) pending, some held back"),
         (Status::Held, Mode::Apply) => format!("{n} change(s) applied, verified, some held back"),
+        (Status::Ok, _) if !report.findings.is_empty() => format!(
+            "nothing to change; {} check-only finding(s), see `vmup check`",
+            report.findings.len()
+        ),
         (status, _) => status.as_str().to_string(),
     }
 }

@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, reporters and exit codes beside them.
 
 mod args;
+mod check;
 mod conflicts;
 mod demo;
 mod error;
@@ -30,6 +31,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => run::run(args, vmup::engine::Mode::Plan),
         Command::Apply(args) => run::run(args, vmup::engine::Mode::Apply),
+        Command::Check(args) => check::run(args),
         Command::Facts(args) => facts::run(args),
         Command::Kernels(args) => kernels::run(args),
         Command::Conflicts(args) => conflicts::run(args),

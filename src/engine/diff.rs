@@ -2,6 +2,9 @@
 
 use similar::TextDiff;
 
+use crate::remote::{Action, Expect};
+use crate::resource::Planned;
+
 /// A unified diff from `old` to `new` labelled with `path`; empty old means a new file.
 pub fn unified(path: &str, old: Option<&[u8]>, new: &[u8]) -> String {
     let old_text = String::from_utf8_lossy(old.unwrap_or(&[]));
@@ -17,6 +20,27 @@ pub fn unified(path: &str, old: Option<&[u8]>, new: &[u8]) -> String {
         .missing_newline_hint(true)
         .header(&old_label, &format!("b{path}"))
         .to_string()
+}
+
+/// What a plan shows under a change: the diff of a file write (None when the bytes do not
+/// change), otherwise the resource's own detail (a transaction's package list). Used for
+/// the findings of check-only steps, so they read like the plan's changes.
+pub fn of_change(change: &Planned) -> Option<String> {
+    match &change.action {
+        Action::WriteFile {
+            path,
+            expect,
+            content,
+            ..
+        } => {
+            let old = match expect {
+                Expect::File(old) => Some(old.as_slice()),
+                _ => None,
+            };
+            Some(unified(path, old, content)).filter(|d| !d.is_empty())
+        }
+        _ => change.detail.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@
 //! transports, the booted-kernel pre-phase); [`fleet::run_fleet`] runs a [`HostWork`] on
 //! every job in parallel, in rolling batches, with a failure budget and cancellation. The
 //! works are the fleet commands: the runbook pipeline facts -> plan -> apply -> verify
-//! ([`runbook_run`]), the kernel check ([`kernel_check`]) and config conflicts
-//! ([`conflicts`]). Everything reports through [`event::EventSink`]; nothing here prints.
+//! ([`runbook_run`]), the kernel check ([`kernel_check`]), config conflicts
+//! ([`conflicts`]) and the health check that folds the first two ([`check`]). Everything
+//! reports through [`event::EventSink`]; nothing here prints.
 
 pub mod apply;
 pub mod booted;
+pub mod check;
 pub mod conflicts;
 pub mod diff;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod report;
 pub mod runbook_run;
 pub mod work;
 
+pub use check::CheckWork;
 pub use error::{EngineError, HostError};
 pub use event::{Event, EventSink};
 pub use fleet::{Amount, FleetOptions, run_fleet};

@@ -57,6 +57,12 @@ pub enum Status {
     /// Everything else converged (or would), but a step held back a change for safety
     /// (the kernel a host boots is unknown, ...): not convergence; see the warnings.
     Held,
+    /// `vmup check`: the host was read and judged, and it is not as the runbook wants (a
+    /// step would change something, cannot be planned or holds a change back, or the
+    /// kernel its host boots has no modules in it): gridpulse's "Not OK". Not a failure:
+    /// it does not count against the failure budget, so every host gets its verdict.
+    #[serde(rename = "not_ok")]
+    NotOk,
 }
 
 impl Status {
@@ -69,6 +75,7 @@ impl Status {
             Status::Unreachable => "unreachable",
             Status::Skipped => "skipped",
             Status::Held => "held",
+            Status::NotOk => "not_ok",
         }
     }
 
@@ -114,6 +121,10 @@ pub struct HostReport {
     /// is unknown): shown to people even when nothing changes.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What check-only steps would change: never applied. `plan` shows them as notes (so
+    /// they are not serialised twice), `check` counts them against the host.
+    #[serde(skip)]
+    pub findings: Vec<ChangeReport>,
     /// What went wrong, with the host, file and step named.
     pub error: Option<String>,
     /// Wall time spent on this host.
@@ -133,6 +144,8 @@ pub struct HostReport {
 pub enum HostDetail {
     /// `vmup kernels`: the guest's kernels and the verdict on its next boot.
     Kernels(Box<super::kernel_check::GuestKernels>),
+    /// `vmup check`: the verdict on the host and the reasons for it.
+    Check(Box<super::check::CheckDetail>),
     /// `vmup conflicts`: the config conflicts found (and how they were resolved).
     Conflicts {
         /// Every leftover `.rpmnew`/`.rpmsave`/`.rpmorig` beside a config file.
@@ -154,6 +167,7 @@ impl HostReport {
             changes: Vec::new(),
             notes: Vec::new(),
             warnings: Vec::new(),
+            findings: Vec::new(),
             error: None,
             elapsed: Duration::ZERO,
             round_trips: 0,
@@ -186,6 +200,8 @@ pub struct Summary {
     pub skipped: usize,
     /// Hosts where a step held back a change for safety.
     pub held: usize,
+    /// Hosts `vmup check` judged Not OK (always 0 for the other commands).
+    pub not_ok: usize,
     /// Changes over all hosts.
     pub changes: usize,
     /// Whether the run was interrupted.
@@ -207,6 +223,7 @@ impl Summary {
             unreachable: count(Status::Unreachable),
             skipped: count(Status::Skipped),
             held: count(Status::Held),
+            not_ok: count(Status::NotOk),
             changes: reports.iter().map(|r| r.changes.len()).sum(),
             interrupted,
             elapsed,

@@ -54,6 +54,7 @@ impl HostWork for RunbookWork {
         report.changes = changes;
         report.notes = remarks.notes;
         report.warnings = remarks.warnings;
+        report.findings = remarks.findings;
         report.error = error;
         report
     }
@@ -263,6 +264,8 @@ struct Remarks {
     notes: Vec<String>,
     /// Changes steps held back for safety.
     warnings: Vec<String>,
+    /// What check-only steps would change (never applied; see `engine::check`).
+    findings: Vec<ChangeReport>,
 }
 
 /// Plans every step in order against one view; `remarks` collects no-op reasons and
@@ -386,6 +389,16 @@ fn plan(
             if let Some(warning) = step_plan.warning {
                 remarks.warnings.push(format!("{label}: {warning}"));
             }
+        }
+        // A check-only step is evaluated and reported, never applied nor simulated.
+        if step.check_only {
+            if let Some(remarks) = remarks.as_deref_mut() {
+                for found in super::check::findings(step, resource, &label, step_plan.changes) {
+                    remarks.notes.push(super::check::finding_note(&found));
+                    remarks.findings.push(found);
+                }
+            }
+            continue;
         }
         for (name, output) in step_plan.promises {
             view.promise(&name, output);

@@ -7,7 +7,7 @@
 //! `file:line:column`) and the dispatch from a table to its validated resource. Adding a
 //! kind is its file plus one line in that list.
 //!
-//! The step's own keys (`name`, `hosts`, `when`) are declared here too: serde cannot
+//! The step's own keys (`name`, `hosts`, `when`, `check_only`) are declared here too: serde cannot
 //! combine `flatten` with `deny_unknown_fields`, and toml's spans do not survive it.
 
 use serde::de::DeserializeOwned;
@@ -59,6 +59,10 @@ macro_rules! kinds {
             pub hosts: Option<toml::Spanned<String>>,
             /// When it applies (a condition on facts).
             pub when: Option<toml::Spanned<String>>,
+            /// Evaluated by `vmup check` and shown by `vmup plan`, never applied: a health
+            /// rule written as a step ("runbook steps may be marked as checks only").
+            #[serde(default)]
+            pub check_only: bool,
             $(
                 #[doc = concat!("The `", stringify!($kind), "` table, if this step is one.")]
                 pub $kind: Option<<$kind::$ty as $crate::resource::registry::FromSpec>::Spec>,

@@ -2,8 +2,9 @@
 //!
 //! A TOML file of `[[step]]` tables. Each step has exactly one resource table (one of
 //! [`resource::KINDS`](crate::resource::KINDS)), an optional `name`, `hosts` (a pattern,
-//! default `all`) and `when` (a condition on facts). Every problem, from a TOML syntax
-//! error to an invalid regex inside a step, is reported as `file:line:column`.
+//! default `all`), `when` (a condition on facts) and `check_only` (evaluated, never
+//! applied). Every problem, from a TOML syntax error to an invalid regex inside a step, is
+//! reported as `file:line:column`.
 
 pub mod condition;
 pub mod context;
@@ -111,6 +112,9 @@ pub struct Step {
     hosts_span: std::ops::Range<usize>,
     /// When it applies.
     pub when: Option<Condition>,
+    /// A check only (`check_only = true`): `vmup check` counts what it would change against
+    /// the host and `vmup plan` notes it, but `vmup apply` never applies it.
+    pub check_only: bool,
     /// The resource kind as written (`line`, `packages`, ...).
     pub kind: &'static str,
     /// What it wants, when it has no templates (else see `render`).
@@ -258,6 +262,7 @@ impl Runbook {
                 hosts,
                 hosts_span,
                 when,
+                check_only: raw.check_only,
                 kind,
                 resource,
                 render,

@@ -99,6 +99,23 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
     let g = &guests[0];
     let before = fleet.ssh(g, "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\\n' | sort");
 
+    // gridpulse's verdict before: Not OK, with the reasons.
+    let check = vmup(&fleet, "check", &["--json"]);
+    assert_eq!(check.code, 1, "{}", show(&check));
+    let line = &check.hosts()[g.as_str()];
+    assert_eq!(line["verdict"], "Not OK", "{line}");
+    let reasons = line["reasons"].to_string();
+    for expected in [
+        "stop haldaemon",
+        "create system user dbus (uid 81",
+        "/lib/modules/2.6.9-78.ELxenU is missing",
+    ] {
+        assert!(
+            reasons.contains(expected),
+            "Not OK lacks {expected:?}: {reasons}"
+        );
+    }
+
     let plan = vmup(&fleet, "plan", &["--json"]);
     assert_eq!(plan.code, 3, "{}", show(&plan));
     let hosts = plan.hosts();

@@ -6,7 +6,7 @@ use crate::pkg_support::PkgFleet;
 use crate::support::{LocalFleet, Run};
 
 /// stdout with the fleet directory and every timing replaced by fixed text.
-fn normalised(run: &Run, dir: &std::path::Path) -> String {
+pub fn normalised(run: &Run, dir: &std::path::Path) -> String {
     let text = run.stdout.replace(&dir.display().to_string(), "[FLEET]");
     let timing = regex::Regex::new(r"\d+\.\d\ds").expect("regex");
     timing.replace_all(&text, "0.00s").into_owned()
