@@ -279,19 +279,8 @@ pub fn findings(
     changes: Vec<Planned>,
 ) -> Vec<ChangeReport> {
     changes
-        .into_iter()
-        .map(|change| ChangeReport {
-            step: label.to_string(),
-            resource: step.kind.to_string(),
-            path: change
-                .action
-                .path()
-                .map(str::to_string)
-                .or(resource.subject().map(str::to_string)),
-            diff: diff::of_change(&change),
-            summary: change.summary,
-            output: None,
-        })
+        .iter()
+        .map(|change| diff::change_report(step.kind, resource, label, change))
         .collect()
 }
 

@@ -3,7 +3,9 @@
 use similar::TextDiff;
 
 use crate::remote::{Action, Expect};
-use crate::resource::Planned;
+use crate::resource::{Planned, Resource};
+
+use super::report::ChangeReport;
 
 /// A unified diff from `old` to `new` labelled with `path`; empty old means a new file.
 pub fn unified(path: &str, old: Option<&[u8]>, new: &[u8]) -> String {
@@ -22,9 +24,30 @@ pub fn unified(path: &str, old: Option<&[u8]>, new: &[u8]) -> String {
         .to_string()
 }
 
+/// How the report shows a planned change of the step labelled `label` (of kind `kind`):
+/// the one shape for the plan's changes and for check-only findings.
+pub fn change_report(
+    kind: &str,
+    resource: &dyn Resource,
+    label: &str,
+    change: &Planned,
+) -> ChangeReport {
+    ChangeReport {
+        step: label.to_string(),
+        resource: kind.to_string(),
+        path: change
+            .action
+            .path()
+            .map(str::to_string)
+            .or(resource.subject().map(str::to_string)),
+        summary: change.summary.clone(),
+        diff: of_change(change),
+        output: None,
+    }
+}
+
 /// What a plan shows under a change: the diff of a file write (None when the bytes do not
-/// change), otherwise the resource's own detail (a transaction's package list). Used for
-/// the findings of check-only steps, so they read like the plan's changes.
+/// change), otherwise the resource's own detail (a transaction's package list).
 pub fn of_change(change: &Planned) -> Option<String> {
     match &change.action {
         Action::WriteFile {

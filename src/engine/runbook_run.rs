@@ -16,7 +16,7 @@ use crate::resource::{HostView, PlanError, Resource};
 use crate::runbook::context::{context, facts_for};
 
 use super::apply::apply;
-use super::diff::unified;
+use super::diff::change_report;
 use super::error::HostError;
 use super::gather::gather;
 use super::prepare::Job;
@@ -405,35 +405,9 @@ fn plan(
         }
         view.record_transaction(&label, &step_plan.transaction);
         for change in step_plan.changes {
-            let diff = match &change.action {
-                Action::WriteFile {
-                    path,
-                    expect,
-                    content,
-                    ..
-                } => {
-                    let old = match expect {
-                        Expect::File(old) => Some(old.as_slice()),
-                        _ => None,
-                    };
-                    Some(unified(path, old, content)).filter(|d| !d.is_empty())
-                }
-                _ => change.detail.clone(),
-            };
             view.simulate(&change.action);
             planned.push(PlannedChange {
-                report: ChangeReport {
-                    step: label.clone(),
-                    resource: step.kind.to_string(),
-                    path: change
-                        .action
-                        .path()
-                        .map(str::to_string)
-                        .or(resource.subject().map(str::to_string)),
-                    summary: change.summary,
-                    diff,
-                    output: None,
-                },
+                report: change_report(step.kind, resource, &label, &change),
                 action: change.action,
                 converges: resource.converges(),
             });
