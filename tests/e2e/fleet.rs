@@ -25,7 +25,7 @@ impl Fleet {
     pub fn up(guests: usize) -> Fleet {
         assert!(
             nix_is_root(),
-            "the fleet tests build network namespaces and mounts: run them as root (sudo scripts/ci.sh)"
+            "the fleet tests build network namespaces and mounts: run them as root (scripts/ci.sh as root)"
         );
         let dir = tempfile::Builder::new()
             .prefix("vmup-fleet-")
