@@ -44,13 +44,13 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
-/// Arguments shared by `plan` and `apply`.
+/// A runbook over a fleet: what `plan`, `apply` and `check` all take.
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub struct RunbookArgs {
     /// Inventory file (TOML) naming the machines.
     #[arg(short = 'i', long, value_name = "INVENTORY")]
     pub inventory: PathBuf,
-    /// Runbook file (TOML) with the steps to run.
+    /// Runbook file (TOML) with the steps to run (for `check`: the steps hosts must satisfy).
     #[arg(value_name = "RUNBOOK")]
     pub runbook: PathBuf,
     /// Fleet selection and parallelism.
@@ -62,29 +62,25 @@ pub struct RunArgs {
     /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `plan` and `apply`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The runbook, the fleet and how to report.
+    #[command(flatten)]
+    pub run: RunbookArgs,
     /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
 }
 
-/// Arguments of `check`.
+/// Arguments of `check`: those of `plan`, without a retry file (nothing is applied).
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Inventory file (TOML) naming the machines.
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
-    pub inventory: PathBuf,
-    /// Runbook file (TOML) with the steps the hosts must satisfy.
-    #[arg(value_name = "RUNBOOK")]
-    pub runbook: PathBuf,
-    /// Fleet selection and parallelism (a guest's host is read for its domain config).
+    /// The runbook, the fleet and how to report.
     #[command(flatten)]
-    pub fleet: FleetArgs,
-    /// Set a template variable for every host, over the runbook's and the inventory's (repeatable).
-    #[arg(short = 'e', long = "extra-var", value_name = "NAME=VALUE", value_parser = extra_var)]
-    pub extra_vars: Vec<(String, String)>,
-    /// Print one JSON object per host and a summary line, nothing else on stdout.
-    #[arg(long)]
-    pub json: bool,
+    pub run: RunbookArgs,
 }
 
 /// Which hosts, how many at once, and how to reach them.

@@ -15,20 +15,21 @@ use super::{fleet, setup};
 /// Judges every selected host against the runbook and prints the verdicts. Exit 0 when
 /// every host is OK, 1 when one is Not OK, failed, was unreachable or skipped.
 pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
-    let runbook = setup::runbook(&args.runbook)?;
-    let options = fleet::options(&args.fleet)?;
-    let connector = fleet::connector(&args.fleet);
+    let inventory = setup::inventory(&args.run.inventory)?;
+    let runbook = setup::runbook(&args.run.runbook)?;
+    let options = fleet::options(&args.run.fleet)?;
+    let connector = fleet::connector(&args.run.fleet);
     // Every guest's next boot is judged, whatever its steps: the pre-phase reads the
     // kernel its host boots it with.
     let selection = Selection {
-        limit: args.fleet.limit.as_deref(),
+        limit: args.run.fleet.limit.as_deref(),
         guests_only: false,
         needs: &[Need::BootedKernel],
-        extra_vars: &args.extra_vars,
+        extra_vars: &args.run.extra_vars,
     };
     let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
-    let (reports, summary) = fleet::run("check", &jobs, &CheckWork, &options, args.json, &render);
+    let (reports, summary) =
+        fleet::run("check", &jobs, &CheckWork, &options, args.run.json, &render);
     Ok(fleet::exit_code(&reports, &summary, Exit::Success))
 }
 

@@ -9,18 +9,18 @@ use super::{fleet, human, setup};
 
 /// Runs plan or apply and returns the exit code.
 pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
-    let runbook = setup::runbook(&args.runbook)?;
+    let inventory = setup::inventory(&args.run.inventory)?;
+    let runbook = setup::runbook(&args.run.runbook)?;
     let earlier = if mode == Mode::Apply {
         read_retry_file(&args.retry_file)?
     } else {
         Vec::new()
     };
-    let options = fleet::options(&args.fleet)?;
-    let connector = fleet::connector(&args.fleet);
+    let options = fleet::options(&args.run.fleet)?;
+    let connector = fleet::connector(&args.run.fleet);
     let selection = Selection {
-        limit: args.fleet.limit.as_deref(),
-        extra_vars: &args.extra_vars,
+        limit: args.run.fleet.limit.as_deref(),
+        extra_vars: &args.run.extra_vars,
         ..Selection::default()
     };
     let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
@@ -29,11 +29,11 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         &jobs,
         &RunbookWork { mode },
         &options,
-        args.json,
+        args.run.json,
         &|reports, summary| human::render(mode, reports, summary),
     );
     if mode == Mode::Apply {
-        write_retry_file(&args.retry_file, &earlier, &reports, args.json);
+        write_retry_file(&args.retry_file, &earlier, &reports, args.run.json);
     }
     let pending = match mode {
         Mode::Plan => Exit::ChangesPending,
