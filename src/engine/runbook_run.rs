@@ -195,8 +195,9 @@ fn pipeline(
 }
 
 /// Gathers `keys` and plans; while steps rendered with this host's values need facts that
-/// were not gathered (a path named by a release), gathers those too: one more round trip
-/// per round, at most one round per templated step. Leaves `keys` holding every fact used,
+/// were not gathered (a path named by a release), or a step asks for facts that depend on
+/// the plan so far (`PlanError::NeedFacts`), gathers those too: one more round trip per
+/// round, at most one round per step; a step is never skipped. Leaves `keys` holding every fact used,
 /// for the verify phase. `gathering` is the phase a failed gather is reported in.
 fn gather_and_plan(
     job: &Job<'_>,
@@ -205,21 +206,20 @@ fn gather_and_plan(
     gathering: Phase,
     remarks: Option<&mut Remarks>,
 ) -> Result<Vec<PlannedChange>, (Phase, HostError)> {
-    let rounds = 1 + job.steps.iter().filter(|s| s.step.render.is_some()).count();
-    let host = &job.host.name;
-    let mut round_remarks = Remarks::default();
+    // Each round plans at least one more step than the last, so a round per step ends it.
+    let rounds = 1 + job.steps.len();
+    let phase = if gathering == Phase::Facts {
+        Phase::Plan
+    } else {
+        gathering
+    };
     for round in 0..rounds {
         let facts = gather(job, keys, ctx).map_err(|e| (gathering, e))?;
         if gathering == Phase::Facts && round == 0 {
-            ctx.phase(host, Phase::Plan);
+            ctx.phase(&job.host.name, Phase::Plan);
         }
-        let phase = if gathering == Phase::Facts {
-            Phase::Plan
-        } else {
-            gathering
-        };
         let mut missing = Vec::new();
-        round_remarks = Remarks::default();
+        let mut round_remarks = Remarks::default();
         let planned =
             plan(job, &facts, Some(&mut round_remarks), &mut missing).map_err(|e| (phase, e))?;
         if missing.is_empty() {
@@ -228,16 +228,20 @@ fn gather_and_plan(
             }
             return Ok(planned);
         }
+        let before = keys.len();
         *keys = merge_keys(keys.drain(..).chain(missing));
+        if keys.len() == before {
+            // Asked again for what was gathered: another round would answer the same.
+            break;
+        }
     }
-    drop(round_remarks);
     Err((
-        gathering,
+        phase,
         HostError::Plan {
-            step: "the templated steps".into(),
-            error: PlanError::Internal(format!(
-                "their facts were still incomplete after {rounds} rounds"
-            )),
+            step: "the steps".into(),
+            error: PlanError::Internal(
+                "a step kept asking for facts that gathering did not give".into(),
+            ),
         },
     ))
 }

@@ -442,3 +442,50 @@ fn rpmnew_after_an_update_is_found_diffed_and_resolved_both_ways() {
         after.stdout
     );
 }
+
+/// The seed's order on a guest that has no Monash repository yet: the `repo` step writes
+/// it and the pinned update after it, in the same run, is previewed against it (one more
+/// facts round trip), then applied and verified.
+#[test]
+fn an_update_through_a_repository_the_same_run_writes_is_previewed_and_applied() {
+    let f = PkgFleet::new(&["ng2"], "2.6.9-55.ELxenU");
+    f.guest("ng2", &[], &K55);
+    let monash = crate::pkg_support::repos().repo("monash");
+    let rb = f.runbook(&format!(
+        r#"{INSTALLONLY}
+[[step]]
+name = "Monash mirror"
+hosts = "guests"
+repo = {{ path = "/etc/yum.repos.d/Monash.repo", section = "monashupdates", set = {{ name = "Monash", baseurl = "file://{}", enabled = "0", gpgcheck = "0" }} }}
+
+[[step]]
+name = "pinned update"
+hosts = "guests"
+packages = {{ update = true, disable_repos = ["*"], enable_repos = ["monash*"] }}
+"#,
+        monash.display()
+    ));
+    let plan = f.vmup(&["plan", "-i", "inventory.toml", rb, "--json"]);
+    assert_eq!(plan.code, 3, "{}{}", plan.stdout, plan.stderr);
+    let host = &plan.hosts()["ng2"];
+    assert_eq!(
+        host["round_trips"], 2,
+        "one more round for the staged preview: {host}"
+    );
+    assert!(
+        host["changes"]
+            .to_string()
+            .contains("install kernel-xenU-2.6.9-67.0.1.EL.noarch from monashupdates"),
+        "{host}"
+    );
+    assert!(
+        !f.fleet.file("ng2", "/etc/yum.repos.d/Monash.repo").exists(),
+        "plan wrote nothing"
+    );
+    let apply = f.vmup(&["apply", "-i", "inventory.toml", rb, "--json"]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        f.rpm_qa("ng2")
+            .contains(&"kernel-xenU-2.6.9-67.0.1.EL".to_string())
+    );
+}
