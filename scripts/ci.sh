@@ -19,7 +19,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 echo "== forbidden leftovers"
 if grep -rnE '\b(dbg!|todo!|unimplemented!)' src tests; then echo "remove the leftovers above"; exit 1; fi
 echo "== the README's demo command"
-cargo run --release --quiet -- demo >/tmp/vmup-demo.log || { cat /tmp/vmup-demo.log; exit 1; }
+cargo run --quiet -- demo >/tmp/vmup-demo.log || { cat /tmp/vmup-demo.log; exit 1; }
 tail -1 /tmp/vmup-demo.log
 echo "== tests"
 cargo test --quiet -- --skip faults:: 2>&1 | tee /tmp/vmup-test.log
