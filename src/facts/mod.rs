@@ -6,7 +6,7 @@
 //! value. Consumers hold the fact value and ask [`Facts::get`] (or
 //! `HostView::get`) for its parsed value, so no one rebuilds a name string and a fact
 //! that was not gathered is one error, [`FactError::NotGathered`]. Facts live here by area
-//! (`packages`, `kernels`, `booted`, `conflicts`, `guards`), each tested from captured output; the
+//! (`packages`, `kernels`, `booted`, `conflicts`, `guards`, `initrd`), each tested from captured output; the
 //! engine merges the requests of all steps and [`gather`] runs them as one script.
 
 pub mod accounts;
@@ -14,6 +14,7 @@ pub mod booted;
 pub mod conflicts;
 pub mod gather;
 pub mod guards;
+pub mod initrd;
 pub mod kernels;
 pub mod packages;
 pub mod services;
