@@ -37,6 +37,9 @@ pub enum Command {
     /// Per guest: installed kernels, the one its host boots, the running one, and whether
     /// the next boot will find its modules.
     Kernels(KernelsArgs),
+    /// Per guest: will it boot? The chain from the host's config through the kernel, the
+    /// guest's modules and the ramdisk's drivers to a console to log in on. Reads only.
+    Doctor(KernelsArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),

@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod conflicts;
 mod demo;
+mod doctor;
 mod error;
 mod exit;
 mod facts;
@@ -34,6 +35,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Facts(args) => facts::run(args),
         Command::Kernels(args) => kernels::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
     };

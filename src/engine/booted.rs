@@ -10,7 +10,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::facts::booted::{BootedKernel, LinkWalk, MAX_HOPS, Resolved};
+use crate::facts::booted::{BootedKernel, DomainKind, LinkWalk, MAX_HOPS, Resolved};
+use crate::facts::initrd::{ImageState, InitrdImage};
 use crate::facts::{Fact, FactKey, PathFact, merge_keys};
 use crate::formats::domconfig::{Dialect, DomainConfig, Unreadable};
 use crate::formats::libvirt::parse_libvirt;
@@ -28,14 +29,20 @@ struct Named {
     config: String,
     kernel: String,
     ramdisk: Option<String>,
+    /// The command line the toolstack passes, or why it cannot be read.
+    cmdline: Result<Option<String>, String>,
+    /// Which toolstack's file it is.
+    kind: DomainKind,
 }
 
 /// Finds the booted kernel of every guest in `guests`. `parents` gives the parent hosts (by
 /// inventory name) and their transports; a guest whose parent is missing there gets an
-/// error. Parents are read in parallel.
+/// error. Parents are read in parallel. With `ramdisks`, each ramdisk is also listed on its
+/// host, in the same round trip as the link walks.
 pub fn booted_kernels(
     guests: &[&Host],
     parents: &BTreeMap<String, (&Host, &dyn Transport)>,
+    ramdisks: bool,
 ) -> BootedMap {
     let mut by_parent: BTreeMap<String, Vec<&Host>> = BTreeMap::new();
     let mut out = BootedMap::new();
@@ -59,7 +66,7 @@ pub fn booted_kernels(
             .map(|(parent, guests)| {
                 let found = parents.get(parent);
                 scope.spawn(move || match found {
-                    Some((host, transport)) => read_on_parent(host, *transport, guests),
+                    Some((host, transport)) => read_on_parent(host, *transport, guests, ramdisks),
                     None => guests
                         .iter()
                         .map(|g| {
@@ -84,7 +91,12 @@ pub fn booted_kernels(
 }
 
 /// Reads the configs of `guests` on `host`, then resolves their kernels there.
-fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> BootedMap {
+fn read_on_parent(
+    host: &Host,
+    transport: &dyn Transport,
+    guests: &[&Host],
+    ramdisks: bool,
+) -> BootedMap {
     let configs: Vec<String> = guests
         .iter()
         .filter_map(|g| g.domain_config.clone())
@@ -125,6 +137,9 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
         walks.push(LinkWalk::new(&n.kernel).key());
         if let Some(r) = &n.ramdisk {
             walks.push(LinkWalk::new(r).key());
+            if ramdisks {
+                walks.push(InitrdImage::new(r).key());
+            }
         }
     }
     let walked = if walks.is_empty() {
@@ -141,6 +156,12 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
         }
     };
     let resolved = |path: &str| -> Option<Resolved> { walked.get(&LinkWalk::new(path)).ok() };
+    let listed = |path: &str| -> Result<ImageState, String> {
+        walked
+            .get(&InitrdImage::new(path))
+            .map(|f| f.image)
+            .map_err(|e| format!("{path} on {}: {e}", host.name))
+    };
     named
         .into_iter()
         .map(|(guest, n)| {
@@ -173,8 +194,15 @@ fn read_on_parent(host: &Host, transport: &dyn Transport, guests: &[&Host]) -> B
                     resolved_path: final_path,
                     release,
                     kernel_exists: exists,
+                    ramdisk_listing: match &n.ramdisk {
+                        Some(r) if ramdisks => Some(listed(r)),
+                        _ => None,
+                    },
                     ramdisk_path: n.ramdisk,
                     ramdisk_resolved,
+                    cmdline: n.cmdline.clone().ok().flatten(),
+                    cmdline_error: n.cmdline.err(),
+                    kind: n.kind,
                 })
             });
             (guest, result)
@@ -191,9 +219,12 @@ fn fail_all(guests: &[&Host], message: &str) -> BootedMap {
 
 /// The kernel and ramdisk paths a config names. Pure.
 fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
-    let (kernel, ramdisk) = if config.ends_with(".xml") {
+    let (kernel, ramdisk, cmdline, kind) = if config.ends_with(".xml") {
         let dom = parse_libvirt(text).map_err(|e| format!("not a libvirt domain: {e}"))?;
-        (dom.kernel, dom.initrd)
+        let kind = DomainKind::Libvirt {
+            domain_type: dom.domain_type.clone().unwrap_or_default(),
+        };
+        (dom.kernel, dom.initrd, Ok(dom.cmdline), kind)
     } else {
         let parsed = if looks_like_python(text) {
             DomainConfig::parse(text, Dialect::Xm)
@@ -210,9 +241,15 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
                     Some(Err(e)) => Err(format!("{what}= {e}")),
                 }
             };
+        let kind = match parsed.dialect() {
+            Dialect::Xl => DomainKind::Xl,
+            Dialect::Xm => DomainKind::Xm,
+        };
         (
             read(parsed.kernel(), "kernel")?,
             read(parsed.ramdisk(), "ramdisk")?,
+            toolstack_cmdline(&parsed),
+            kind,
         )
     };
     let kernel = kernel.ok_or_else(|| {
@@ -225,6 +262,31 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
         config: config.to_string(),
         kernel,
         ramdisk: ramdisk.filter(|r| r.starts_with('/')),
+        cmdline,
+        kind,
+    })
+}
+
+/// The kernel command line xl (or xm) builds from a config: `cmdline=` when set (xl then
+/// ignores `root=` and `extra=`), else `root=ROOT EXTRA` (libxl's `parse_cmdline`; xend
+/// joins the two the same way). Pure.
+fn toolstack_cmdline(config: &DomainConfig) -> Result<Option<String>, String> {
+    let get = |name: &str| -> Result<Option<String>, String> {
+        match config.get_str(name) {
+            None => Ok(None),
+            Some(Ok(s)) => Ok(Some(s.to_string())),
+            Some(Err(e)) => Err(format!("{name}= {e}")),
+        }
+    };
+    if config.dialect() == Dialect::Xl
+        && let Some(cmdline) = get("cmdline")?
+    {
+        return Ok(Some(cmdline));
+    }
+    Ok(match (get("root")?, get("extra")?) {
+        (Some(root), Some(extra)) => Some(format!("root={root} {extra}")),
+        (Some(root), None) => Some(format!("root={root}")),
+        (None, extra) => extra,
     })
 }
 
@@ -313,7 +375,7 @@ mod tests {
         let transport = LocalTransport::new("xen1");
         let mut parents: BTreeMap<String, (&Host, &dyn Transport)> = BTreeMap::new();
         parents.insert("xen1".into(), (&xen1, &transport));
-        let found = booted_kernels(&[&ng2, &kvm1, &lost], &parents);
+        let found = booted_kernels(&[&ng2, &kvm1, &lost], &parents, false);
         let b = found["ng2"].clone().unwrap();
         assert_eq!(b.release, "2.6.9-67.0.1.ELxenU");
         assert_eq!(b.resolved_path, "/boot/vmlinuz-2.6.9-67.0.1.ELxenU");

@@ -13,6 +13,7 @@ pub mod booted;
 pub mod check;
 pub mod conflicts;
 pub mod diff;
+pub mod doctor;
 pub mod error;
 pub mod event;
 pub mod fleet;

@@ -243,7 +243,7 @@ fn attach_booted(
         .map(|(name, (host, t))| (name.clone(), (*host, t.as_ref())))
         .collect();
     let guests: Vec<&Host> = wanted.iter().map(|&i| jobs[i].host).collect();
-    let mut found = booted_kernels(&guests, &parents);
+    let mut found = booted_kernels(&guests, &parents, needs.contains(&Need::RamdiskDrivers));
     for i in wanted {
         jobs[i].booted = found.remove(&jobs[i].host.name);
     }

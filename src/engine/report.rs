@@ -144,6 +144,8 @@ pub struct HostReport {
 pub enum HostDetail {
     /// `vmup kernels`: the guest's kernels and the verdict on its next boot.
     Kernels(Box<super::kernel_check::GuestKernels>),
+    /// `vmup doctor`: the guest's boot chain and its verdict.
+    Doctor(Box<super::doctor::GuestDoctor>),
     /// `vmup check`: the verdict on the host and the reasons for it.
     Check(Box<super::check::CheckDetail>),
     /// `vmup conflicts`: the config conflicts found (and how they were resolved).

@@ -7,6 +7,7 @@
 //! dangling links), relative targets taken against the link's directory, at most
 //! [`MAX_HOPS`] links, every path under `$VMUP_ROOT` for local trees.
 
+use crate::facts::initrd::ImageState;
 use crate::remote::script::Script;
 
 use super::{CommandOutput, Fact, FactError};
@@ -33,6 +34,35 @@ pub struct BootedKernel {
     pub ramdisk_path: Option<String>,
     /// The file the ramdisk setting leads to, if any.
     pub ramdisk_resolved: Option<String>,
+    /// The kernel command line the toolstack passes (xl: `cmdline=`, else `root=` and
+    /// `extra=`; libvirt: `<cmdline>`), if the config gives one.
+    pub cmdline: Option<String>,
+    /// Why the command line cannot be read (an xm expression), when it cannot.
+    pub cmdline_error: Option<String>,
+    /// Which toolstack's config names the kernel.
+    pub kind: DomainKind,
+    /// What the ramdisk holds, listed on the host (`vmup doctor` asks for it; None when
+    /// not asked or when no ramdisk is named), or why it could not be listed.
+    #[serde(skip)]
+    pub ramdisk_listing: Option<Result<ImageState, String>>,
+}
+
+/// The toolstack whose config file boots the guest.
+///
+/// Exists because the drivers a guest needs follow from it (a Xen PV guest needs xenblk /
+/// xen-blkfront, a KVM guest virtio_blk) and because each writes its config differently.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainKind {
+    /// An xl config (Xen 4.1 and later).
+    Xl,
+    /// An xm / xend Python config (Xen 3).
+    Xm,
+    /// A libvirt domain XML, with its `type` (`kvm`, `qemu`, `xen`).
+    Libvirt {
+        /// The `<domain type=...>` attribute.
+        domain_type: String,
+    },
 }
 
 impl BootedKernel {
@@ -49,6 +79,10 @@ impl BootedKernel {
             kernel_exists: true,
             ramdisk_path: None,
             ramdisk_resolved: None,
+            cmdline: Some("root=/dev/sda1 ro 3".into()),
+            cmdline_error: None,
+            kind: DomainKind::Xl,
+            ramdisk_listing: None,
         }
     }
 

@@ -225,6 +225,10 @@ impl HostFacts {
                 kernel_exists: b.kernel_exists,
                 ramdisk_path: None,
                 ramdisk_resolved: None,
+                cmdline: None,
+                cmdline_error: None,
+                kind: crate::facts::booted::DomainKind::Xl,
+                ramdisk_listing: None,
             }));
         }
         if let Some(e) = &self.booted_error {

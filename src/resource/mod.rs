@@ -54,6 +54,9 @@ pub enum Need {
     /// The kernel the guest's host boots it with (`Facts::booted`), read from the domain
     /// config on the host before the guest plans.
     BootedKernel,
+    /// With the booted kernel, the modules inside the ramdisk the host boots the guest
+    /// with (listed on the host: costly, so only `vmup doctor` asks).
+    RamdiskDrivers,
 }
 
 /// One change a step would make, with the sentence the plan shows for it.
