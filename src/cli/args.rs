@@ -40,6 +40,10 @@ pub enum Command {
     /// Per guest: will it boot? The chain from the host's config through the kernel, the
     /// guest's modules and the ramdisk's drivers to a console to log in on. Reads only.
     Doctor(KernelsArgs),
+    /// Shut each guest's domain down on its host, start it again from its config, and wait
+    /// until it answers ssh running the kernel its host boots. Refuses a guest the doctor
+    /// says would not boot.
+    Recreate(RecreateArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),
@@ -138,6 +142,30 @@ pub struct DemoArgs {
     /// Build the demo fleet here instead of a temporary directory (kept afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// Arguments of `recreate`.
+#[derive(Debug, Args)]
+pub struct RecreateArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Fleet selection and parallelism (`--serial 1` recreates one guest at a time).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Seconds a domain may take to shut down.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub shutdown_timeout: u64,
+    /// Seconds a guest may take from being created to answering ssh.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub boot_timeout: u64,
+    /// Recreate guests the doctor says would not boot, and destroy domains that do not
+    /// shut down in time. Reported for each guest it applied to.
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON object per guest and a summary line, nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `kernels`.

@@ -13,6 +13,7 @@ mod human;
 mod json;
 mod kernels;
 mod progress;
+mod recreate;
 mod run;
 mod safe;
 mod setup;
@@ -36,6 +37,7 @@ pub fn main() -> ExitCode {
         Command::Facts(args) => facts::run(args),
         Command::Kernels(args) => kernels::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Recreate(args) => recreate::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
     };

@@ -42,6 +42,9 @@ pub struct Job<'a> {
     pub booted: Option<Result<BootedKernel, String>>,
     /// The machine's variables for templates, merged from every level.
     pub vars: Vars,
+    /// For a guest whose booted kernel was read: its host's transport, through which
+    /// `vmup recreate` stops and starts the domain.
+    pub parent: Option<Arc<dyn Transport>>,
 }
 
 impl Job<'_> {
@@ -144,6 +147,7 @@ pub fn prepare<'a>(
                 steps: list,
                 transport: connect(connector, host)?,
                 booted: None,
+                parent: None,
                 vars,
             });
         }
@@ -246,6 +250,12 @@ fn attach_booted(
     let mut found = booted_kernels(&guests, &parents, needs.contains(&Need::RamdiskDrivers));
     for i in wanted {
         jobs[i].booted = found.remove(&jobs[i].host.name);
+        jobs[i].parent = jobs[i]
+            .host
+            .parent
+            .as_deref()
+            .and_then(|p| reach.get(p))
+            .map(|(_, t)| Arc::clone(t));
     }
     Ok(())
 }

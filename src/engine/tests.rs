@@ -50,6 +50,7 @@ fn job<'a>(inv: &'a Inventory, rb: &'a Runbook, transport: Arc<ScriptedTransport
             .collect(),
         transport,
         booted: None,
+        parent: None,
         vars: Default::default(),
     }
 }

@@ -57,6 +57,12 @@ impl<'a> HostCtx<'a> {
         Ok(job.transport.run(script)?)
     }
 
+    /// Counts a round trip made through another transport than the job's own (a guest's
+    /// host, a fresh connection while the guest boots).
+    pub fn count_trip(&self) {
+        self.trips.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A report for `host` with the time and round trips spent so far, to be filled in.
     pub fn report(&self, host: &str, phase: Phase, status: Status) -> HostReport {
         let mut report = HostReport::new(host, phase, status);

@@ -65,7 +65,7 @@ struct RawHost {
     root: Option<Spanned<String>>,
     role: Option<Role>,
     host: Option<Spanned<String>>,
-    domain: Option<String>,
+    domain: Option<Spanned<String>>,
     domain_config: Option<Spanned<String>>,
     #[serde(default)]
     groups: Vec<Spanned<String>>,
@@ -231,6 +231,21 @@ impl Inventory {
                     ));
                 }
             }
+            // The name reaches xl/xm/virsh on the host: never as an option, never split.
+            if let Some(d) = &h.domain
+                && (d.get_ref().is_empty()
+                    || d.get_ref().starts_with('-')
+                    || d.get_ref()
+                        .chars()
+                        .any(|c| c.is_whitespace() || c.is_control()))
+            {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    d.span(),
+                    "`domain` must be a domain name: not empty, not starting with `-`, no blanks or control characters",
+                ));
+            }
             if let Some(dc) = &h.domain_config
                 && !dc.get_ref().starts_with('/')
             {
@@ -291,7 +306,7 @@ impl Inventory {
                 root,
                 role,
                 parent: h.host.map(Spanned::into_inner),
-                domain: h.domain,
+                domain: h.domain.map(Spanned::into_inner),
                 domain_config: h.domain_config.map(Spanned::into_inner),
                 groups,
                 cpus: h.cpus.map(Spanned::into_inner),

@@ -72,6 +72,7 @@ fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
             .collect(),
         transport: Arc::new(transport),
         booted: None,
+        parent: None,
         vars: Default::default(),
     };
     let options = FleetOptions {

@@ -10,7 +10,7 @@ use crate::fleet::Fleet;
 const RELEASE: &str = "2.6.9-55.ELxenU";
 
 /// A newc cpio archive holding `files` (path, bytes), gzip'd as initrds are.
-fn initrd(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn initrd(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut cpio = Vec::new();
     let mut entry = |name: &str, mode: u32, data: &[u8], ino: usize| {
         let header = format!(
@@ -54,12 +54,12 @@ fn initrd(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.stdout
 }
 
-fn module(name: &str) -> String {
+pub fn module(name: &str) -> String {
     format!("lib/modules/{RELEASE}/kernel/drivers/xen/{name}.ko")
 }
 
 /// Writes `bytes` to `path` on `host` through plain OpenSSH.
-fn put(fleet: &Fleet, host: &str, path: &str, bytes: &[u8]) {
+pub fn put(fleet: &Fleet, host: &str, path: &str, bytes: &[u8]) {
     let mut child = Command::new("ip")
         .args(["netns", "exec", &fleet.env["FLEET_CTL_NETNS"], "ssh", "-F"])
         .arg(&fleet.env["FLEET_SSH_CONFIG"])
@@ -69,6 +69,41 @@ fn put(fleet: &Fleet, host: &str, path: &str, bytes: &[u8]) {
         .unwrap();
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     assert!(child.wait().unwrap().success(), "writing {path} on {host}");
+}
+
+/// Gives every guest of `fleet` a boot chain the doctor calls ok: the seed's console set-up
+/// in the guests (an S0 getty, CentOS 4's PAM login and securetty with ttyS0), a real
+/// initrd with xenblk and xennet for the booted release on xen1, and `xencons=ttyS
+/// console=ttyS0` in each domain's `extra`.
+pub fn good_chains(fleet: &Fleet) {
+    let guests = fleet.guests();
+    let centos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/centos4");
+    let pam = std::fs::read(centos.join("pam-login")).unwrap();
+    let securetty = std::fs::read(centos.join("securetty")).unwrap();
+    for g in &guests {
+        // The seed's console set-up, done: an S0 getty and ttyS0 for root's login.
+        fleet.exec(
+            g,
+            "echo 'S0:2345:respawn:/sbin/agetty -L 9600 ttyS0 vt102' >> /etc/inittab",
+        );
+        put(fleet, g, "/etc/pam.d/login", &pam);
+        let mut tty = securetty.clone();
+        tty.extend_from_slice(b"ttyS0\n");
+        put(fleet, g, "/etc/securetty", &tty);
+    }
+    put(
+        fleet,
+        "xen1",
+        &format!("/boot/initrd-{RELEASE}-xendrv.img"),
+        &initrd(&[(&module("xenblk"), b"blk"), (&module("xennet"), b"net")]),
+    );
+    for g in &guests {
+        let config = format!("/etc/xen/{}", g.to_uppercase());
+        fleet.exec(
+            "xen1",
+            &format!("sed -i 's|^extra = .*|extra = \"3 xencons=ttyS console=ttyS0\"|' {config}"),
+        );
+    }
 }
 
 fn doctor(fleet: &Fleet) -> (i32, Vec<serde_json::Value>) {
@@ -94,26 +129,7 @@ fn doctor_judges_each_link_of_the_boot_chain() {
     let fleet = Fleet::up(6);
     let guests = fleet.guests();
     assert_eq!(guests.len(), 6);
-    let centos = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/centos4");
-    let pam = std::fs::read(centos.join("pam-login")).unwrap();
-    let securetty = std::fs::read(centos.join("securetty")).unwrap();
-    for g in &guests {
-        // The seed's console set-up, done: an S0 getty and ttyS0 for root's login.
-        fleet.exec(
-            g,
-            "echo 'S0:2345:respawn:/sbin/agetty -L 9600 ttyS0 vt102' >> /etc/inittab",
-        );
-        put(&fleet, g, "/etc/pam.d/login", &pam);
-        let mut tty = securetty.clone();
-        tty.extend_from_slice(b"ttyS0\n");
-        put(&fleet, g, "/etc/securetty", &tty);
-    }
-    put(
-        &fleet,
-        "xen1",
-        &format!("/boot/initrd-{RELEASE}-xendrv.img"),
-        &initrd(&[(&module("xenblk"), b"blk"), (&module("xennet"), b"net")]),
-    );
+    good_chains(&fleet);
     put(
         &fleet,
         "xen1",

@@ -38,6 +38,7 @@ cmd=${1:-}
 case $cmd in
     list)
         [ "${1:-}" = "-l" ] && shift
+        [ "${1:-}" = "--" ] && shift
         if [ $# -gt 0 ] && ! domain_is_running "$1"; then
             echo "Error: Domain '$1' does not exist." >&2
             exit 1

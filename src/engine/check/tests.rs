@@ -257,6 +257,7 @@ fn job<'a>(
             .parent
             .as_ref()
             .map(|_| Ok(BootedKernel::example(booted))),
+        parent: None,
     }
 }
 

@@ -33,36 +33,8 @@ pub struct DoctorWork;
 
 impl HostWork for DoctorWork {
     fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
-        let booted = job
-            .booted
-            .clone()
-            .unwrap_or_else(|| Err("not read".to_string()));
         ctx.phase(&job.host.name, Phase::Facts);
-        let guest = match &booted {
-            Ok(b) => {
-                let keys = guest_keys(&b.release);
-                gather(job, &keys, ctx)
-                    .map(|facts| guest_seen(&facts, &b.release))
-                    .map_err(|e| e.to_string())
-            }
-            Err(_) => Err("not read: the host side failed first".to_string()),
-        };
-        let (drivers, driver_error) = match &booted {
-            Ok(b) => drivers_for(b, &job.vars),
-            Err(_) => (Vec::new(), None),
-        };
-        let ramdisk = booted.as_ref().ok().and_then(|b| b.ramdisk_listing.clone());
-        let observed = Observed {
-            booted,
-            guest,
-            ramdisk,
-            drivers,
-        };
-        let mut found = judge(&job.host.name, &observed);
-        if let Some(why) = driver_error {
-            found.verdict = Verdict::Unknown;
-            found.reason = Some(why);
-        }
+        let found = diagnose(job, ctx);
         // A judged guest that would not boot is Not OK, not a failure: every guest gets
         // its verdict whatever the failure budget. A guest that could not be read failed.
         let status = match found.verdict {
@@ -75,6 +47,42 @@ impl HostWork for DoctorWork {
         report.detail = Some(HostDetail::Doctor(Box::new(found)));
         report
     }
+}
+
+/// Judges one guest job's boot chain: the host side from the job (read by the pre-phase
+/// with [`Need::RamdiskDrivers`](crate::resource::Need)), the guest side in one round
+/// trip. `vmup recreate` asks this before it touches a domain.
+pub fn diagnose(job: &Job<'_>, ctx: &HostCtx<'_>) -> GuestDoctor {
+    let booted = job
+        .booted
+        .clone()
+        .unwrap_or_else(|| Err("not read".to_string()));
+    let guest = match &booted {
+        Ok(b) => {
+            let keys = guest_keys(&b.release);
+            gather(job, &keys, ctx)
+                .map(|facts| guest_seen(&facts, &b.release))
+                .map_err(|e| e.to_string())
+        }
+        Err(_) => Err("not read: the host side failed first".to_string()),
+    };
+    let (drivers, driver_error) = match &booted {
+        Ok(b) => drivers_for(b, &job.vars),
+        Err(_) => (Vec::new(), None),
+    };
+    let ramdisk = booted.as_ref().ok().and_then(|b| b.ramdisk_listing.clone());
+    let observed = Observed {
+        booted,
+        guest,
+        ramdisk,
+        drivers,
+    };
+    let mut found = judge(&job.host.name, &observed);
+    if let Some(why) = driver_error {
+        found.verdict = Verdict::Unknown;
+        found.reason = Some(why);
+    }
+    found
 }
 
 /// The guest's paths the chain reads, for `release`.

@@ -1,0 +1,101 @@
+//! `vmup recreate`: one line per guest: the kernel its host boots, the one it came back
+//! running, how long it took, or why it was not recreated.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use vmup::engine::recreate::{RecreateOptions, RecreateWork};
+use vmup::engine::{HostDetail, HostReport, Selection, prepare};
+use vmup::resource::Need;
+
+use super::args::RecreateArgs;
+use super::error::CliError;
+use super::exit::Exit;
+use super::{fleet, setup};
+
+/// Recreates the selected guests and prints how each came back. Exit 0 when every guest is
+/// back on its host's kernel; 1 when one failed or did not come back; 5 when one was
+/// refused because the doctor says it would not boot.
+pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
+    let inventory = setup::inventory(&args.inventory)?;
+    let options = fleet::options(&args.fleet)?;
+    let connector = fleet::connector(&args.fleet);
+    let selection = Selection {
+        limit: args.fleet.limit.as_deref(),
+        guests_only: true,
+        needs: &[Need::BootedKernel, Need::RamdiskDrivers],
+        ..Selection::default()
+    };
+    let jobs = prepare(&inventory, None, &selection, &connector)?;
+    let work = RecreateWork {
+        connector: &connector,
+        options: RecreateOptions {
+            shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
+            boot_timeout: Duration::from_secs(args.boot_timeout),
+            force: args.force,
+        },
+    };
+    let (reports, summary) = fleet::run(
+        "recreate",
+        &jobs,
+        &work,
+        &options,
+        args.json,
+        &|reports, _| render(reports),
+    );
+    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+}
+
+/// The table of guests: booted release, running release, outcome.
+pub fn render(reports: &[HostReport]) -> String {
+    let gw = reports
+        .iter()
+        .map(|r| r.host.len())
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let mut out = format!(
+        "{:<gw$}  {:<24}  {:<24}  RESULT\n",
+        "GUEST", "BOOTED", "RUNNING"
+    );
+    for r in reports {
+        let (booted, running, note) = match &r.detail {
+            Some(HostDetail::Recreate(d)) => {
+                let mut note = Vec::new();
+                if d.forced {
+                    note.push("forced past the doctor".to_string());
+                }
+                if let Some(c) = &d.cycled {
+                    if c.destroyed {
+                        note.push("destroyed after the shutdown timeout".to_string());
+                    } else if !c.was_running {
+                        note.push("was not running".to_string());
+                    }
+                }
+                if let Some(s) = d.boot_secs {
+                    note.push(format!("answered after {s}s"));
+                }
+                (d.booted.clone(), d.running.clone(), note.join(", "))
+            }
+            _ => (None, None, String::new()),
+        };
+        let outcome = match (&r.error, r.status.as_str()) {
+            (Some(e), _) => e.clone(),
+            (None, "changed") => "recreated".to_string(),
+            (None, s) => s.to_string(),
+        };
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!(" ({note})")
+        };
+        let _ = writeln!(
+            out,
+            "{:<gw$}  {:<24}  {:<24}  {outcome}{note}",
+            r.host,
+            booted.as_deref().unwrap_or("-"),
+            running.as_deref().unwrap_or("-"),
+        );
+    }
+    out
+}

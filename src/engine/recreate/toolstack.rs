@@ -1,0 +1,234 @@
+//! The host-side half of a recreate: one POSIX sh script that stops the domain (when it is
+//! running) with the toolstack the config belongs to, waits for it to be gone, destroys it
+//! only when forced, and starts it again from its config. Pure: the script is built here,
+//! its output read back here.
+//!
+//! The wait is a `list`/`domstate` loop in sh rather than `xl shutdown -w` or coreutils
+//! `timeout`, which Xen 3's xm and CentOS 4/5's coreutils do not have; the domain name and
+//! config path go through the one quoting function, after `--` where the tool reads
+//! options (the inventory refuses a domain name starting with `-` as well).
+
+use crate::facts::booted::DomainKind;
+use crate::remote::quote::NulByte;
+use crate::remote::script::Script;
+
+/// The command-line tool that starts and stops the guest's domain on its host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Toolstack {
+    /// `xl` (Xen 4.1 and later).
+    Xl,
+    /// `xm` (Xen 3, xend).
+    Xm,
+    /// `virsh` (libvirt).
+    Virsh,
+}
+
+impl Toolstack {
+    /// The tool that manages a domain whose config is of `kind`.
+    pub fn of(kind: &DomainKind) -> Toolstack {
+        match kind {
+            DomainKind::Xl => Toolstack::Xl,
+            DomainKind::Xm => Toolstack::Xm,
+            DomainKind::Libvirt { .. } => Toolstack::Virsh,
+        }
+    }
+
+    /// The tool's name as run on the host.
+    pub fn command(self) -> &'static str {
+        match self {
+            Toolstack::Xl => "xl",
+            Toolstack::Xm => "xm",
+            Toolstack::Virsh => "virsh",
+        }
+    }
+}
+
+/// What the host did, read from the script's output.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Cycled {
+    /// The domain was running before.
+    pub was_running: bool,
+    /// Seconds it took to shut down, when it was running and shut down by itself.
+    pub shutdown_secs: Option<u64>,
+    /// It did not shut down in time and was destroyed (`--force` only).
+    pub destroyed: bool,
+    /// It was started again.
+    pub started: bool,
+}
+
+/// The exit status the script uses when the domain did not shut down in time.
+pub const EXIT_SHUTDOWN_TIMEOUT: i32 = 4;
+
+/// The script that cycles `domain` (config `config`) with `tool`: shut down and wait up to
+/// `timeout_secs`, destroy only with `force`, start from the config.
+pub fn cycle_script(
+    tool: Toolstack,
+    domain: &str,
+    config: &str,
+    timeout_secs: u64,
+    force: bool,
+) -> Result<Vec<u8>, NulByte> {
+    let mut s = Script::new();
+    s.code("d=").word(domain.as_bytes()).newline();
+    s.code("c=").word(config.as_bytes()).newline();
+    let (running, stop, kill, start) = match tool {
+        Toolstack::Xl | Toolstack::Xm => {
+            let t = tool.command();
+            (
+                format!("{t} list -- \"$d\" >/dev/null 2>&1"),
+                format!("{t} shutdown -- \"$d\""),
+                format!("{t} destroy -- \"$d\""),
+                format!("{t} create -- \"$c\""),
+            )
+        }
+        Toolstack::Virsh => (
+            "[ \"$(virsh domstate --domain \"$d\" 2>/dev/null)\" != 'shut off' ] && virsh domstate --domain \"$d\" >/dev/null 2>&1".to_string(),
+            "virsh shutdown --domain \"$d\"".to_string(),
+            "virsh destroy --domain \"$d\"".to_string(),
+            "virsh start --domain \"$d\"".to_string(),
+        ),
+    };
+    let t = tool.command();
+    s.code(&format!(
+        "if {running}; then\n\
+         \x20 echo 'was-running yes'\n\
+         \x20 {stop} >&2 || {{ echo \"vmup: {t} shutdown $d failed\" >&2; exit 3; }}\n\
+         \x20 n=0; k=0\n\
+         \x20 while {running}; do\n\
+         \x20   if [ $n -ge {timeout_secs} ]; then\n\
+         \x20     if [ {force} = 1 ]; then {kill} >&2 || exit 3; echo destroyed; k=1; break; fi\n\
+         \x20     echo \"vmup: $d did not shut down within {timeout_secs}s\" >&2; exit {EXIT_SHUTDOWN_TIMEOUT}\n\
+         \x20   fi\n\
+         \x20   sleep 1; n=$((n+1))\n\
+         \x20 done\n\
+         \x20 [ $k = 1 ] || echo \"stopped $n\"\n\
+         else\n\
+         \x20 echo 'was-running no'\n\
+         fi\n\
+         {start} >&2 || {{ echo \"vmup: {t} could not start $d from $c\" >&2; exit 5; }}\n\
+         echo started\n",
+        force = u8::from(force),
+    ));
+    s.finish()
+}
+
+/// Reads what [`cycle_script`] printed. Pure.
+pub fn parse_cycled(stdout: &str) -> Cycled {
+    let mut out = Cycled::default();
+    for line in stdout.lines() {
+        match line.split_once(' ').unwrap_or((line, "")) {
+            ("was-running", v) => out.was_running = v == "yes",
+            ("stopped", n) => out.shutdown_secs = n.trim().parse().ok(),
+            ("destroyed", _) => out.destroyed = true,
+            ("started", _) => out.started = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    /// A fake `xl` on PATH that keeps one domain's state in a file and logs its calls.
+    fn fake_xl(dir: &std::path::Path, shuts_down: bool) {
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> {log}\ncase $1 in\n  list) [ -e {state} ] ;;\n  shutdown) {stop} ;;\n  destroy) rm -f {state} ;;\n  create) : > {state} ;;\nesac\n",
+            log = dir.join("calls").display(),
+            state = dir.join("running").display(),
+            stop = if shuts_down {
+                format!("rm -f {}", dir.join("running").display())
+            } else {
+                ":".to_string()
+            },
+        );
+        let xl = dir.join("xl");
+        std::fs::write(&xl, script).unwrap();
+        Command::new("chmod").arg("+x").arg(&xl).status().unwrap();
+    }
+
+    fn run(dir: &std::path::Path, script: &[u8]) -> (i32, String, String) {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(String::from_utf8_lossy(script).as_ref())
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn a_running_domain_is_shut_down_then_created_from_its_config() {
+        let dir = tempfile::tempdir().unwrap();
+        fake_xl(dir.path(), true);
+        std::fs::write(dir.path().join("running"), "").unwrap();
+        let script = cycle_script(Toolstack::Xl, "G01", "/etc/xen/G01", 5, false).unwrap();
+        let (code, out, err) = run(dir.path(), &script);
+        assert_eq!(code, 0, "{err}");
+        let cycled = parse_cycled(&out);
+        assert_eq!(
+            cycled,
+            Cycled {
+                was_running: true,
+                shutdown_secs: Some(0),
+                destroyed: false,
+                started: true
+            }
+        );
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert_eq!(
+            calls,
+            "list -- G01\nshutdown -- G01\nlist -- G01\ncreate -- /etc/xen/G01\n"
+        );
+    }
+
+    #[test]
+    fn a_domain_that_will_not_stop_is_destroyed_only_when_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        fake_xl(dir.path(), false);
+        std::fs::write(dir.path().join("running"), "").unwrap();
+        let script = cycle_script(Toolstack::Xl, "G01", "/etc/xen/G01", 1, false).unwrap();
+        let (code, out, err) = run(dir.path(), &script);
+        assert_eq!(code, EXIT_SHUTDOWN_TIMEOUT, "{out}");
+        assert!(err.contains("G01 did not shut down within 1s"), "{err}");
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert!(
+            !calls.contains("destroy") && !calls.contains("create"),
+            "{calls}"
+        );
+
+        let script = cycle_script(Toolstack::Xl, "G01", "/etc/xen/G01", 1, true).unwrap();
+        let (code, out, err) = run(dir.path(), &script);
+        assert_eq!(code, 0, "{err}");
+        let cycled = parse_cycled(&out);
+        assert!(
+            cycled.destroyed && cycled.started && cycled.shutdown_secs.is_none(),
+            "{cycled:?}"
+        );
+    }
+
+    #[test]
+    fn a_stopped_domain_is_only_created_and_values_are_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        fake_xl(dir.path(), true);
+        let script = cycle_script(Toolstack::Xl, "G 01'$(x)", "/etc/xen/a b", 5, false).unwrap();
+        let (code, out, err) = run(dir.path(), &script);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            parse_cycled(&out),
+            Cycled {
+                started: true,
+                ..Cycled::default()
+            }
+        );
+        let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
+        assert_eq!(calls, "list -- G 01'$(x)\ncreate -- /etc/xen/a b\n");
+    }
+}

@@ -1,0 +1,113 @@
+//! `vmup recreate` over real ssh against xen1's xl test double: the doctor's refusal, the
+//! host-side script (shutdown, wait, create, in that order, one round trip), and that a
+//! guest is never reported recreated unless it comes back running the kernel its host
+//! boots. The fleet's guests are namespaces, not virtual machines: they keep running the
+//! controller's kernel, which is exactly the "came back on the wrong kernel" case. The
+//! successful recreate of a real virtual machine is in `vm_recreate`.
+
+use crate::fleet::Fleet;
+use crate::fleet_doctor::good_chains;
+
+fn xl_calls(fleet: &Fleet) -> Vec<String> {
+    fleet
+        .exec("xen1", "cat /var/log/vmup-xl-calls.log 2>/dev/null || true")
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(_, rest)| rest.to_string()))
+        .collect()
+}
+
+#[test]
+fn recreate_refuses_what_would_not_boot_and_never_reports_a_wrong_kernel_as_recreated() {
+    let fleet = Fleet::up(2);
+    let guests = fleet.guests();
+    good_chains(&fleet);
+    let (good, broken) = (&guests[0], &guests[1]);
+    fleet.exec(broken, "rm -rf /lib/modules/2.6.9-55.ELxenU");
+    fleet.exec("xen1", ": > /var/log/vmup-xl-calls.log");
+
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        broken,
+        "--json",
+    ]);
+    assert_eq!(
+        run.code, 5,
+        "a refusal is a hold, not a failure: {}{}",
+        run.stdout, run.stderr
+    );
+    let line: serde_json::Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["status"], "held", "{line}");
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.contains("doctor says would not boot")
+            && error.contains("/lib/modules/2.6.9-55.ELxenU")
+            && error.contains("--force"),
+        "{error}"
+    );
+    assert!(
+        xl_calls(&fleet).is_empty(),
+        "nothing may run on the host: {:?}",
+        xl_calls(&fleet)
+    );
+
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        good,
+        "--boot-timeout",
+        "20",
+    ]);
+    let domain = good.to_uppercase();
+    assert_eq!(
+        xl_calls(&fleet),
+        [
+            format!("xl list -- {domain}"),
+            format!("xl shutdown -- {domain}"),
+            format!("xl list -- {domain}"),
+            format!("xl create -- /etc/xen/{domain}"),
+        ],
+        "{}",
+        run.stderr
+    );
+    // The namespace guest answers at once, but with the controller's kernel.
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(good.as_str()))
+        .unwrap();
+    assert!(
+        row.contains("came back running") && row.contains("boots it with 2.6.9-55.ELxenU"),
+        "{row}"
+    );
+    assert!(!run.stdout.contains("recreated"), "{}", run.stdout);
+
+    // Forced past the doctor: the report says so.
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        broken,
+        "--force",
+        "--boot-timeout",
+        "20",
+    ]);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(broken.as_str()))
+        .unwrap();
+    assert!(row.contains("forced past the doctor"), "{row}");
+}
