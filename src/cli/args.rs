@@ -44,6 +44,10 @@ pub enum Command {
     /// until it answers ssh running the kernel its host boots. Refuses a guest the doctor
     /// says would not boot.
     Recreate(RecreateArgs),
+    /// Reboot hosts without losing a guest: stop every guest a host runs, reboot it, prove
+    /// the new boot, start the guests that ran and wait for each. Only hosts with guests
+    /// or `role = "host"` are selected.
+    Reboot(RecreateArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),

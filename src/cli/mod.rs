@@ -13,6 +13,7 @@ mod human;
 mod json;
 mod kernels;
 mod progress;
+mod reboot;
 mod recreate;
 mod run;
 mod safe;
@@ -38,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Kernels(args) => kernels::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Recreate(args) => recreate::run(args),
+        Command::Reboot(args) => reboot::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
     };

@@ -25,6 +25,9 @@ pub enum EngineError {
     /// A guest-only command found no guest in the selection.
     #[error("no guests selected")]
     NoGuests,
+    /// A host-only command (`vmup reboot`) found no machine that runs guests.
+    #[error("no hosts selected (a host has guests, or role = \"host\")")]
+    NoVmHosts,
     /// A step that runs on a guest's host selects a machine that is not a guest.
     #[error(
         "{step} runs on the host of each guest it selects, but {host} has no `host` in the inventory"
@@ -48,6 +51,7 @@ impl EngineError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             EngineError::NoHosts => Some("check --limit and the inventory"),
+            EngineError::NoVmHosts => Some("select machines that run guests with --limit"),
             EngineError::NoGuests => {
                 Some("guests are the hosts with `host = \"...\"` in the inventory")
             }

@@ -20,6 +20,7 @@ pub mod fleet;
 pub mod gather;
 pub mod kernel_check;
 pub mod prepare;
+pub mod reboot;
 pub mod recreate;
 pub mod report;
 pub mod runbook_run;

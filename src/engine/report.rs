@@ -144,6 +144,8 @@ pub struct HostReport {
 pub enum HostDetail {
     /// `vmup kernels`: the guest's kernels and the verdict on its next boot.
     Kernels(Box<super::kernel_check::GuestKernels>),
+    /// `vmup reboot`: the host's reboot and how its guests came back.
+    Reboot(Box<super::reboot::Rebooted>),
     /// `vmup recreate`: what was done to the guest and how it came back.
     Recreate(Box<super::recreate::Recreated>),
     /// `vmup doctor`: the guest's boot chain and its verdict.

@@ -10,6 +10,7 @@
 //! engine merges the requests of all steps and [`gather`] runs them as one script.
 
 pub mod accounts;
+pub mod boot;
 pub mod booted;
 pub mod conflicts;
 pub mod gather;

@@ -22,6 +22,7 @@ mod fleet_doctor;
 mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;
+mod fleet_reboot;
 mod fleet_recreate;
 mod fleet_seed;
 mod interrupt;

@@ -665,6 +665,7 @@ write_dom0_files() {
     ln -sfn initrd-2.6.9-55.ELxenU-xendrv.img "$root/boot/initrd-2.6.9-ELxenU-xendrv.img"
     install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xl"
     install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xm"
+    install -m 0755 "$FLEET_TOOLS/reboot-double.sh" "$root/usr/sbin/reboot"
 }
 
 # ---------------------------------------------------------------- commands

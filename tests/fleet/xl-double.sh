@@ -5,7 +5,8 @@
 # can check what vmup asked for. Domains are the /etc/xen/* files with a
 # `name = "..."` line; all run until `shutdown`/`destroy` marks them stopped
 # and `create FILE` marks them running again (state under
-# /var/lib/vmup-xl-double), so `list` answers like the real tool would.
+# /var/lib/vmup-xl-double), so `list` answers like the real tool would; a
+# NAME.stuck file there makes `shutdown NAME` do nothing.
 prog=${0##*/}
 log=/var/log/vmup-xl-calls.log
 state=/var/lib/vmup-xl-double
@@ -54,10 +55,16 @@ case $cmd in
         done
         ;;
     shutdown|destroy)
+        # A domain with a NAME.stuck file in the state directory ignores `shutdown`
+        # (a guest that hangs on its way down); `destroy` always stops it.
         while [ $# -gt 0 ]; do
             case $1 in
                 -*) shift ;;
-                *) rm -f "$state/$1.running"; : >"$state/$1.stopped"; shift ;;
+                *)
+                    if [ "$cmd" = destroy ] || [ ! -e "$state/$1.stuck" ]; then
+                        rm -f "$state/$1.running"; : >"$state/$1.stopped"
+                    fi
+                    shift ;;
             esac
         done
         ;;

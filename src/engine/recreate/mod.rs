@@ -187,48 +187,65 @@ impl HostWork for RecreateWork<'_> {
     }
 }
 
+/// Fresh connections to `host` until `answered` accepts what its facts say (returns
+/// `Some`), `deadline` has passed since `since`, or the run is interrupted. A machine that
+/// is booting refuses or times out; each attempt is a new connection, counted.
+pub fn wait_until<T>(
+    connector: &Connector,
+    host: &crate::inventory::Host,
+    ctx: &HostCtx<'_>,
+    keys: &[crate::facts::FactKey],
+    since: Instant,
+    deadline: Duration,
+    answered: &dyn Fn(&crate::facts::Facts) -> Option<T>,
+) -> Result<T, String> {
+    let mut last = String::from("it answered, but not as expected");
+    loop {
+        if ctx.cancelled() {
+            return Err(format!("interrupted while waiting for {}", host.name));
+        }
+        let attempt = connector
+            .transport(&host.endpoint())
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                ctx.count_trip();
+                gather_facts(host, t.as_ref(), keys).map_err(|e| e.to_string())
+            });
+        match attempt {
+            Ok(facts) => {
+                if let Some(done) = answered(&facts) {
+                    return Ok(done);
+                }
+            }
+            Err(e) => last = e,
+        }
+        if since.elapsed() >= deadline {
+            return Err(format!(
+                "did not come back within {}s (last: {last})",
+                deadline.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_secs(2).min(deadline.saturating_sub(since.elapsed())));
+    }
+}
+
 impl RecreateWork<'_> {
-    /// Fresh connections until the guest answers (its `uname -r`), the deadline passes or
-    /// the run is interrupted.
+    /// Waits for the guest to answer; its `uname -r`.
     fn wait_for_guest(
         &self,
         job: &Job<'_>,
         ctx: &HostCtx<'_>,
         since: Instant,
     ) -> Result<String, String> {
-        let deadline = self.options.boot_timeout;
-        loop {
-            if ctx.cancelled() {
-                return Err(format!(
-                    "interrupted while waiting for {} to boot (it was created)",
-                    job.host.name
-                ));
-            }
-            let attempt = self
-                .connector
-                .transport(&job.host.endpoint())
-                .map_err(|e| e.to_string())
-                .and_then(|t| {
-                    ctx.count_trip();
-                    gather_facts(job.host, t.as_ref(), &[]).map_err(|e| e.to_string())
-                });
-            let last = match attempt {
-                Ok(facts) => {
-                    return facts.kernel_release.ok_or_else(|| {
-                        "answered, but did not say which kernel it runs".to_string()
-                    });
-                }
-                Err(e) => e,
-            };
-            if since.elapsed() >= deadline {
-                return Err(format!(
-                    "created, but did not answer within {}s (last: {last}); see its console on its host",
-                    deadline.as_secs()
-                ));
-            }
-            std::thread::sleep(
-                Duration::from_secs(2).min(deadline.saturating_sub(since.elapsed())),
-            );
-        }
+        wait_until(
+            self.connector,
+            job.host,
+            ctx,
+            &[],
+            since,
+            self.options.boot_timeout,
+            &|f: &crate::facts::Facts| f.kernel_release.clone(),
+        )
+        .map_err(|e| format!("created, but {e}; see its console on its host"))
     }
 }

@@ -44,6 +44,184 @@ impl Toolstack {
     }
 }
 
+/// The tool's four commands, as sh reading the domain from `$d` and its config from `$c`.
+struct Commands {
+    running: String,
+    stop: String,
+    kill: String,
+    start: String,
+}
+
+fn commands(tool: Toolstack) -> Commands {
+    match tool {
+        Toolstack::Xl | Toolstack::Xm => {
+            let t = tool.command();
+            Commands {
+                running: format!("{t} list -- \"$d\" >/dev/null 2>&1"),
+                stop: format!("{t} shutdown -- \"$d\""),
+                kill: format!("{t} destroy -- \"$d\""),
+                start: format!("{t} create -- \"$c\""),
+            }
+        }
+        Toolstack::Virsh => Commands {
+            running: "[ \"$(virsh domstate --domain \"$d\" 2>/dev/null)\" != 'shut off' ] && virsh domstate --domain \"$d\" >/dev/null 2>&1".to_string(),
+            stop: "virsh shutdown --domain \"$d\"".to_string(),
+            kill: "virsh destroy --domain \"$d\"".to_string(),
+            start: "virsh start --domain \"$d\"".to_string(),
+        },
+    }
+}
+
+/// One domain a host runs, as its stop and start scripts name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// The tool its config belongs to.
+    pub tool: Toolstack,
+    /// Its name on the host.
+    pub name: String,
+    /// Its config file on the host.
+    pub config: String,
+}
+
+/// How stopping every domain of a host before its reboot went, per domain (same order).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stopped {
+    /// It was running before.
+    pub was_running: bool,
+    /// It did not shut down in time (and, unforced, was left running).
+    pub stuck: bool,
+    /// It did not shut down in time and was destroyed (`--force`).
+    pub destroyed: bool,
+    /// It had been stopped, and was started again because another domain would not stop.
+    pub restarted: bool,
+}
+
+/// The script that stops every domain in `domains` (those running), waits up to
+/// `timeout_secs` for all of them, destroys the ones still running only with `force`, and
+/// otherwise starts the stopped ones again and exits [`EXIT_SHUTDOWN_TIMEOUT`]: a host
+/// whose guests cannot all be stopped is not rebooted, and loses none of them.
+pub fn stop_all_script(
+    domains: &[Domain],
+    timeout_secs: u64,
+    force: bool,
+) -> Result<Vec<u8>, NulByte> {
+    let mut s = Script::new();
+    s.code(
+        "up() { case $1 in
+",
+    );
+    for (i, d) in domains.iter().enumerate() {
+        let c = commands(d.tool);
+        s.code(&format!(
+            "  {i}) d=$d{i}; {} ;;
+",
+            c.running
+        ));
+    }
+    s.code(
+        "esac; }
+",
+    );
+    for (i, d) in domains.iter().enumerate() {
+        s.code(&format!("d{i}=")).word(d.name.as_bytes()).newline();
+        s.code(&format!("c{i}="))
+            .word(d.config.as_bytes())
+            .newline();
+    }
+    for (i, d) in domains.iter().enumerate() {
+        let c = commands(d.tool);
+        s.code(&format!(
+            "w{i}=0; if up {i}; then w{i}=1; echo 'was-running {i}'; d=$d{i}; {} >&2 || {{ echo \"vmup: cannot shut down $d\" >&2; exit 3; }}; fi\n",
+            c.stop
+        ));
+    }
+    s.code(
+        "n=0
+while :; do
+  left=0
+",
+    );
+    for i in 0..domains.len() {
+        s.code(&format!(
+            "  [ $w{i} = 1 ] && up {i} && left=1
+"
+        ));
+    }
+    s.code(&format!(
+        "  [ $left = 0 ] && break
+  [ $n -ge {timeout_secs} ] && break
+  sleep 1; n=$((n+1))
+done
+stuck=0
+"
+    ));
+    for (i, d) in domains.iter().enumerate() {
+        let c = commands(d.tool);
+        if force {
+            s.code(&format!(
+                "if [ $w{i} = 1 ] && up {i}; then d=$d{i}; {} >&2 || exit 3; echo 'destroyed {i}'; fi\n",
+                c.kill
+            ));
+        } else {
+            s.code(&format!(
+                "if [ $w{i} = 1 ] && up {i}; then stuck=1; echo 'stuck {i}'; fi\n"
+            ));
+        }
+    }
+    s.code(
+        "if [ $stuck = 1 ]; then
+",
+    );
+    for (i, d) in domains.iter().enumerate() {
+        let c = commands(d.tool);
+        s.code(&format!(
+            "  if [ $w{i} = 1 ] && ! up {i}; then d=$d{i}; c=$c{i}; {} >&2 && echo 'restarted {i}'; fi\n",
+            c.start
+        ));
+    }
+    s.code(&format!(
+        "  echo \"vmup: not every domain shut down within {timeout_secs}s\" >&2; exit {EXIT_SHUTDOWN_TIMEOUT}\nfi\necho all-stopped\n"
+    ));
+    s.finish()
+}
+
+/// Reads what [`stop_all_script`] printed for `count` domains. Pure.
+pub fn parse_stopped(stdout: &str, count: usize) -> Vec<Stopped> {
+    let mut out = vec![Stopped::default(); count];
+    for line in stdout.lines() {
+        let Some((what, i)) = line.split_once(' ') else {
+            continue;
+        };
+        let Some(d) = i.trim().parse::<usize>().ok().and_then(|i| out.get_mut(i)) else {
+            continue;
+        };
+        match what {
+            "was-running" => d.was_running = true,
+            "stuck" => d.stuck = true,
+            "destroyed" => d.destroyed = true,
+            "restarted" => d.restarted = true,
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The script that starts `domains` from their configs, in order; a domain that will not
+/// start is reported (`failed I`) and the others are still started.
+pub fn start_all_script(domains: &[Domain]) -> Result<Vec<u8>, NulByte> {
+    let mut s = Script::new();
+    for (i, d) in domains.iter().enumerate() {
+        let c = commands(d.tool);
+        s.code("d=").word(d.name.as_bytes()).newline();
+        s.code("c=").word(d.config.as_bytes()).newline();
+        s.code(&format!(
+            "if {} >&2; then echo 'started {i}'; else echo 'failed {i}'; fi\n",
+            c.start
+        ));
+    }
+    s.finish()
+}
+
 /// What the host did, read from the script's output.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Cycled {
@@ -72,23 +250,12 @@ pub fn cycle_script(
     let mut s = Script::new();
     s.code("d=").word(domain.as_bytes()).newline();
     s.code("c=").word(config.as_bytes()).newline();
-    let (running, stop, kill, start) = match tool {
-        Toolstack::Xl | Toolstack::Xm => {
-            let t = tool.command();
-            (
-                format!("{t} list -- \"$d\" >/dev/null 2>&1"),
-                format!("{t} shutdown -- \"$d\""),
-                format!("{t} destroy -- \"$d\""),
-                format!("{t} create -- \"$c\""),
-            )
-        }
-        Toolstack::Virsh => (
-            "[ \"$(virsh domstate --domain \"$d\" 2>/dev/null)\" != 'shut off' ] && virsh domstate --domain \"$d\" >/dev/null 2>&1".to_string(),
-            "virsh shutdown --domain \"$d\"".to_string(),
-            "virsh destroy --domain \"$d\"".to_string(),
-            "virsh start --domain \"$d\"".to_string(),
-        ),
-    };
+    let Commands {
+        running,
+        stop,
+        kill,
+        start,
+    } = commands(tool);
     let t = tool.command();
     s.code(&format!(
         "if {running}; then\n\
@@ -230,5 +397,71 @@ mod tests {
         );
         let calls = std::fs::read_to_string(dir.path().join("calls")).unwrap();
         assert_eq!(calls, "list -- G 01'$(x)\ncreate -- /etc/xen/a b\n");
+    }
+
+    /// A fake `xl` for several domains: `DIR/run.NAME` while running, `DIR/stuck.NAME`
+    /// makes it ignore `shutdown`.
+    fn fake_fleet_xl(dir: &std::path::Path) {
+        let d = dir.display();
+        let script = format!(
+            "#!/bin/sh\necho \"$*\" >> {d}/calls\ncase $1 in\n  list) [ -e {d}/run.$3 ] ;;\n  shutdown) [ -e {d}/stuck.$3 ] || rm -f {d}/run.$3 ;;\n  destroy) rm -f {d}/run.$3 ;;\n  create) : > {d}/run.${{3##*/}} ;;\nesac\n"
+        );
+        std::fs::write(dir.join("xl"), script).unwrap();
+        Command::new("chmod")
+            .arg("+x")
+            .arg(dir.join("xl"))
+            .status()
+            .unwrap();
+    }
+
+    fn domains(names: &[&str]) -> Vec<Domain> {
+        names
+            .iter()
+            .map(|n| Domain {
+                tool: Toolstack::Xl,
+                name: n.to_string(),
+                config: format!("/etc/xen/{n}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_running_domain_stops_before_a_reboot_and_a_stuck_one_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        fake_fleet_xl(dir.path());
+        for n in ["A", "B"] {
+            std::fs::write(dir.path().join(format!("run.{n}")), "").unwrap();
+        }
+        let all = domains(&["A", "B", "C"]);
+        let (code, out, err) = run(dir.path(), &stop_all_script(&all, 2, false).unwrap());
+        assert_eq!(code, 0, "{err}");
+        assert!(out.ends_with("all-stopped\n"), "{out}");
+        let s = parse_stopped(&out, 3);
+        assert_eq!(
+            s.iter().map(|d| d.was_running).collect::<Vec<_>>(),
+            [true, true, false]
+        );
+
+        // B will not stop: A is started again and the script says no.
+        for n in ["A", "B"] {
+            std::fs::write(dir.path().join(format!("run.{n}")), "").unwrap();
+        }
+        std::fs::write(dir.path().join("stuck.B"), "").unwrap();
+        let (code, out, err) = run(dir.path(), &stop_all_script(&all, 1, false).unwrap());
+        assert_eq!(code, EXIT_SHUTDOWN_TIMEOUT, "{out}{err}");
+        let s = parse_stopped(&out, 3);
+        assert!(s[0].restarted && s[1].stuck && !s[1].destroyed, "{s:?}");
+        assert!(dir.path().join("run.A").exists() && dir.path().join("run.B").exists());
+
+        // Forced: B is destroyed, nothing is restarted.
+        let (code, out, _) = run(dir.path(), &stop_all_script(&all, 1, true).unwrap());
+        assert_eq!(code, 0, "{out}");
+        let s = parse_stopped(&out, 3);
+        assert!(s[1].destroyed && !s[0].restarted, "{s:?}");
+
+        let (code, out, _) = run(dir.path(), &start_all_script(&all).unwrap());
+        assert_eq!(code, 0);
+        assert_eq!(out, "started 0\nstarted 1\nstarted 2\n");
+        assert!(dir.path().join("run.C").exists());
     }
 }
