@@ -4,7 +4,7 @@
 //! whose steps need it ([`Need::BootedKernel`](crate::resource::Need)), the
 //! engine reads the config on the parent host through that host's transport (two round
 //! trips per host for all its guests: the configs, then the symlink walks), parses it
-//! (`formats::domconfig`, xm or xl; `formats::libvirt` for `.xml`), and derives the release
+//! (`formats::domain` tells xl, xm and, for `.xml`, libvirt apart), and derives the release
 //! from the file `kernel=` leads to. A value that cannot be read safely is an error for that
 //! guest, never a guess.
 
@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use crate::facts::booted::{BootedKernel, LinkWalk, MAX_HOPS, Resolved};
 use crate::facts::{Fact, FactKey, PathFact, merge_keys};
-use crate::formats::domconfig::{Dialect, DomainConfig, Unreadable};
-use crate::formats::libvirt::parse_libvirt;
+use crate::formats::domain::{DomainFile, parse_domain_file};
+use crate::formats::domconfig::Unreadable;
 use crate::formats::rpmqa::release_from_image_name;
 use crate::inventory::Host;
 use crate::transport::Transport;
@@ -189,31 +189,26 @@ fn fail_all(guests: &[&Host], message: &str) -> BootedMap {
         .collect()
 }
 
-/// The kernel and ramdisk paths a config names. Pure.
+/// The kernel and ramdisk paths a config names, in the format `formats::domain` finds
+/// for it. Pure.
 fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
-    let (kernel, ramdisk) = if config.ends_with(".xml") {
-        let dom = parse_libvirt(text).map_err(|e| format!("not a libvirt domain: {e}"))?;
-        (dom.kernel, dom.initrd)
-    } else {
-        let parsed = if looks_like_python(text) {
-            DomainConfig::parse(text, Dialect::Xm)
-        } else {
-            DomainConfig::parse(text, Dialect::Xl)
-                .or_else(|_| DomainConfig::parse(text, Dialect::Xm))
-        }
-        .map_err(|e| format!("cannot parse: {e}"))?;
-        let read =
-            |v: Option<Result<&str, Unreadable>>, what: &str| -> Result<Option<String>, String> {
+    let (kernel, ramdisk) = match parse_domain_file(config, text).map_err(|e| e.to_string())? {
+        DomainFile::Libvirt(dom) => (dom.kernel, dom.initrd),
+        DomainFile::Xen(parsed) => {
+            let read = |v: Option<Result<&str, Unreadable>>,
+                        what: &str|
+             -> Result<Option<String>, String> {
                 match v {
                     None => Ok(None),
                     Some(Ok(s)) => Ok(Some(s.to_string())),
                     Some(Err(e)) => Err(format!("{what}= {e}")),
                 }
             };
-        (
-            read(parsed.kernel(), "kernel")?,
-            read(parsed.ramdisk(), "ramdisk")?,
-        )
+            (
+                read(parsed.kernel(), "kernel")?,
+                read(parsed.ramdisk(), "ramdisk")?,
+            )
+        }
     };
     let kernel = kernel.ok_or_else(|| {
         "names no kernel (the guest boots a kernel of its own, e.g. with pygrub)".to_string()
@@ -225,18 +220,6 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
         config: config.to_string(),
         kernel,
         ramdisk: ramdisk.filter(|r| r.starts_with('/')),
-    })
-}
-
-/// xend configs are Python: imports, definitions and blocks give them away.
-fn looks_like_python(text: &str) -> bool {
-    text.lines().map(str::trim_start).any(|l| {
-        [
-            "import ", "from ", "def ", "if ", "for ", "elif ", "else:", "try:",
-        ]
-        .iter()
-        .any(|k| l.starts_with(k))
-            || (l.ends_with(':') && !l.starts_with('#'))
     })
 }
 

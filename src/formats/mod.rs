@@ -4,6 +4,7 @@
 //! plan's diff shows exactly the lines vmup means to change.
 
 pub mod dnftx;
+pub mod domain;
 pub mod domconfig;
 pub mod ini;
 pub mod libvirt;
