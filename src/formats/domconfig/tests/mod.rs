@@ -5,6 +5,7 @@
 use super::*;
 use proptest::prelude::*;
 
+mod edit;
 mod xl;
 mod xm;
 
