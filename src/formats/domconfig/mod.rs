@@ -158,6 +158,10 @@ pub struct Unreadable {
     pub name: String,
     /// The source text responsible: the expression, or the statement that may change it.
     pub source_text: String,
+    /// 1-based line of that statement.
+    pub line: usize,
+    /// 1-based column of that statement, counted in characters.
+    pub column: usize,
 }
 
 /// A parsed domain configuration file: the original text, every setting with its spans,
@@ -263,11 +267,17 @@ impl DomainConfig {
     /// Exists as the safe accessor for path- and command-line-like settings.
     pub fn get_str(&self, name: &str) -> Option<Result<&str, Unreadable>> {
         let eff = self.lookup(name)?;
+        if let Value::Str(s) = &eff.value {
+            return Some(Ok(s.as_str()));
+        }
+        let (line, column) = LineIndex::new(&self.source).pos(eff.origin.start);
         Some(match &eff.value {
             Value::Str(s) => Ok(s.as_str()),
             Value::Computed(text) => Err(Unreadable {
                 name: name.to_string(),
                 source_text: text.clone(),
+                line,
+                column,
             }),
             Value::Int(_) | Value::List(_) => Err(Unreadable {
                 name: name.to_string(),
@@ -277,6 +287,8 @@ impl DomainConfig {
                     .unwrap_or_default()
                     .trim()
                     .to_string(),
+                line,
+                column,
             }),
         })
     }
