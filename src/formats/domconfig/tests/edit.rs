@@ -18,7 +18,9 @@ fn refused(c: &DomainConfig, name: &str, value: &str) -> EditError {
     }
 }
 
-const G01: &str = "# G01, a CentOS 4 guest\nkernel = '/boot/vmlinuz-2.6.9-ELxenU'   # stable link\n\
+/// The test fleet's guest config, as tests/fleet/fleet.sh writes it on xen1 (with a
+/// comment and single quotes added).
+pub(super) const G01: &str = "# G01, a CentOS 4 guest\nkernel = '/boot/vmlinuz-2.6.9-ELxenU'   # stable link\n\
                    ramdisk = \"/boot/initrd-2.6.9-ELxenU-xendrv.img\"\nmemory = 512\n\
                    name = \"G01\"\nvif = [ 'mac=00:16:3e:00:00:01, bridge=xenbr0' ]\n\
                    root = \"/dev/sda1 ro\"\nextra = \"3\"\n";
