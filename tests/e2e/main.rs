@@ -18,6 +18,7 @@ mod faults;
 mod fleet;
 mod fleet_check;
 mod fleet_commands;
+mod fleet_domain;
 mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;
