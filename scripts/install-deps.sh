@@ -2,14 +2,17 @@
 # Installs what vmup's tests need on a Debian machine (run as root): the tools the test
 # fleet is built from (debootstrap, OpenSSH, rpm, dnf, createrepo_c, iproute2), what initrds
 # are built and opened with (dracut-core, not `dracut`, which conflicts with initramfs-tools;
-# cpio, kmod and every decompressor the initrd fact reads), the Rust
+# cpio, kmod and every decompressor the initrd fact reads), Xen's xl and libvirt's virsh
+# (the domain config tests read and define configs with the real tools; xl needs no
+# hypervisor for that, see src/formats/domconfig/tests/differential.rs), the Rust
 # components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
 # that has them skips apt and cargo install.
 set -euo pipefail
 
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
           iproute2 util-linux procps diffutils ca-certificates make gcc
-          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2)
+          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2
+          xen-utils-4.17 libvirt-clients)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

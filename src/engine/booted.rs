@@ -4,7 +4,7 @@
 //! whose steps need it ([`Need::BootedKernel`](crate::resource::Need)), the
 //! engine reads the config on the parent host through that host's transport (two round
 //! trips per host for all its guests: the configs, then the symlink walks), parses it
-//! (`formats::domconfig`, xm or xl; `formats::libvirt` for `.xml`), and derives the release
+//! (`formats::domain` tells xl, xm and, for `.xml`, libvirt apart), and derives the release
 //! from the file `kernel=` leads to. A value that cannot be read safely is an error for that
 //! guest, never a guess.
 
@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use crate::facts::booted::{BootedKernel, DomainKind, LinkWalk, MAX_HOPS, Resolved};
 use crate::facts::initrd::{ImageState, InitrdImage};
 use crate::facts::{Fact, FactKey, PathFact, merge_keys};
-use crate::formats::domconfig::{Dialect, DomainConfig, Unreadable};
-use crate::formats::libvirt::parse_libvirt;
+use crate::formats::domain::{DomainFile, parse_domain_file};
+use crate::formats::domconfig::{Dialect, Unreadable};
 use crate::formats::rpmqa::release_from_image_name;
 use crate::inventory::Host;
 use crate::transport::Transport;
@@ -217,41 +217,43 @@ fn fail_all(guests: &[&Host], message: &str) -> BootedMap {
         .collect()
 }
 
-/// The kernel and ramdisk paths a config names. Pure.
+/// The kernel and ramdisk paths a config names, in the format `formats::domain` finds
+/// for it. Pure.
 fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
-    let (kernel, ramdisk, cmdline, kind) = if config.ends_with(".xml") {
-        let dom = parse_libvirt(text).map_err(|e| format!("not a libvirt domain: {e}"))?;
-        let kind = DomainKind::Libvirt {
-            domain_type: dom.domain_type.clone().unwrap_or_default(),
+    let (kernel, ramdisk, cmdline, kind) =
+        match parse_domain_file(config, text).map_err(|e| e.to_string())? {
+            DomainFile::Libvirt(dom) => {
+                let kind = DomainKind::Libvirt {
+                    domain_type: dom.domain_type.clone().unwrap_or_default(),
+                };
+                (dom.kernel, dom.initrd, Ok(dom.cmdline), kind)
+            }
+            DomainFile::Xen(parsed) => {
+                let read = |v: Option<Result<&str, Unreadable>>,
+                            what: &str|
+                 -> Result<Option<String>, String> {
+                    match v {
+                        None => Ok(None),
+                        Some(Ok(s)) => Ok(Some(s.to_string())),
+                        Some(Err(e)) => Err(format!("{what}= {e}")),
+                    }
+                };
+                let kind = match parsed.dialect() {
+                    Dialect::Xl => DomainKind::Xl,
+                    Dialect::Xm => DomainKind::Xm,
+                };
+                let cmdline = parsed
+                    .cmdline()
+                    .transpose()
+                    .map_err(|e| format!("the command line: {e}"));
+                (
+                    read(parsed.kernel(), "kernel")?,
+                    read(parsed.ramdisk(), "ramdisk")?,
+                    cmdline,
+                    kind,
+                )
+            }
         };
-        (dom.kernel, dom.initrd, Ok(dom.cmdline), kind)
-    } else {
-        let parsed = if looks_like_python(text) {
-            DomainConfig::parse(text, Dialect::Xm)
-        } else {
-            DomainConfig::parse(text, Dialect::Xl)
-                .or_else(|_| DomainConfig::parse(text, Dialect::Xm))
-        }
-        .map_err(|e| format!("cannot parse: {e}"))?;
-        let read =
-            |v: Option<Result<&str, Unreadable>>, what: &str| -> Result<Option<String>, String> {
-                match v {
-                    None => Ok(None),
-                    Some(Ok(s)) => Ok(Some(s.to_string())),
-                    Some(Err(e)) => Err(format!("{what}= {e}")),
-                }
-            };
-        let kind = match parsed.dialect() {
-            Dialect::Xl => DomainKind::Xl,
-            Dialect::Xm => DomainKind::Xm,
-        };
-        (
-            read(parsed.kernel(), "kernel")?,
-            read(parsed.ramdisk(), "ramdisk")?,
-            toolstack_cmdline(&parsed),
-            kind,
-        )
-    };
     let kernel = kernel.ok_or_else(|| {
         "names no kernel (the guest boots a kernel of its own, e.g. with pygrub)".to_string()
     })?;
@@ -264,41 +266,6 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
         ramdisk: ramdisk.filter(|r| r.starts_with('/')),
         cmdline,
         kind,
-    })
-}
-
-/// The kernel command line xl (or xm) builds from a config: `cmdline=` when set (xl then
-/// ignores `root=` and `extra=`), else `root=ROOT EXTRA` (libxl's `parse_cmdline`; xend
-/// joins the two the same way). Pure.
-fn toolstack_cmdline(config: &DomainConfig) -> Result<Option<String>, String> {
-    let get = |name: &str| -> Result<Option<String>, String> {
-        match config.get_str(name) {
-            None => Ok(None),
-            Some(Ok(s)) => Ok(Some(s.to_string())),
-            Some(Err(e)) => Err(format!("{name}= {e}")),
-        }
-    };
-    if config.dialect() == Dialect::Xl
-        && let Some(cmdline) = get("cmdline")?
-    {
-        return Ok(Some(cmdline));
-    }
-    Ok(match (get("root")?, get("extra")?) {
-        (Some(root), Some(extra)) => Some(format!("root={root} {extra}")),
-        (Some(root), None) => Some(format!("root={root}")),
-        (None, extra) => extra,
-    })
-}
-
-/// xend configs are Python: imports, definitions and blocks give them away.
-fn looks_like_python(text: &str) -> bool {
-    text.lines().map(str::trim_start).any(|l| {
-        [
-            "import ", "from ", "def ", "if ", "for ", "elif ", "else:", "try:",
-        ]
-        .iter()
-        .any(|k| l.starts_with(k))
-            || (l.ends_with(':') && !l.starts_with('#'))
     })
 }
 

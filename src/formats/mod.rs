@@ -3,7 +3,9 @@
 //! Nothing here does I/O. Editing keeps comments and untouched lines byte for byte, so a
 //! plan's diff shows exactly the lines vmup means to change.
 
+pub mod cmdline;
 pub mod dnftx;
+pub mod domain;
 pub mod domconfig;
 pub mod ini;
 pub mod libvirt;

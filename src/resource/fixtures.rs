@@ -17,7 +17,7 @@ use crate::facts::booted::BootedKernel;
 use crate::facts::{CommandOutput, Facts, PathFact};
 use crate::remote::Action;
 
-use super::{HostView, KINDS, RawStep, Resource};
+use super::{GuestRef, HostView, KINDS, RawStep, Resource, Scope};
 
 /// One fixture file.
 #[derive(Debug, Deserialize)]
@@ -28,6 +28,8 @@ struct Fixture {
     about: String,
     /// The step as a runbook writes it.
     step: RawStep,
+    /// The guest a step placed on its host is about.
+    guest: Option<GuestSpec>,
     /// The host before the step.
     #[serde(default)]
     facts: HostFacts,
@@ -36,6 +38,15 @@ struct Fixture {
     /// What command facts answer on the second run (files are taken from the changes).
     #[serde(default)]
     after: HostFacts,
+}
+
+/// A guest as the inventory describes it, for steps planned on its host.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GuestSpec {
+    name: String,
+    domain: Option<String>,
+    domain_config: Option<String>,
 }
 
 /// Facts of a host as a fixture writes them.
@@ -240,8 +251,8 @@ impl HostFacts {
 
 /// Every path and command the resource asks for must be in the facts: a fixture that
 /// forgets one would test a guess.
-fn check_requested(resource: &dyn Resource, facts: &Facts) -> Result<(), String> {
-    for key in resource.facts(&Default::default()) {
+fn check_requested(resource: &dyn Resource, facts: &Facts, scope: &Scope) -> Result<(), String> {
+    for key in resource.facts(scope) {
         match key {
             crate::facts::FactKey::Path { path, .. } if !facts.paths.contains_key(&path) => {
                 return Err(format!("the fixture has no fact for path {path}"));
@@ -272,8 +283,15 @@ fn run(kind: &str, text: &str) -> Result<(), String> {
     }
     let mut facts = Facts::default();
     fixture.facts.apply_to(&mut facts)?;
-    check_requested(resource.as_ref(), &facts)?;
-    let mut view = HostView::new(&facts);
+    let scope = Scope {
+        guest: fixture.guest.as_ref().map(|g| GuestRef {
+            name: g.name.clone(),
+            domain: g.domain.clone(),
+            domain_config: g.domain_config.clone(),
+        }),
+    };
+    check_requested(resource.as_ref(), &facts, &scope)?;
+    let mut view = HostView::scoped(&facts, &scope);
     let plan = match (resource.plan(&view), &fixture.expect.error) {
         (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => return Ok(()),
         (Err(e), _) => return Err(format!("planning failed: {e}")),
@@ -352,7 +370,7 @@ fn run(kind: &str, text: &str) -> Result<(), String> {
     let mut settled = view.settled();
     fixture.after.apply_to(&mut settled)?;
     let again = resource
-        .plan(&HostView::new(&settled))
+        .plan(&HostView::scoped(&settled, &scope))
         .map_err(|e| format!("second run: {e}"))?;
     let left: Vec<&str> = again.changes.iter().map(|c| c.summary.as_str()).collect();
     if !resource.converges() {

@@ -36,6 +36,7 @@ kinds! {
     user => UserResource,
     group => GroupResource,
     command => CommandResource,
+    domain => DomainResource,
 }
 
 /// Where a step's resource runs.

@@ -8,7 +8,8 @@
 //!
 //! The guests start as the seed's feared: xen1 already boots them with the new 78 kernel
 //! through its stable link, while they have only kernel-xenU 55 (their next boot would come
-//! up without drivers); /lib/tls present, no serial console, haldaemon running (a real
+//! up without drivers) and their domain configs lack the serial console in `extra`;
+//! /lib/tls present, no getty on the serial console, haldaemon running (a real
 //! SysV init script), no dbus user, Gpulse from the APAC-Grid repository, python24
 //! installed, the nfs init script with CentOS 4's header.
 
@@ -143,11 +144,30 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
             "plan lacks {expected:?}: {changes}"
         );
     }
-    let xen1 = hosts["xen1"]["changes"].to_string();
+    let xen1: Vec<String> = hosts["xen1"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["summary"].as_str().unwrap().to_string())
+        .collect();
+    let links: Vec<&String> = xen1
+        .iter()
+        .filter(|s| s.contains(" -> ") || s.starts_with("retarget"))
+        .collect();
     assert!(
-        xen1.contains("initrd-2.6.9-78.ELxenU-xendrv.img") && !xen1.contains("vmlinuz"),
-        "the stable links follow the dom0's newest xenU kernel: {xen1}"
+        links.len() == 1 && links[0].contains("initrd-2.6.9-78.ELxenU-xendrv.img"),
+        "the stable links follow the dom0's newest xenU kernel (the kernel's is already there): {xen1:?}"
     );
+    // The domain configs already name the stable links; extra gets the serial console.
+    for guest in &guests {
+        let config = format!("/etc/xen/{}", guest.to_uppercase());
+        assert!(
+            xen1.contains(&format!(
+                "add \"xencons=ttyS\" \"console=ttyS0\" to extra in {config}"
+            )),
+            "{xen1:?}"
+        );
+    }
     let notes = host["notes"].to_string();
     assert!(
         notes.contains("nfs rc links in the new start order): not run"),
@@ -203,6 +223,14 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
             .trim(),
         "initrd-2.6.9-78.ELxenU-xendrv.img"
     );
+    for guest in &guests {
+        let config = fleet.ssh("xen1", &format!("cat /etc/xen/{}", guest.to_uppercase()));
+        assert!(
+            config.contains("\nextra = \"3 xencons=ttyS console=ttyS0\"\n")
+                && config.starts_with("kernel = \"/boot/vmlinuz-2.6.9-ELxenU\"\n"),
+            "{config}"
+        );
+    }
 
     let again = vmup(&fleet, "plan", &["--json"]);
     assert_eq!(

@@ -19,6 +19,7 @@ mod fleet;
 mod fleet_check;
 mod fleet_commands;
 mod fleet_doctor;
+mod fleet_domain;
 mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;

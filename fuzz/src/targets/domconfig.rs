@@ -5,16 +5,22 @@
 //! value alone, gives a value span that is exactly the new text (so a second splice
 //! rewrites it byte for byte), and splicing the same value again changes nothing.
 //!
+//! The editor, `with_str`, is checked on the same names and on one the file may not set:
+//! when it writes, the file reads back with the name as the new value and every other name
+//! as before, and writing the same value again returns the file unchanged; a plain `=` of
+//! a string (for xm: at top level, nothing after it changing the name) is never refused.
+//!
 //! Input: the new value on the first line, the config after it (invalid UTF-8 replaced).
-//! xm has no writer of its own; vmup's xl quoting is also a valid Python 2 string literal,
-//! so the same splice is checked there, for top-level statements whose value is known.
+//! The raw splice uses xl's quoting in both dialects (it is also a Python 2 string literal
+//! for ASCII values); `with_str` quotes for the file's dialect.
 
 use vmup::formats::domconfig::{AssignOp, Dialect, DomainConfig, Value, quote_xl_string};
 
 use crate::input::split_header;
 
 pub const XL_CHECKS: &str = "no panic; spans and error positions valid; a string value \
-                             spliced at its span reads back, others unchanged, idempotent";
+                             spliced at its span reads back, others unchanged, idempotent; \
+                             with_str reads back, leaves the others, repeats as a no-op";
 pub const XM_CHECKS: &str = XL_CHECKS;
 
 pub fn check_xl(data: &[u8]) {
@@ -96,9 +102,48 @@ fn check(data: &[u8], dialect: Dialect) {
             break;
         }
     }
-    for name in writable {
-        splice_round_trip(&src, &config, dialect, &name, &new_value, &before);
+    for name in &writable {
+        splice_round_trip(&src, &config, dialect, name, &new_value, &before);
     }
+    for name in writable.iter().map(String::as_str).chain(["extra", "kernel"]) {
+        let must_write = writable.iter().any(|w| w == name) && !new_value.contains('\0');
+        with_str_round_trip(&config, dialect, name, &new_value, &before, must_write);
+    }
+}
+
+/// `with_str`'s contract on one name (see the module doc).
+fn with_str_round_trip(
+    config: &DomainConfig,
+    dialect: Dialect,
+    name: &str,
+    new_value: &str,
+    before: &[(String, Option<Value>)],
+    must_write: bool,
+) {
+    let edited = match config.with_str(name, new_value) {
+        Ok(edited) => edited,
+        Err(e) if must_write => panic!("with_str refused a plain string setting {name}: {e}"),
+        Err(_) => return,
+    };
+    let reread = match DomainConfig::parse(&edited, dialect) {
+        Ok(c) => c,
+        Err(e) => panic!("with_str({name}) wrote a file that does not parse: {e}\n{edited}"),
+    };
+    assert_eq!(
+        reread.get_str(name).and_then(Result::ok),
+        Some(new_value),
+        "with_str({name}) reads back differently"
+    );
+    for (n, b) in before {
+        if n != name {
+            assert_eq!(reread.get(n), b.as_ref(), "with_str({name}) changed {n}");
+        }
+    }
+    assert_eq!(
+        reread.with_str(name, new_value).ok().as_deref(),
+        Some(edited.as_str()),
+        "with_str({name}) again changed the file"
+    );
 }
 
 fn splice_round_trip(

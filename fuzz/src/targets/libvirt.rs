@@ -2,18 +2,25 @@
 //! inside its element, on character boundaries); and the write side's contract holds:
 //! splicing `escape_xml_text(new)` over the content span of `<name>`, `<kernel>`,
 //! `<initrd>` or `<cmdline>` reads back as `new`, leaves the other values alone, gives a
-//! content span that is exactly the new text, and doing it again changes nothing.
+//! content span that is exactly the new text, and doing it again changes nothing. The
+//! editor, `with_os_text`, never refuses the value for `<kernel>`, `<initrd>` and
+//! `<cmdline>` of a domain with `<os>` (present, self-closing or missing elements alike):
+//! the result reads back as the value, the other values as before, and a second edit
+//! returns it unchanged.
 //!
 //! Input: the new value on the first line, the document after it (invalid UTF-8
 //! replaced). The value loses what XML cannot carry as text (control characters but tab
 //! and newline, U+FFFE, U+FFFF; a CR would read back as LF).
 
-use vmup::formats::libvirt::{LibvirtDomain, TextSpan, escape_xml_text, parse_libvirt};
+use vmup::formats::libvirt::{
+    LibvirtDomain, OsText, TextSpan, escape_xml_text, parse_libvirt, with_os_text,
+};
 
 use crate::input::split_header;
 
 pub const CHECKS: &str = "no panic; spans valid; name/kernel/initrd/cmdline spliced at \
-                          their span read back, others unchanged, idempotent";
+                          their span read back, others unchanged, idempotent; with_os_text \
+                          likewise, inserting missing elements";
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Field {
@@ -126,4 +133,43 @@ pub fn check(data: &[u8]) {
             "splicing the same value again changed the file"
         );
     }
+    if domain.os_span.is_some() {
+        for which in [OsText::Kernel, OsText::Initrd, OsText::Cmdline] {
+            editor_round_trip(&xml, &domain, which, &value);
+        }
+    }
+}
+
+/// `with_os_text`'s contract (see the module doc).
+fn editor_round_trip(xml: &str, domain: &LibvirtDomain, which: OsText, value: &str) {
+    let f = match which {
+        OsText::Kernel => Field::Kernel,
+        OsText::Initrd => Field::Initrd,
+        OsText::Cmdline => Field::Cmdline,
+    };
+    let edited = match with_os_text(xml, which, value) {
+        Ok(e) => e,
+        Err(e) => panic!("with_os_text refused {which:?} = {value:?}: {e}\n{xml}"),
+    };
+    let reread = match parse_libvirt(&edited) {
+        Ok(d) => d,
+        Err(e) => panic!("with_os_text({which:?}) no longer parses: {e}\n{edited}"),
+    };
+    let got = field(&reread, f).0;
+    assert!(
+        got.as_deref() == Some(value) || (value.is_empty() && got.is_none()),
+        "with_os_text({which:?}) reads back as {got:?}"
+    );
+    for other in FIELDS.into_iter().filter(|&o| o != f) {
+        assert_eq!(
+            field(domain, other).0,
+            field(&reread, other).0,
+            "with_os_text({which:?}) changed {other:?}"
+        );
+    }
+    assert_eq!(
+        with_os_text(&edited, which, value).ok().as_deref(),
+        Some(edited.as_str()),
+        "with_os_text({which:?}) again changed the document"
+    );
 }

@@ -25,13 +25,19 @@
 //! and `\ooo` is silently dropped, see `xlu__cfgl_dequote`), so [`quote_xl_string`] never
 //! writes them except for NUL, which xl cannot hold at all.
 //!
+//! The write side is [`DomainConfig::with_str`]: one string setting given a new value, every
+//! other byte kept, refused (with the line, column and text of the statement responsible)
+//! when the value is computed or built in a way a rewrite of one statement cannot follow.
+//!
 //! The code is split by job: this file holds the model (settings, values, errors) and the
-//! [`DomainConfig`] API; `position` maps byte offsets to lines and columns; `xl` reads the
-//! xl dialect and quotes xl strings; `pyliteral` tokenizes Python 2 source and reads its
-//! literals; `xm` evaluates an xm config's statements on top of that.
+//! [`DomainConfig`] read API; `position` maps byte offsets to lines and columns; `xl` reads
+//! the xl dialect and quotes xl strings; `pyliteral` tokenizes Python 2 source and reads its
+//! literals; `xm` evaluates an xm config's statements on top of that; `edit` writes values
+//! back.
 
 use std::ops::Range;
 
+mod edit;
 mod position;
 mod pyliteral;
 mod xl;
@@ -40,6 +46,7 @@ mod xm;
 #[cfg(test)]
 mod tests;
 
+pub use edit::{EditError, quote_xm_string};
 use position::LineIndex;
 pub use xl::quote_xl_string;
 use xl::{XlParser, xl_effective};
@@ -151,6 +158,10 @@ pub struct Unreadable {
     pub name: String,
     /// The source text responsible: the expression, or the statement that may change it.
     pub source_text: String,
+    /// 1-based line of that statement.
+    pub line: usize,
+    /// 1-based column of that statement, counted in characters.
+    pub column: usize,
 }
 
 /// A parsed domain configuration file: the original text, every setting with its spans,
@@ -256,11 +267,17 @@ impl DomainConfig {
     /// Exists as the safe accessor for path- and command-line-like settings.
     pub fn get_str(&self, name: &str) -> Option<Result<&str, Unreadable>> {
         let eff = self.lookup(name)?;
+        if let Value::Str(s) = &eff.value {
+            return Some(Ok(s.as_str()));
+        }
+        let (line, column) = LineIndex::new(&self.source).pos(eff.origin.start);
         Some(match &eff.value {
             Value::Str(s) => Ok(s.as_str()),
             Value::Computed(text) => Err(Unreadable {
                 name: name.to_string(),
                 source_text: text.clone(),
+                line,
+                column,
             }),
             Value::Int(_) | Value::List(_) => Err(Unreadable {
                 name: name.to_string(),
@@ -270,6 +287,8 @@ impl DomainConfig {
                     .unwrap_or_default()
                     .trim()
                     .to_string(),
+                line,
+                column,
             }),
         })
     }
@@ -293,6 +312,61 @@ impl DomainConfig {
     /// Exists because kernel updates sometimes need command line changes.
     pub fn extra(&self) -> Option<Result<&str, Unreadable>> {
         self.get_str("extra")
+    }
+
+    /// The kernel command line the toolstack builds from this file, as xl does: `cmdline`
+    /// when it is set (xl then ignores `root` and `extra`, and says so); otherwise
+    /// `root=ROOT EXTRA`, `root=ROOT` or `EXTRA`; `None` when none of them is set. For xm,
+    /// which has no `cmdline` setting, `root` (without a `root=` the user may have written
+    /// already, as xend strips it) and `extra`; the `ip=` part xend adds from `ip`,
+    /// `netmask` and the like is not included.
+    ///
+    /// Exists because a token is on the guest's kernel command line only if it is in what
+    /// the toolstack passes, not merely somewhere in the file.
+    pub fn cmdline(&self) -> Option<Result<String, Unreadable>> {
+        if self.dialect == Dialect::Xl
+            && let Some(cmdline) = self.get_str("cmdline")
+        {
+            return Some(cmdline.map(str::to_string));
+        }
+        let root = match self.get_str("root").transpose() {
+            Ok(root) => root,
+            Err(e) => return Some(Err(e)),
+        };
+        let extra = match self.extra().transpose() {
+            Ok(extra) => extra,
+            Err(e) => return Some(Err(e)),
+        };
+        let root = match self.dialect {
+            Dialect::Xl => root,
+            // xend: `if vals.root:` with `root=` stripped, and `if vals.extra:`.
+            Dialect::Xm => root
+                .map(|r| r.strip_prefix("root=").unwrap_or(r))
+                .filter(|r| !r.is_empty()),
+        };
+        let extra = match self.dialect {
+            Dialect::Xl => extra,
+            Dialect::Xm => extra.filter(|e| !e.is_empty()),
+        };
+        Some(Ok(match (root, extra) {
+            (Some(root), Some(extra)) => format!("root={root} {extra}"),
+            (Some(root), None) => format!("root={root}"),
+            (None, Some(extra)) => extra.to_string(),
+            (None, None) => return None,
+        }))
+    }
+
+    /// The setting that holds the tokens vmup adds to the kernel command line: `cmdline`
+    /// in an xl file that sets it (xl ignores `extra` then), `extra` otherwise (xm has no
+    /// `cmdline`).
+    ///
+    /// Exists so command-line edits go where the toolstack reads them.
+    pub fn cmdline_setting(&self) -> &'static str {
+        if self.dialect == Dialect::Xl && self.get("cmdline").is_some() {
+            "cmdline"
+        } else {
+            "extra"
+        }
     }
 
     fn lookup(&self, name: &str) -> Option<&Effective> {

@@ -5,6 +5,8 @@
 use super::*;
 use proptest::prelude::*;
 
+mod differential;
+mod edit;
 mod xl;
 mod xm;
 

@@ -167,10 +167,13 @@ fn xl_numbers_and_appends_follow_libxlu() {
     assert_eq!(c.ramdisk(), None);
 }
 
+/// A small xl guest config with comments; the differential test reads it with xl too.
+pub(super) const XL_NG2: &str = "# guest ng2\nname = \"ng2\" # keep me\nkernel = '/boot/old'  # old kernel\n\
+                                 extra = 'console=hvc0'\n";
+
 #[test]
 fn value_span_edit_is_lossless() {
-    let src = "# guest ng2\nname = \"ng2\" # keep me\nkernel = '/boot/old'  # old kernel\n\
-                   extra = 'console=hvc0'\n";
+    let src = XL_NG2;
     let c = xl(src);
     let Some(k) = c.setting("kernel") else {
         panic!("no kernel")

@@ -3,7 +3,8 @@
 
 use super::*;
 
-const NG2_XM: &str = r#"# Automatically generated xen config file
+/// A CentOS 5 guest's xend config; also valid xl (the differential test reads it with xl).
+pub(super) const NG2_XM: &str = r#"# Automatically generated xen config file
 name = "NG2"
 memory = 512
 kernel = "/boot/vmlinuz-2.6.9-ELxenU"
