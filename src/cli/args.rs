@@ -39,7 +39,7 @@ pub enum Command {
     Kernels(KernelsArgs),
     /// Per guest: will it boot? The chain from the host's config through the kernel, the
     /// guest's modules and the ramdisk's drivers to a console to log in on. Reads only.
-    Doctor(KernelsArgs),
+    Doctor(DoctorArgs),
     /// Shut each guest's domain down on its host, start it again from its config, and wait
     /// until it answers ssh running the kernel its host boots. Refuses a guest the doctor
     /// says would not boot.
@@ -146,6 +146,27 @@ pub struct DemoArgs {
     /// Build the demo fleet here instead of a temporary directory (kept afterwards).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+/// Arguments of `doctor`.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// Fleet selection and parallelism (guests are judged; their hosts are read).
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Also boot each guest's kernel, ramdisk and command line under QEMU on its host,
+    /// with a throwaway snapshot of its disk, and judge the boot by its serial console.
+    #[arg(long)]
+    pub boot_test: bool,
+    /// Seconds a boot test may take before it counts as failed.
+    #[arg(long, value_name = "SECS", default_value_t = 90)]
+    pub boot_test_timeout: u64,
+    /// Print one JSON object per guest and a summary line, nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `recreate`.

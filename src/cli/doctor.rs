@@ -3,18 +3,19 @@
 
 use std::fmt::Write;
 
+use vmup::engine::doctor::boot_test::BootTest;
 use vmup::engine::doctor::{DoctorWork, GuestDoctor, Verdict};
 use vmup::engine::{HostDetail, HostReport, Selection, prepare};
 use vmup::resource::Need;
 
-use super::args::KernelsArgs;
+use super::args::DoctorArgs;
 use super::error::CliError;
 use super::exit::Exit;
 use super::{fleet, setup};
 
 /// Reads every selected guest's boot chain and prints the verdicts. Exit 1 when any guest
 /// would not boot cleanly (or could not be judged).
-pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
+pub fn run(args: DoctorArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
@@ -28,12 +29,23 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
     let (reports, summary) = fleet::run(
         "doctor",
         &jobs,
-        &DoctorWork,
+        &DoctorWork {
+            boot_test: args.boot_test.then_some(args.boot_test_timeout),
+        },
         &options,
         args.json,
         &|reports, _| render(reports),
     );
     Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+}
+
+/// What the boot test showed, for the table: nothing when it was not asked for.
+fn boot_note(d: &GuestDoctor) -> String {
+    match &d.boot_test {
+        Some(BootTest::Booted(_)) => " (booted under QEMU)".to_string(),
+        Some(BootTest::Untestable(why)) => format!(" (no boot test: {why})"),
+        Some(BootTest::Failed(_)) | None => String::new(),
+    }
 }
 
 /// The table of verdicts and the chains of the guests that are not ok.
@@ -80,6 +92,7 @@ pub fn render(reports: &[HostReport]) -> String {
                         .as_deref()
                         .map(|r| format!(": {r}"))
                         .unwrap_or_default()
+                        + &boot_note(d)
                 );
             }
             Err(r) => {
@@ -99,6 +112,12 @@ pub fn render(reports: &[HostReport]) -> String {
             continue;
         }
         let _ = writeln!(out, "\n== {}: {}", d.guest, d.verdict.words());
+        if let Some(console) = d.console.as_deref().filter(|c| !c.is_empty()) {
+            let _ = writeln!(out, "  console, last lines:");
+            for line in console.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
         for link in &d.chain {
             let _ = writeln!(
                 out,

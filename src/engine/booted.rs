@@ -33,6 +33,8 @@ struct Named {
     cmdline: Result<Option<String>, String>,
     /// Which toolstack's file it is.
     kind: DomainKind,
+    /// The guest's first disk on the host, when the config names one it can read.
+    disk: Option<String>,
 }
 
 /// Finds the booted kernel of every guest in `guests`. `parents` gives the parent hosts (by
@@ -203,6 +205,7 @@ fn read_on_parent(
                     cmdline: n.cmdline.clone().ok().flatten(),
                     cmdline_error: n.cmdline.err(),
                     kind: n.kind,
+                    disk: n.disk,
                 })
             });
             (guest, result)
@@ -220,13 +223,14 @@ fn fail_all(guests: &[&Host], message: &str) -> BootedMap {
 /// The kernel and ramdisk paths a config names, in the format `formats::domain` finds
 /// for it. Pure.
 fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
-    let (kernel, ramdisk, cmdline, kind) =
+    let (kernel, ramdisk, cmdline, kind, disk) =
         match parse_domain_file(config, text).map_err(|e| e.to_string())? {
             DomainFile::Libvirt(dom) => {
                 let kind = DomainKind::Libvirt {
                     domain_type: dom.domain_type.clone().unwrap_or_default(),
                 };
-                (dom.kernel, dom.initrd, Ok(dom.cmdline), kind)
+                let disk = dom.disk.clone();
+                (dom.kernel, dom.initrd, Ok(dom.cmdline), kind, disk)
             }
             DomainFile::Xen(parsed) => {
                 let read = |v: Option<Result<&str, Unreadable>>,
@@ -251,6 +255,7 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
                     read(parsed.ramdisk(), "ramdisk")?,
                     cmdline,
                     kind,
+                    parsed.first_disk().and_then(Result::ok),
                 )
             }
         };
@@ -266,6 +271,7 @@ fn kernel_named(config: &str, text: &str) -> Result<Named, String> {
         ramdisk: ramdisk.filter(|r| r.starts_with('/')),
         cmdline,
         kind,
+        disk,
     })
 }
 

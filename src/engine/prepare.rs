@@ -42,9 +42,9 @@ pub struct Job<'a> {
     pub booted: Option<Result<BootedKernel, String>>,
     /// The machine's variables for templates, merged from every level.
     pub vars: Vars,
-    /// For a guest whose booted kernel was read: its host's transport, through which
-    /// `vmup recreate` stops and starts the domain.
-    pub parent: Option<Arc<dyn Transport>>,
+    /// For a guest whose booted kernel was read: its host and that host's transport,
+    /// through which `vmup recreate` stops and starts the domain and a boot test runs.
+    pub parent: Option<(&'a Host, Arc<dyn Transport>)>,
 }
 
 impl Job<'_> {
@@ -213,9 +213,9 @@ fn connect(connector: &Connector, host: &Host) -> Result<Arc<dyn Transport>, Eng
 
 /// Reads, on their hosts, the kernel each guest job that needs it is booted with. A parent
 /// that has no job of its own still gets a transport for this.
-fn attach_booted(
-    inventory: &Inventory,
-    jobs: &mut [Job<'_>],
+fn attach_booted<'a>(
+    inventory: &'a Inventory,
+    jobs: &mut [Job<'a>],
     needs: &[Need],
     connector: &Connector,
     selected: &HashSet<&str>,
@@ -255,7 +255,7 @@ fn attach_booted(
             .parent
             .as_deref()
             .and_then(|p| reach.get(p))
-            .map(|(_, t)| Arc::clone(t));
+            .map(|(h, t)| (*h, Arc::clone(t)));
     }
     Ok(())
 }

@@ -41,6 +41,9 @@ pub struct BootedKernel {
     pub cmdline_error: Option<String>,
     /// Which toolstack's config names the kernel.
     pub kind: DomainKind,
+    /// The guest's first disk as the config names it on the host (`disk=`, libvirt's
+    /// first `<disk>`), for a boot test.
+    pub disk: Option<String>,
     /// What the ramdisk holds, listed on the host (`vmup doctor` asks for it; None when
     /// not asked or when no ramdisk is named), or why it could not be listed.
     #[serde(skip)]
@@ -82,6 +85,7 @@ impl BootedKernel {
             cmdline: Some("root=/dev/sda1 ro 3".into()),
             cmdline_error: None,
             kind: DomainKind::Xl,
+            disk: None,
             ramdisk_listing: None,
         }
     }

@@ -239,6 +239,7 @@ impl HostFacts {
                 cmdline: None,
                 cmdline_error: None,
                 kind: crate::facts::booted::DomainKind::Xl,
+                disk: None,
                 ramdisk_listing: None,
             }));
         }

@@ -62,6 +62,12 @@ pub struct GuestDoctor {
     pub verdict: Verdict,
     /// Why, when the verdict is not ok.
     pub reason: Option<String>,
+    /// `--boot-test`: what booting the chain under QEMU on the host showed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_test: Option<super::boot_test::BootTest>,
+    /// `--boot-test`: the console's last lines, when the boot failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console: Option<String>,
 }
 
 /// A driver the guest needs, by role, and the module names that provide it.
@@ -138,6 +144,8 @@ pub fn judge(guest: &str, seen: &Observed) -> GuestDoctor {
         chain: Vec::new(),
         verdict: Verdict::Ok,
         reason: None,
+        boot_test: None,
+        console: None,
     };
     let booted = match &seen.booted {
         Ok(b) => b,

@@ -8,6 +8,7 @@
 //! `/lib/modules/RELEASE`, `modules.builtin`, inittab, securetty, PAM's login) is one
 //! round trip to the guest.
 
+pub mod boot_test;
 pub mod chain;
 pub mod console;
 
@@ -22,6 +23,7 @@ use super::prepare::Job;
 use super::report::{HostDetail, HostReport, Phase, Status};
 use super::work::{HostCtx, HostWork};
 
+use boot_test::{BootTest, BootTestSpec, boot_test_script, parse_boot_test};
 use chain::{DriverNeed, GuestSeen, Observed, default_drivers, judge};
 pub use chain::{GuestDoctor, Verdict};
 use console::ConsoleFiles;
@@ -29,12 +31,20 @@ use console::ConsoleFiles;
 /// `vmup doctor` on one guest job (the booted kernel, with its ramdisk listing, comes
 /// from the job).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DoctorWork;
+pub struct DoctorWork {
+    /// `--boot-test`: boot each guest's chain under QEMU on its host, giving up after this
+    /// many seconds without a verdict.
+    pub boot_test: Option<u64>,
+}
 
 impl HostWork for DoctorWork {
     fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
         ctx.phase(&job.host.name, Phase::Facts);
-        let found = diagnose(job, ctx);
+        let mut found = diagnose(job, ctx);
+        if let Some(timeout) = self.boot_test {
+            ctx.phase(&job.host.name, Phase::Verify);
+            boot_test(job, ctx, timeout, &mut found);
+        }
         // A judged guest that would not boot is Not OK, not a failure: every guest gets
         // its verdict whatever the failure budget. A guest that could not be read failed.
         let status = match found.verdict {
@@ -83,6 +93,67 @@ pub fn diagnose(job: &Job<'_>, ctx: &HostCtx<'_>) -> GuestDoctor {
         found.reason = Some(why);
     }
     found
+}
+
+/// Boots the guest's chain under QEMU on its host and folds the result into `found`: a
+/// failed boot makes an ok guest "would not boot"; an untestable kernel changes nothing
+/// and says why.
+fn boot_test(job: &Job<'_>, ctx: &HostCtx<'_>, timeout: u64, found: &mut GuestDoctor) {
+    let (Some(Ok(booted)), Some((host, parent))) = (&job.booted, &job.parent) else {
+        found.boot_test = Some(BootTest::Untestable(
+            "the host's config could not be read".into(),
+        ));
+        return;
+    };
+    if !booted.kernel_exists {
+        found.boot_test = Some(BootTest::Untestable(format!(
+            "{} does not exist",
+            booted.resolved_path
+        )));
+        return;
+    }
+    // The files the links lead to, under a local tree's root where the host is one.
+    let spec = BootTestSpec {
+        root: host.path_root(),
+        kernel: booted.resolved_path.clone(),
+        ramdisk: booted
+            .ramdisk_resolved
+            .clone()
+            .or_else(|| booted.ramdisk_path.clone()),
+        cmdline: booted.cmdline.clone().unwrap_or_default(),
+        disk: booted.disk.clone(),
+        timeout_secs: timeout,
+    };
+    ctx.count_trip();
+    let result = boot_test_script(&spec)
+        .map_err(|e| e.to_string())
+        .and_then(|s| parent.run(&s).map_err(|e| e.to_string()));
+    let (test, console) = match result {
+        Ok(out) => parse_boot_test(&String::from_utf8_lossy(&out.stdout)),
+        Err(e) => (
+            BootTest::Failed(format!("on {}: {e}", booted.host)),
+            String::new(),
+        ),
+    };
+    if let BootTest::Failed(line) = &test {
+        found.console = Some(console);
+        if found.verdict == Verdict::Ok || found.verdict == Verdict::NoConsole {
+            found.verdict = Verdict::WouldNotBoot;
+            found.reason = Some(format!("the boot test on {} failed: {line}", booted.host));
+        }
+        found.chain.push(chain::ChainLink {
+            link: "boot",
+            ok: false,
+            detail: line.clone(),
+        });
+    } else if let BootTest::Booted(line) = &test {
+        found.chain.push(chain::ChainLink {
+            link: "boot",
+            ok: true,
+            detail: line.clone(),
+        });
+    }
+    found.boot_test = Some(test);
 }
 
 /// The guest's paths the chain reads, for `release`.

@@ -105,7 +105,8 @@ impl HostWork for RecreateWork<'_> {
                 return end(found, Phase::Facts, Status::Failed, Some(error));
             }
         };
-        let (Some(domain), Some(parent)) = (job.host.domain.as_deref(), job.parent.as_ref()) else {
+        let (Some(domain), Some((_, parent))) = (job.host.domain.as_deref(), job.parent.as_ref())
+        else {
             let error = format!(
                 "not recreated: {name} needs `domain` (its name on {}) in the inventory",
                 booted.host

@@ -37,6 +37,7 @@
 
 use std::ops::Range;
 
+mod disk;
 mod edit;
 mod position;
 mod pyliteral;

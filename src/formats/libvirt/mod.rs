@@ -54,6 +54,9 @@ pub struct LibvirtDomain {
     pub initrd_span: Option<TextSpan>,
     /// Where `<cmdline>` is.
     pub cmdline_span: Option<TextSpan>,
+    /// The first `<devices><disk device="disk">`'s `<source file=...>` (or `dev=`): the
+    /// guest's root disk on the host, for a boot test.
+    pub disk: Option<String>,
 }
 
 /// Why a domain XML could not be read, and where.
@@ -115,6 +118,16 @@ pub fn parse_libvirt(xml: &str) -> Result<LibvirtDomain, ParseError> {
         kernel_span: kernel.as_ref().map(|n| span(xml, n)),
         initrd_span: initrd.as_ref().map(|n| span(xml, n)),
         cmdline_span: cmdline.as_ref().map(|n| span(xml, n)),
+        disk: child(&root, "devices").and_then(|devices| {
+            devices
+                .children()
+                .filter(|d| {
+                    is_plain(d, "disk") && d.attribute("device").unwrap_or("disk") == "disk"
+                })
+                .find_map(|d| child(&d, "source"))
+                .and_then(|s| s.attribute("file").or_else(|| s.attribute("dev")))
+                .map(str::to_string)
+        }),
     })
 }
 

@@ -225,3 +225,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_first_disk_is_the_root_disk_and_cdroms_are_not() {
+    let dom = parse(
+        "<domain type='kvm'><name>k</name><os><kernel>/boot/k</kernel></os><devices>\
+         <disk type='file' device='cdrom'><source file='/iso/x.iso'/></disk>\
+         <disk type='file' device='disk'><source file='/var/lib/libvirt/images/k.img'/><target dev='vda'/></disk>\
+         <disk type='block'><source dev='/dev/vg0/k2'/></disk></devices></domain>",
+    );
+    assert_eq!(dom.disk.as_deref(), Some("/var/lib/libvirt/images/k.img"));
+    assert_eq!(parse("<domain><name>n</name></domain>").disk, None);
+}
