@@ -105,7 +105,11 @@ fn check(data: &[u8], dialect: Dialect) {
     for name in &writable {
         splice_round_trip(&src, &config, dialect, name, &new_value, &before);
     }
-    for name in writable.iter().map(String::as_str).chain(["extra", "kernel"]) {
+    for name in writable
+        .iter()
+        .map(String::as_str)
+        .chain(["extra", "kernel"])
+    {
         let must_write = writable.iter().any(|w| w == name) && !new_value.contains('\0');
         with_str_round_trip(&config, dialect, name, &new_value, &before, must_write);
     }
