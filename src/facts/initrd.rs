@@ -285,5 +285,181 @@ impl Fact for InitrdImage {
     }
 }
 
+/// The builders of initrd images a machine has on its `PATH` (`/sbin` and `/usr/sbin`
+/// added, where CentOS keeps mkinitrd): `dracut`, Red Hat's `mkinitrd`. On a local tree these
+/// are the controller's, which is what builds an image there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitrdTools;
+
+impl Fact for InitrdTools {
+    type Value = BTreeSet<String>;
+
+    fn name(&self) -> String {
+        "initrd tools".into()
+    }
+
+    fn script(&self, s: &mut Script) {
+        s.code(
+            "PATH=$PATH:/usr/sbin:/sbin\n\
+             for t in dracut mkinitrd; do command -v \"$t\" >/dev/null 2>&1 && echo \"$t\"; done; :",
+        );
+    }
+
+    fn parse(&self, output: &CommandOutput) -> Result<BTreeSet<String>, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| matches!(*l, "dracut" | "mkinitrd"))
+            .map(str::to_string)
+            .collect())
+    }
+}
+
+/// What a kernel's module directory says about some driver names: the aliases they are
+/// (`xenblk` is `xen_blkfront` on a modern kernel), which of them and their targets are
+/// modules (`modules.dep`) or compiled in (`modules.builtin`). Read with grep, only the lines
+/// about the names asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelModules {
+    /// The kernel release: `/lib/modules/RELEASE`.
+    pub release: String,
+    /// Driver names as a runbook gives them (letters, digits, `_`, `-`; validated by the
+    /// resource, since they become part of a grep pattern).
+    pub drivers: Vec<String>,
+}
+
+/// The module directory of a kernel, as far as some driver names go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModulesInfo {
+    /// `/lib/modules/RELEASE` is a directory.
+    pub exists: bool,
+    /// It has a `modules.dep` (depmod was run): without one no tool can resolve a module.
+    pub has_dep: bool,
+    /// Alias -> the modules it names, both as [`module_name`] gives them.
+    pub aliases: BTreeMap<String, BTreeSet<String>>,
+    /// Names among the drivers and alias targets that are module files.
+    pub modules: BTreeSet<String>,
+    /// Names among them that are compiled into the kernel.
+    pub builtin: BTreeSet<String>,
+}
+
+/// What a driver name is for one kernel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Driver {
+    /// Compiled in (the module name): no initrd needs to carry it.
+    Builtin(String),
+    /// These modules (the name itself, or what it is an alias of): an image holds the
+    /// driver when it holds one of them.
+    Module(BTreeSet<String>),
+    /// Neither a module nor an alias of one for this kernel.
+    Unknown,
+}
+
+impl ModulesInfo {
+    /// What `driver` is for this kernel.
+    pub fn resolve(&self, driver: &str) -> Driver {
+        let name = module_name(driver);
+        let mut names: BTreeSet<String> = self.aliases.get(&name).cloned().unwrap_or_default();
+        names.insert(name);
+        if let Some(b) = names.iter().find(|n| self.builtin.contains(*n)) {
+            return Driver::Builtin(b.clone());
+        }
+        let found: BTreeSet<String> = names
+            .into_iter()
+            .filter(|n| self.modules.contains(n))
+            .collect();
+        if found.is_empty() {
+            Driver::Unknown
+        } else {
+            Driver::Module(found)
+        }
+    }
+}
+
+/// An extended regular expression matching any of `names` with `-` and `_` alike: names are
+/// letters, digits, `_` and `-` only (the resource validates them), so nothing else needs
+/// escaping.
+pub fn names_pattern(names: &BTreeSet<String>) -> String {
+    let alts: Vec<String> = names
+        .iter()
+        .map(|n| module_name(n).replace('_', "[-_]"))
+        .collect();
+    format!("({})", alts.join("|"))
+}
+
+impl Fact for KernelModules {
+    type Value = ModulesInfo;
+
+    fn name(&self) -> String {
+        format!("kernel modules {} {}", self.release, self.drivers.join(" "))
+    }
+
+    fn script(&self, s: &mut Script) {
+        let names: BTreeSet<String> = self.drivers.iter().cloned().collect();
+        s.code("vmup_under");
+        s.arg(format!("/lib/modules/{}", self.release).as_bytes());
+        s.code(
+            " || { echo 'vmup: too many levels of symbolic links under the root'; exit 2; }\n\
+             d=$R\n\
+             [ -d \"$d\" ] || { echo nodir; exit 0; }\n\
+             echo dir\n\
+             [ -f \"$d/modules.dep\" ] && echo has-dep\n\
+             a=\n[ -f \"$d/modules.alias\" ] && a=$(grep -E",
+        );
+        s.arg(format!("^alias {} ", names_pattern(&names)).as_bytes());
+        s.code(
+            " \"$d/modules.alias\")\n\
+             [ -n \"$a\" ] && printf '%s\\n' \"$a\"\n\
+             n=$( { for w in",
+        );
+        for d in &self.drivers {
+            s.arg(d.as_bytes());
+        }
+        s.code(
+            "; do echo \"$w\"; done; [ -n \"$a\" ] && printf '%s\\n' \"$a\" | sed 's/^alias [^ ]* //'; } | tr - _ | sed 's/_/[-_]/g' | tr '\\n' '|')\n\
+             n=\"(${n%|})\"\n\
+             [ -f \"$d/modules.dep\" ] && grep -E \"(^|/)$n\\.ko(\\.xz|\\.zst|\\.gz)?:\" \"$d/modules.dep\" | sed 's/:.*//; s/^/dep /'\n\
+             [ -f \"$d/modules.builtin\" ] && grep -E \"(^|/)$n\\.ko\\$\" \"$d/modules.builtin\" | sed 's/^/builtin /'\n:",
+        );
+    }
+
+    fn parse(&self, output: &CommandOutput) -> Result<ModulesInfo, FactError> {
+        if output.status != 0 {
+            return Err(FactError::failed(&self.name(), output));
+        }
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut info = ModulesInfo::default();
+        for line in text.lines() {
+            let (kind, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match kind {
+                "dir" => info.exists = true,
+                "nodir" => info.exists = false,
+                "has-dep" => info.has_dep = true,
+                "alias" => {
+                    if let Some((alias, target)) = rest.split_once(' ') {
+                        info.aliases
+                            .entry(module_name(alias))
+                            .or_default()
+                            .insert(module_name(target.trim()));
+                    }
+                }
+                "dep" | "builtin" => {
+                    let set = if kind == "dep" {
+                        &mut info.modules
+                    } else {
+                        &mut info.builtin
+                    };
+                    set.extend(module_of_line(rest));
+                }
+                _ => {}
+            }
+        }
+        Ok(info)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,7 @@ kinds! {
     group => GroupResource,
     command => CommandResource,
     domain => DomainResource,
+    initrd => InitrdResource,
 }
 
 /// Where a step's resource runs.

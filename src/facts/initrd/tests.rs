@@ -290,3 +290,83 @@ fn the_fact_on_a_local_tree() {
     assert_eq!(gone.image, ImageState::Absent);
     assert_eq!(gone.kernel_mtime, Some(None));
 }
+
+/// The kernel's module directory, read from a real Debian layout (modules.dep, .alias,
+/// .builtin as depmod writes them): xenblk is an alias of xen-blkfront there.
+#[test]
+fn kernel_modules_resolve_aliases_modules_and_builtins() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("lib/modules/6.1.0-57-cloud-amd64");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("modules.dep"),
+        "kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_ring.ko\n\
+         kernel/drivers/block/xen-blkfront.ko:\n\
+         kernel/drivers/net/xen-netfront.ko:\n\
+         kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("modules.alias"),
+        "alias xen:vbd xen_blkfront\nalias xenblk xen_blkfront\nalias block-major-202-* xen_blkfront\nalias xennet xen_netfront\nalias virtio:d00000001v* virtio_net\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("modules.builtin"),
+        "kernel/drivers/xen/xenbus/xenbus.ko\n",
+    )
+    .unwrap();
+    let drivers: Vec<String> = [
+        "xenblk",
+        "xennet",
+        "virtio_blk",
+        "virtio-net",
+        "xenbus",
+        "virtio_nett",
+    ]
+    .map(String::from)
+    .to_vec();
+    let fact = KernelModules {
+        release: "6.1.0-57-cloud-amd64".into(),
+        drivers,
+    };
+    let missing = KernelModules {
+        release: "2.6.9-78.ELxenU".into(),
+        drivers: vec!["xenblk".into()],
+    };
+    let keys = vec![fact.key(), missing.key()];
+    let b = Boundary::random();
+    let script = facts_script(&keys, dir.path().to_str().unwrap(), &b).unwrap();
+    let out = LocalTransport::new("t").run(&script).unwrap();
+    let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+    let info = facts.get(&fact).unwrap();
+    assert!(info.exists && info.has_dep, "{info:?}");
+    let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        info.resolve("xenblk"),
+        Driver::Module(set(&["xen_blkfront"]))
+    );
+    assert_eq!(
+        info.resolve("xennet"),
+        Driver::Module(set(&["xen_netfront"]))
+    );
+    assert_eq!(
+        info.resolve("virtio_blk"),
+        Driver::Module(set(&["virtio_blk"]))
+    );
+    assert_eq!(
+        info.resolve("virtio-net"),
+        Driver::Module(set(&["virtio_net"]))
+    );
+    assert_eq!(info.resolve("xenbus"), Driver::Builtin("xenbus".into()));
+    assert_eq!(info.resolve("virtio_nett"), Driver::Unknown);
+    let none = facts.get(&missing).unwrap();
+    assert!(!none.exists, "{none:?}");
+}
+
+#[test]
+fn tools_found_on_the_path() {
+    let got = InitrdTools.parse(&output("dracut\nmkinitrd\n", 0)).unwrap();
+    assert_eq!(got.len(), 2);
+    assert!(InitrdTools.parse(&output("", 0)).unwrap().is_empty());
+}
