@@ -139,6 +139,17 @@ impl InitrdContents {
     pub fn has_module(&self, name: &str) -> bool {
         self.modules.contains(&module_name(name))
     }
+
+    /// Whether kernel `release` booted with this image finds the module `name` in it: under
+    /// `lib/modules/RELEASE/` when the image keeps modules by release (dracut,
+    /// initramfs-tools; a module under another release's directory is never loaded), or
+    /// anywhere when it keeps none that way (Red Hat's old mkinitrd puts them in `/lib`).
+    pub fn has_module_for(&self, release: &str, name: &str) -> bool {
+        match self.by_release.get(release) {
+            Some(modules) => modules.contains(&module_name(name)),
+            None => self.by_release.is_empty() && self.has_module(name),
+        }
+    }
 }
 
 /// A module's name as the kernel holds it: `-` read as `_`.

@@ -281,19 +281,24 @@ impl InitrdResource {
              [ -f \"$t\" ] || {{ echo \"vmup: {b} exited 0 but wrote no image; $P is left as it was\"; exit 1; }}\n\
              chmod {mode:o} \"$t\" || exit 1\n\
              l=$(vmup_initrd_ls \"$t\" 2>&1) || {{ printf '%s\\n' \"$l\" | tail -n 5; echo \"vmup: the new image cannot be listed; $P is left as it was\"; exit 1; }}\n\
-             miss=\n",
+             miss=; mw=\n",
             b = builder.name()
         ));
         for (driver, pattern) in proofs {
             s.code("printf '%s\\n' \"$l\" | grep -Eq")
                 .arg(pattern.as_bytes())
-                .code(" || miss=\"$miss, \"")
+                .code(" || { miss=\"$miss, \"")
                 .word(driver.as_bytes())
-                .newline();
+                .code("; mw=\"$mw\n\"")
+                .word(driver.as_bytes())
+                .code("; }\n");
         }
         s.code(&format!(
             "if [ -n \"$miss\" ]; then\n\
-             said=$(printf '%s\\n' \"$out\" | grep -iE 'fail|error|warn|cannot|not found' | tail -n 5 | tr '\\n' '|' | sed 's/|$//; s/|/ \\/ /g')\n\
+             e=$(printf '%s\\n' \"$out\" | grep -iE 'fail|error|warn|cannot|not found')\n\
+             said=$(printf '%s\\n' \"$e\" | grep -F \"${{mw#?}}\" | tail -n 3)\n\
+             [ -n \"$said\" ] || said=$(printf '%s\\n' \"$e\" | tail -n 3)\n\
+             said=$(printf '%s\\n' \"$said\" | tr '\\n' '|' | sed 's/|$//; s/|/ \\/ /g')\n\
              echo \"vmup: initrd built without ${{miss#, }}: {b} exited 0 but the image lacks it${{said:+ ({b} said: $said)}}; $P is left as it was\"\n\
              exit 1\nfi\n\
              echo \"vmup: the new image holds every driver ($(printf '%s\\n' \"$l\" | head -n 1))\"\n",
@@ -319,14 +324,20 @@ impl InitrdResource {
 }
 
 /// The grep pattern that finds one of `names` as a module file in a listing line.
-fn proof_pattern(names: &std::collections::BTreeSet<String>) -> String {
+/// `release`: only under `lib/modules/RELEASE/` (dracut keeps modules by release, and a
+/// module under another release's directory is never loaded); None: anywhere (mkinitrd).
+fn proof_pattern(names: &std::collections::BTreeSet<String>, release: Option<&str>) -> String {
     let suffixes: Vec<String> = MODULE_SUFFIXES
         .iter()
         .map(|s| s.trim_start_matches(".ko").replace('.', "\\."))
         .filter(|s| !s.is_empty())
         .collect();
+    // A release is letters, digits and `._+-` (validated): `.` and `+` made literal.
+    let dir = release
+        .map(|r| format!("lib/modules/{}/(.*/)?", r.replace('.', "[.]").replace('+', "[+]")))
+        .unwrap_or_default();
     format!(
-        "(^|[/ ]){}\\.ko({})?$",
+        "(^|[/ ]){dir}{}\\.ko({})?$",
         names_pattern(names),
         suffixes.join("|")
     )
@@ -386,6 +397,7 @@ impl Resource for InitrdResource {
             ImageState::Absent => None,
             ImageState::Present(c) => Some(c),
         };
+        let in_release = (builder == Builder::Dracut).then_some(self.release.as_str());
         // Per driver: what the image must hold (None: compiled in), and a word for reports.
         let mut proofs = Vec::new();
         let mut held = Vec::new();
@@ -403,10 +415,10 @@ impl Resource for InitrdResource {
                     } else {
                         format!("{d} ({as_names})")
                     });
-                    if !image.is_some_and(|c| names.iter().any(|n| c.has_module(n))) {
+                    if !image.is_some_and(|c| names.iter().any(|n| c.has_module_for(&self.release, n))) {
                         lacking.push(d.clone());
                     }
-                    proofs.push((d.clone(), proof_pattern(&names)));
+                    proofs.push((d.clone(), proof_pattern(&names, in_release)));
                 }
                 Driver::Unknown => {
                     remarks.push(format!(
@@ -415,7 +427,7 @@ impl Resource for InitrdResource {
                     ));
                     lacking.push(d.clone());
                     let names = [crate::facts::initrd::module_name(d)].into_iter().collect();
-                    proofs.push((d.clone(), proof_pattern(&names)));
+                    proofs.push((d.clone(), proof_pattern(&names, in_release)));
                 }
             }
         }

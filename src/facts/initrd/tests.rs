@@ -82,6 +82,11 @@ fn captured_lsinitrd_output_of_dracut_059() {
         assert!(c.modules.contains(m), "{m}: {:?}", c.modules);
     }
     assert!(c.has_module("xen-blkfront") && !c.has_module("xenblk"));
+    assert!(c.has_module_for("6.1.0-57-cloud-amd64", "virtio_blk"));
+    assert!(
+        !c.has_module_for("2.6.9-78.ELxenU", "virtio_blk"),
+        "a kernel of another release looks in its own directory"
+    );
     assert_eq!(
         c.by_release.keys().collect::<Vec<_>>(),
         ["6.1.0-57-cloud-amd64"]
@@ -104,6 +109,17 @@ fn captured_cpio_listing() {
     };
     assert_eq!(c.lister, "cpio");
     assert!(c.has_module("virtio_blk") && c.has_module("virtio_net"));
+    // Red Hat's mkinitrd of CentOS 4 and 5: modules in /lib, for whatever kernel boots it.
+    let old = fact
+        .parse(&output(
+            "image file\nmtime 5\nsum 1 2\nvia cpio\nlib/xenblk.ko\ninit\n",
+            0,
+        ))
+        .unwrap();
+    let ImageState::Present(old) = old.image else {
+        panic!("{old:?}")
+    };
+    assert!(old.has_module_for("2.6.9-67.0.1.ELxenU", "xenblk"));
 }
 
 #[test]
