@@ -359,7 +359,13 @@ impl Resource for InitrdResource {
     }
 
     fn plan(&self, view: &HostView<'_>) -> Result<StepPlan, PlanError> {
-        let seen = view.get(&self.image)?;
+        let seen = view.get(&self.image).map_err(|e| match e {
+            PlanError::Refused(why) => PlanError::Refused(format!(
+                "{} cannot be read as an initrd ({why}): move it aside or remove it, and the step builds a new one",
+                self.path
+            )),
+            other => other,
+        })?;
         let Some(Some(kernel_mtime)) = seen.kernel_mtime else {
             return Err(PlanError::Refused(format!(
                 "the kernel image {} does not exist on this machine: install kernel {} here first (or correct `kernel`)",
