@@ -8,14 +8,16 @@
 //!
 //! The guests start as the seed's feared: xen1 already boots them with the new 78 kernel
 //! through its stable link, while they have only kernel-xenU 55 (their next boot would come
-//! up without drivers) and their domain configs lack the serial console in `extra`;
-//! /lib/tls present, no getty on the serial console, haldaemon running (a real
-//! SysV init script), no dbus user, Gpulse from the APAC-Grid repository, python24
-//! installed, the nfs init script with CentOS 4's header.
+//! up without drivers) and their domain configs lack the serial console in `extra`; 78
+//! has no initrd on xen1 yet (the runbook builds it with the real dracut, from real
+//! modules: see the test); /lib/tls present, no getty on the serial console, haldaemon
+//! running (a real SysV init script), no dbus user, Gpulse from the APAC-Grid repository,
+//! python24 installed, the nfs init script with CentOS 4's header.
 
 use crate::commands::{python24_rpm, rpm_into};
 use crate::fleet::Fleet;
 use crate::fleet_guest_side::install_daemon;
+use crate::fleet_initrd::{debian_kernel, install_kernel};
 use crate::fleet_packages::copy_repos;
 use crate::support::Run;
 
@@ -90,12 +92,20 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
         seed_guest(&fleet, g);
     }
     // xen1 holds the guests' kernels 55 and 67.0.1 and the update's 78, and its stable
-    // kernel link already names 78 (its initrd link still 55's).
+    // kernel link already names 78 (its initrd link still 55's); 78 has no initrd yet, so
+    // the runbook builds it with dracut. Its modules are real: the Debian cloud kernel's
+    // (xenblk and xennet are aliases of xen-blkfront and xen-netfront there), copied under
+    // the seed's release name, since dracut needs real modules and nothing boots them here
+    // (a symlink would not do: dracut names the image's module directory after its target).
+    let (rpm, debian) = debian_kernel(&fleet);
+    install_kernel(&fleet, &rpm);
     fleet.exec(
         "xen1",
-        "printf 'placeholder vmlinuz 78\\n' > /boot/vmlinuz-2.6.9-78.ELxenU; \
-         printf 'placeholder initrd 78\\n' > /boot/initrd-2.6.9-78.ELxenU-xendrv.img; \
-         ln -sfn vmlinuz-2.6.9-78.ELxenU /boot/vmlinuz-2.6.9-ELxenU",
+        &format!(
+            "printf 'placeholder vmlinuz 78\\n' > /boot/vmlinuz-2.6.9-78.ELxenU; \
+             cp -a /usr/lib/modules/{debian} /usr/lib/modules/2.6.9-78.ELxenU; \
+             ln -sfn vmlinuz-2.6.9-78.ELxenU /boot/vmlinuz-2.6.9-ELxenU"
+        ),
     );
     let g = &guests[0];
     let before = fleet.ssh(g, "rpm -qa --qf '%{NAME}-%{VERSION}-%{RELEASE}\\n' | sort");
@@ -168,6 +178,10 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
             "{xen1:?}"
         );
     }
+    assert!(
+        xen1.contains(&"build /boot/initrd-2.6.9-78.ELxenU-xendrv.img with dracut (drivers: xenblk, xennet; reason: missing)".to_string()),
+        "the custom initrd of the newest xenU kernel: {xen1:?}"
+    );
     let notes = host["notes"].to_string();
     assert!(
         notes.contains("nfs rc links in the new start order): not run"),
@@ -231,6 +245,16 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
             "{config}"
         );
     }
+    // The image, listed without vmup's code: the Xen drivers are in it.
+    let listing = fleet.exec(
+        "xen1",
+        "gzip -dc < /boot/initrd-2.6.9-78.ELxenU-xendrv.img | cpio -t 2>/dev/null | grep -E '/xen-(blk|net)front\\.ko$'",
+    );
+    assert!(
+        listing.contains("lib/modules/2.6.9-78.ELxenU/kernel/drivers/block/xen-blkfront.ko")
+            && listing.contains("xen-netfront.ko"),
+        "{listing}"
+    );
 
     let again = vmup(&fleet, "plan", &["--json"]);
     assert_eq!(
