@@ -39,7 +39,7 @@ vmup_initrd_cpio() {
   vi_size=$(wc -c < "$1") || return 1
   vi_off=0
   while [ "$vi_off" -lt "$vi_size" ]; do
-    vi_m=$(tail -c +$((vi_off + 1)) -- "$1" | od -A n -t x1 -N 6 | tr -d ' \n')
+    vi_m=$(tail -c +$((vi_off + 1)) -- "$1" 2>/dev/null | od -A n -t x1 -N 6 | tr -d ' \n')
     case $vi_m in
       30373037303[12])
         { vi_left=$( { dd bs=512 skip=$((vi_off / 512)) count=0 2>/dev/null; cpio -t >&3 || exit 1; wc -c; } < "$1"); } 3>&1 || return 1

@@ -285,9 +285,11 @@ impl InitrdResource {
             b = builder.name()
         ));
         for (driver, pattern) in proofs {
-            s.code("printf '%s\\n' \"$l\" | grep -Eq")
+            // Not `grep -q`: it would stop reading early, and printf, with SIGPIPE ignored
+            // by the apply script, would complain of the closed pipe.
+            s.code("printf '%s\\n' \"$l\" | grep -E")
                 .arg(pattern.as_bytes())
-                .code(" || { miss=\"$miss, \"")
+                .code(" >/dev/null || { miss=\"$miss, \"")
                 .word(driver.as_bytes())
                 .code("; mw=\"$mw\n\"")
                 .word(driver.as_bytes())
@@ -301,7 +303,7 @@ impl InitrdResource {
              said=$(printf '%s\\n' \"$said\" | tr '\\n' '|' | sed 's/|$//; s/|/ \\/ /g')\n\
              echo \"vmup: initrd built without ${{miss#, }}: {b} exited 0 but the image lacks it${{said:+ ({b} said: $said)}}; $P is left as it was\"\n\
              exit 1\nfi\n\
-             echo \"vmup: the new image holds every driver ($(printf '%s\\n' \"$l\" | head -n 1))\"\n",
+             echo \"vmup: the new image holds every driver ($(printf '%s\\n' \"$l\" | sed -n 1p))\"\n",
             b = builder.name()
         ));
         if checksum.is_some() {
@@ -407,6 +409,7 @@ impl Resource for InitrdResource {
         // Per driver: what the image must hold (None: compiled in), and a word for reports.
         let mut proofs = Vec::new();
         let mut held = Vec::new();
+        let mut proven = Vec::new();
         let mut lacking = Vec::new();
         let mut remarks = Vec::new();
         for d in &self.drivers {
@@ -421,6 +424,7 @@ impl Resource for InitrdResource {
                     } else {
                         format!("{d} ({as_names})")
                     });
+                    proven.extend(held.last().cloned());
                     if !image.is_some_and(|c| names.iter().any(|n| c.has_module_for(&self.release, n))) {
                         lacking.push(d.clone());
                     }
@@ -432,6 +436,7 @@ impl Resource for InitrdResource {
                         self.release
                     ));
                     lacking.push(d.clone());
+                    proven.push(d.clone());
                     let names = [crate::facts::initrd::module_name(d)].into_iter().collect();
                     proofs.push((d.clone(), proof_pattern(&names, in_release)));
                 }
@@ -469,11 +474,18 @@ impl Resource for InitrdResource {
             mode,
         )?;
         let mut detail = vec![self.shown_command(builder)];
-        detail.push(format!(
-            "then listed: renamed over {} only if it holds {}",
-            self.path,
-            self.drivers.join(", ")
-        ));
+        detail.push(if proven.is_empty() {
+            format!(
+                "then listed: renamed over {} once it reads as an initrd (every driver is built into the kernel)",
+                self.path
+            )
+        } else {
+            format!(
+                "then listed: renamed over {} only if it holds {}",
+                self.path,
+                proven.join(", ")
+            )
+        });
         detail.extend(remarks);
         Ok(StepPlan {
             changes: vec![Planned {
