@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use vmup::engine::doctor::boot_test::BootTest;
 use vmup::engine::doctor::{DoctorWork, GuestDoctor, Verdict};
-use vmup::engine::{HostDetail, HostReport, Selection, prepare};
+use vmup::engine::{HostDetail, HostReport};
 use vmup::resource::Need;
 
 use super::args::DoctorArgs;
@@ -19,13 +19,12 @@ pub fn run(args: DoctorArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
-    let selection = Selection {
-        limit: args.fleet.limit.as_deref(),
-        guests_only: true,
-        needs: &[Need::BootedKernel, Need::RamdiskDrivers],
-        ..Selection::default()
-    };
-    let jobs = prepare(&inventory, None, &selection, &connector)?;
+    let jobs = fleet::guest_jobs(
+        &inventory,
+        &args.fleet,
+        &connector,
+        &[Need::BootedKernel, Need::RamdiskDrivers],
+    )?;
     let (reports, summary) = fleet::run(
         "doctor",
         &jobs,

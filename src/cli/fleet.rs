@@ -5,7 +5,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use vmup::engine::{Amount, FleetOptions, HostReport, HostWork, Job, Status, Summary, run_fleet};
+use vmup::engine::{
+    Amount, FleetOptions, HostReport, HostWork, Job, Selection, Status, Summary, prepare, run_fleet,
+};
+use vmup::inventory::Inventory;
+use vmup::resource::Need;
 use vmup::transport::connect::{ConnectOptions, Connector};
 
 use super::args::FleetArgs;
@@ -35,6 +39,23 @@ pub fn options(fleet: &FleetArgs) -> Result<FleetOptions, CliError> {
         serial,
         max_fail: amount("--max-fail", &fleet.max_fail)?,
     })
+}
+
+/// The guests `fleet` selects, with what `needs` asks read on their hosts first: where
+/// `kernels`, `doctor` and `recreate` start.
+pub fn guest_jobs<'a>(
+    inventory: &'a Inventory,
+    fleet: &FleetArgs,
+    connector: &Connector,
+    needs: &[Need],
+) -> Result<Vec<Job<'a>>, CliError> {
+    let selection = Selection {
+        limit: fleet.limit.as_deref(),
+        guests_only: true,
+        needs,
+        ..Selection::default()
+    };
+    Ok(prepare(inventory, None, &selection, connector)?)
 }
 
 /// The connector that makes one transport per host.

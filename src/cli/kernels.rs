@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use vmup::engine::kernel_check::{GuestKernels, KernelCheck};
-use vmup::engine::{HostDetail, HostReport, Selection, prepare};
+use vmup::engine::{HostDetail, HostReport};
 use vmup::resource::Need;
 
 use super::args::KernelsArgs;
@@ -18,13 +18,7 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
-    let selection = Selection {
-        limit: args.fleet.limit.as_deref(),
-        guests_only: true,
-        needs: &[Need::BootedKernel],
-        ..Selection::default()
-    };
-    let jobs = prepare(&inventory, None, &selection, &connector)?;
+    let jobs = fleet::guest_jobs(&inventory, &args.fleet, &connector, &[Need::BootedKernel])?;
     let (reports, summary) = fleet::run(
         "kernels",
         &jobs,

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use vmup::engine::recreate::{RecreateOptions, RecreateWork};
-use vmup::engine::{HostDetail, HostReport, Selection, prepare};
+use vmup::engine::{HostDetail, HostReport};
 use vmup::resource::Need;
 
 use super::args::RecreateArgs;
@@ -20,13 +20,12 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
-    let selection = Selection {
-        limit: args.fleet.limit.as_deref(),
-        guests_only: true,
-        needs: &[Need::BootedKernel, Need::RamdiskDrivers],
-        ..Selection::default()
-    };
-    let jobs = prepare(&inventory, None, &selection, &connector)?;
+    let jobs = fleet::guest_jobs(
+        &inventory,
+        &args.fleet,
+        &connector,
+        &[Need::BootedKernel, Need::RamdiskDrivers],
+    )?;
     let work = RecreateWork {
         connector: &connector,
         options: RecreateOptions {

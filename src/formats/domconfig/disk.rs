@@ -4,7 +4,6 @@
 //! comes last and takes the rest of the spec, commas included; the legacy prefixes
 //! (`phy:`, `file:`, `tap:aio:`, ...) that xm configs use are stripped.
 
-use super::position::LineIndex;
 use super::{DomainConfig, Unreadable, Value};
 
 /// Prefixes a target may carry: the backend or format, not part of the path.
@@ -19,20 +18,7 @@ impl DomainConfig {
     /// Exists so `vmup doctor --boot-test` can boot the guest on a snapshot of its own disk.
     pub fn first_disk(&self) -> Option<Result<String, Unreadable>> {
         let eff = self.lookup("disk")?;
-        let unreadable = || {
-            let (line, column) = LineIndex::new(&self.source).pos(eff.origin.start);
-            Unreadable {
-                name: "disk".into(),
-                source_text: self
-                    .source
-                    .get(eff.origin.clone())
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-                line,
-                column,
-            }
-        };
+        let unreadable = || self.unreadable("disk", eff);
         let items = match &eff.value {
             Value::List(items) => items.clone(),
             Value::Str(s) => vec![Value::Str(s.clone())],

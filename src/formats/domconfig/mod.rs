@@ -271,27 +271,28 @@ impl DomainConfig {
         if let Value::Str(s) = &eff.value {
             return Some(Ok(s.as_str()));
         }
+        Some(Err(self.unreadable(name, eff)))
+    }
+
+    /// Why the effective value of `name` (`eff`) cannot be used as a plain value: the
+    /// expression for a computed one, else the statement's text, with its position.
+    fn unreadable(&self, name: &str, eff: &Effective) -> Unreadable {
         let (line, column) = LineIndex::new(&self.source).pos(eff.origin.start);
-        Some(match &eff.value {
-            Value::Str(s) => Ok(s.as_str()),
-            Value::Computed(text) => Err(Unreadable {
-                name: name.to_string(),
-                source_text: text.clone(),
-                line,
-                column,
-            }),
-            Value::Int(_) | Value::List(_) => Err(Unreadable {
-                name: name.to_string(),
-                source_text: self
-                    .source
-                    .get(eff.origin.clone())
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
-                line,
-                column,
-            }),
-        })
+        let source_text = match &eff.value {
+            Value::Computed(text) => text.clone(),
+            _ => self
+                .source
+                .get(eff.origin.clone())
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        };
+        Unreadable {
+            name: name.to_string(),
+            source_text,
+            line,
+            column,
+        }
     }
 
     /// The kernel the host boots the guest with (`kernel`).
