@@ -55,7 +55,9 @@ pub struct BootTestSpec {
     pub ramdisk: Option<String>,
     /// The command line the toolstack passes.
     pub cmdline: String,
-    /// The guest's root disk image on the host, opened read-only through `-snapshot`.
+    /// The guest's root disk image on the host, opened through `-snapshot` (writes go to a
+    /// temporary overlay) without QEMU's image lock, so a guest running from it meanwhile
+    /// keeps running.
     pub disk: Option<String>,
     /// Seconds before an undecided boot counts as failed.
     pub timeout_secs: u64,
@@ -90,7 +92,7 @@ pub fn boot_test_script(spec: &BootTestSpec) -> Result<Vec<u8>, NulByte> {
          accel=tcg; [ -w /dev/kvm ] && accel=kvm\n\
          set -- -accel $accel -m 512 -smp 1 -kernel \"$k\" -append \"$a\" -nic none -display none -monitor none -no-reboot -snapshot -serial \"file:$log\"\n\
          [ -z \"$i\" ] || set -- \"$@\" -initrd \"$i\"\n\
-         [ -z \"$disk\" ] || set -- \"$@\" -drive \"file=$disk,format=raw,if=virtio\"\n\
+         [ -z \"$disk\" ] || set -- \"$@\" -drive \"file=$disk,format=raw,if=virtio,file.locking=off\"\n\
          \"$q\" \"$@\" </dev/null >/dev/null 2>&1 &\n\
          pid=$!\n\
          n=0; verdict=''\n\
