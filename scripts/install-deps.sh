@@ -2,14 +2,16 @@
 # Installs what vmup's tests need on a Debian machine (run as root): the tools the test
 # fleet is built from (debootstrap, OpenSSH, rpm, dnf, createrepo_c, iproute2), what initrds
 # are built and opened with (dracut-core, not `dracut`, which conflicts with initramfs-tools;
-# cpio, kmod and every decompressor the initrd fact reads), the Rust
+# cpio, kmod and every decompressor the initrd fact reads), e2fsprogs for the fleet's VM
+# guest's root disk (`mkfs.ext4 -d`; its QEMU and dracut run inside the fleet's dom0, from
+# packages tests/fleet/vm.sh fetches with apt at run time), the Rust
 # components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
 # that has them skips apt and cargo install.
 set -euo pipefail
 
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
           iproute2 util-linux procps diffutils ca-certificates make gcc
-          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2)
+          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2 e2fsprogs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
