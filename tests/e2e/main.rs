@@ -23,6 +23,7 @@ mod fleet_guest_side;
 mod fleet_kernels;
 mod fleet_packages;
 mod fleet_seed;
+mod fleet_vm;
 mod interrupt;
 mod local_resources;
 mod openssh_real;
