@@ -4,14 +4,16 @@
 # are built and opened with (dracut-core, not `dracut`, which conflicts with initramfs-tools;
 # cpio, kmod and every decompressor the initrd fact reads), Xen's xl and libvirt's virsh
 # (the domain config tests read and define configs with the real tools; xl needs no
-# hypervisor for that, see src/formats/domconfig/tests/differential.rs), the Rust
+# hypervisor for that, see src/formats/domconfig/tests/differential.rs), e2fsprogs for the
+# fleet's VM guest's root disk (`mkfs.ext4 -d`; its QEMU and dracut run inside the fleet's
+# dom0, from packages tests/fleet/vm.sh fetches with apt at run time), the Rust
 # components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
 # that has them skips apt and cargo install.
 set -euo pipefail
 
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
           iproute2 util-linux procps diffutils ca-certificates make gcc
-          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2
+          cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2 e2fsprogs
           xen-utils-4.17 libvirt-clients)
 missing=()
 for p in "${packages[@]}"; do

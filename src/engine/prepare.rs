@@ -140,7 +140,16 @@ pub fn prepare<'a>(
                     }
                     vars
                 }
-                None => Vars::new(),
+                // No runbook (`vmup doctor`, `kernels`): the inventory's and the command
+                // line's variables still apply (doctor's `block_driver`, `net_driver`).
+                None => host_vars(
+                    &Vars::new(),
+                    &BTreeMap::new(),
+                    inventory,
+                    host,
+                    selection.extra_vars,
+                )
+                .map_err(EngineError::Vars)?,
             };
             jobs.push(Job {
                 host,

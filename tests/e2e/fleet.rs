@@ -23,6 +23,11 @@ fn fleet_sh() -> PathBuf {
 
 impl Fleet {
     pub fn up(guests: usize) -> Fleet {
+        Fleet::up_with(guests, &[])
+    }
+
+    /// A fleet with `fleet.sh up` options beyond the guest count (`--vm`).
+    pub fn up_with(guests: usize, options: &[&str]) -> Fleet {
         assert!(
             nix_is_root(),
             "the fleet tests build network namespaces and mounts: run them as root (scripts/ci.sh as root)"
@@ -36,6 +41,7 @@ impl Fleet {
             .arg(dir.path())
             .arg(guests.to_string())
             .args(["--hosts", "1"])
+            .args(options)
             .output()
             .unwrap();
         let mut fleet = Fleet {

@@ -27,6 +27,7 @@ mod fleet_packages;
 mod fleet_reboot;
 mod fleet_recreate;
 mod fleet_seed;
+mod fleet_vm;
 mod interrupt;
 mod local_resources;
 mod openssh_real;

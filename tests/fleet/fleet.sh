@@ -41,7 +41,7 @@ OVL_OPTS="redirect_dir=on,index=off,metacopy=off,xino=off"
 # Files `down` may remove from DIR (nothing else there is touched).
 GENERATED_FILES=(.vmup-fleet .fleet.lock .lock fleet.env hosts.txt inventory.toml ssh_config
     known_hosts known_hosts.hashed id_ed25519 id_ed25519.pub id_rsa id_rsa.pub
-    id_ecdsa id_ecdsa.pub hosts layers rpms)
+    id_ecdsa id_ecdsa.pub hosts layers rpms vm)
 
 # ---------------------------------------------------------------- messages
 
@@ -67,7 +67,8 @@ usage() {
     cat <<'EOF'
 usage: fleet.sh COMMAND ...
   base                          build (or reuse) the cached Debian base root
-  up DIR N [--hosts H]          bring up N guests and H dom0 hosts (state in DIR)
+  up DIR N [--hosts H] [--vm]   bring up N guests and H dom0 hosts (state in DIR);
+                                --vm: and vm1, a real QEMU guest that xen1 boots
   down DIR [--keep-files]       stop and remove everything the fleet created
   reset DIR                     wipe every machine's changes and restart it
   stop-host DIR NAME [--unreachable]
@@ -229,6 +230,7 @@ read_fleet() {
     guests=$(sed -n 's/^guests=//p' "$MARKER")
     hosts=$(sed -n 's/^hosts=//p' "$MARKER")
     plan_fleet "$guests" "$hosts"
+    plan_vm "$(sed -n 's/^vms=//p' "$MARKER")"
 }
 
 index_of() { # NAME -> index into NAMES, or die
@@ -297,7 +299,7 @@ stop_machines() {
 # (setsid) from the caller and without the lock fds (a machine must not hold
 # the fleet lock); host-init.sh records its pids in DIR/hosts/NAME/pid.
 start_machines() {
-    local name i hd lower seed dirs=() pidfiles=()
+    local name i hd lower bind seed dirs=() pidfiles=()
     for name in "$@"; do
         dirs+=("$DIR/hosts/$name/upper" "$DIR/hosts/$name/work" "$DIR/hosts/$name/root")
         pidfiles+=("$DIR/hosts/$name/pid")
@@ -309,11 +311,16 @@ start_machines() {
         i=${INDEX[$name]}
         hd="$DIR/hosts/$name"
         if [[ ${ROLES[i]} == host ]]; then seed="$DIR/layers/seed-dom0"; else seed="$DIR/layers/seed-guest"; fi
-        lower="$hd/layer:$seed:$BASE_CACHE"
+        lower="$hd/layer:$seed:$BASE_CACHE" bind=""
+        if [[ $name == "$VM_DOM0" ]]; then
+            # QEMU, dracut and the VM's kernel; the VM's disk is written in place.
+            lower="$hd/layer:$seed:$VM_DOM0_LAYER:$VM_KERNEL_LAYER:$BASE_CACHE"
+            bind="$DIR/vm/share:/var/lib/vmup-vm"
+        fi
         setsid nsenter --net="/run/netns/$HOST_NS_PREFIX$name" -- \
             unshare --mount --uts --ipc --pid --fork --kill-child -- \
             /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
-                "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" \
+                "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" $bind \
             </dev/null >"$hd/console.log" 2>&1 8>&- 9>&- &
     done
 }
@@ -473,6 +480,7 @@ ensure_host_layers() {
             for j in "${!NAMES[@]}"; do
                 [[ ${DOM0_OF[j]} == "$name" ]] && domain_config "$j" >"$l/etc/xen/${DOMAIN_OF[j]}"
             done
+            [[ $name == "$VM_DOM0" ]] && write_vm_dom0_files "$l"
         fi
     done
     for p in "${pids[@]}"; do wait "$p" || failed=1; done
@@ -489,6 +497,10 @@ write_client_files() {
             read -r ktype key _ <"$DIR/hosts/${NAMES[i]}/layer/etc/ssh/ssh_host_ed25519_key.pub"
             printf '%s %s %s\n' "${ADDRS[i]}" "$ktype" "$key"
         done
+        if (( HAS_VM )); then
+            read -r ktype key _ <"$DIR/vm/ssh_host_ed25519_key.pub"
+            printf '[%s]:%s %s %s\n' "$VM_ADDR" "$VM_PORT" "$ktype" "$key"
+        fi
     } | write_atomic "$DIR/known_hosts"
     cp -- "$DIR/known_hosts" "$DIR/known_hosts.hashed.tmp"
     ssh-keygen -q -H -f "$DIR/known_hosts.hashed.tmp" >/dev/null 2>&1
@@ -503,6 +515,12 @@ write_client_files() {
             printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  IdentitiesOnly yes\n' \
                 "$DIR/known_hosts"
         done
+        if (( HAS_VM )); then
+            printf '\nHost %s\n  HostName %s\n  Port %s\n  User root\n  IdentityFile %s\n' \
+                "$VM_NAME" "$VM_ADDR" "$VM_PORT" "$DIR/id_ed25519"
+            printf '  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  IdentitiesOnly yes\n' \
+                "$DIR/known_hosts"
+        fi
         printf '\nHost *\n  BatchMode yes\n  ConnectTimeout 10\n'
     } | write_atomic "$DIR/ssh_config"
 
@@ -518,6 +536,13 @@ write_client_files() {
                 printf 'groups = ["grid"]\n'
             fi
         done
+        if (( HAS_VM )); then
+            printf '\n[hosts.%s]\naddress = "%s"\nport = %s\n' "$VM_NAME" "$VM_ADDR" "$VM_PORT"
+            printf 'host = "%s"\ndomain = "%s"\ndomain_config = "/etc/xen/%s"\ngroups = ["vms"]\n' \
+                "$VM_DOM0" "$VM_DOMAIN" "$VM_DOMAIN"
+            # An xl config, but QEMU boots it: virtio, not Xen's front ends (vmup doctor).
+            printf 'vars = { block_driver = "virtio_blk", net_driver = "virtio_net" }\n'
+        fi
     } | write_atomic "$DIR/inventory.toml"
 
     local dom0s=() guests=()
@@ -540,10 +565,15 @@ FLEET_KEY_ECDSA="$DIR/id_ecdsa"
 FLEET_HOSTS="${NAMES[*]}"
 FLEET_DOM0S="${dom0s[*]}"
 FLEET_GUESTS="${guests[*]}"
+FLEET_VMS="$( (( HAS_VM )) && echo "$VM_NAME")"
+$(vm_env)
 EOF
-    for i in "${!NAMES[@]}"; do
-        printf '%s %s %s\n' "${NAMES[i]}" "${ADDRS[i]}" "${ROLES[i]}"
-    done | write_atomic "$DIR/hosts.txt"
+    {
+        for i in "${!NAMES[@]}"; do
+            printf '%s %s %s\n' "${NAMES[i]}" "${ADDRS[i]}" "${ROLES[i]}"
+        done
+        if (( HAS_VM )); then printf '%s %s:%s vm\n' "$VM_NAME" "$VM_ADDR" "$VM_PORT"; fi
+    } | write_atomic "$DIR/hosts.txt"
 }
 
 # ---------------------------------------------------------------- seeds
@@ -685,22 +715,152 @@ write_dom0_files() {
     install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xl"
     install -m 0755 "$FLEET_TOOLS/xl-double.sh" "$root/usr/sbin/xm"
     install -m 0755 "$FLEET_TOOLS/reboot-double.sh" "$root/usr/sbin/reboot"
+    install -D -m 0755 "$FLEET_TOOLS/vm-qemu.py" "$root/usr/lib/vmup-testbed/vm-qemu.py"
+}
+
+# ---------------------------------------------------------------- the VM guest
+
+# With `up --vm` the fleet holds one real virtual machine besides its namespace machines:
+# vm1 (domain VM1), a QEMU guest that xen1's xl double boots from /etc/xen/VM1, reachable
+# at xen1's address, port 2201 (QEMU's user-mode port forward inside xen1's namespace).
+# `up` only prepares it (its disk, xen1's config, the client files); `xl create VM1` on
+# xen1 boots it, once an initrd exists (README.md, "The VM guest").
+VM_NAME=vm1
+VM_DOMAIN=VM1
+VM_PORT=2201
+VM_MAC=00:16:3e:76:6d:01
+# Debian packages the base lacks (only those are unpacked: vm.sh resolves them against
+# the base): what the dom0 runs QEMU and builds initrds with, what the VM's init needs.
+VM_DOM0_PACKAGES=(qemu-system-x86 dracut-core kmod cpio)
+VM_GUEST_PACKAGES=(iproute2 kmod)
+
+# plan_vm 0|1: HAS_VM, VM_DOM0, VM_ADDR; the cached parts from DIR/vm/vm.env.
+plan_vm() {
+    HAS_VM=${1:-0} VM_DOM0="" VM_ADDR="" VM_RELEASE="" VM_KERNEL_LAYER="" VM_DOM0_LAYER="" VM_GUEST_LAYER=""
+    (( HAS_VM )) || return 0
+    [[ -n ${INDEX[xen1]:-} ]] || die "--vm needs a dom0 (--hosts 1 or more)"
+    VM_DOM0=xen1 VM_ADDR=${ADDRS[${INDEX[xen1]}]}
+    if [[ -f $DIR/vm/vm.env ]]; then
+        VM_RELEASE=$(sed -n 's/^release=//p' "$DIR/vm/vm.env")
+        VM_KERNEL_LAYER=$(sed -n 's/^kernel_layer=//p' "$DIR/vm/vm.env")
+        VM_DOM0_LAYER=$(sed -n 's/^dom0_layer=//p' "$DIR/vm/vm.env")
+        VM_GUEST_LAYER=$(sed -n 's/^guest_layer=//p' "$DIR/vm/vm.env")
+    fi
+}
+
+# ensure_vm_parts: the kernel and package layers (cached per machine, vm.sh), chosen once
+# per fleet and written down in DIR/vm/vm.env, so `reset` restacks the same ones; the VM's
+# host key.
+ensure_vm_parts() {
+    (( HAS_VM )) || return 0
+    mkdir -p -- "$DIR/vm/share"
+    local l ok=1
+    for l in "$VM_KERNEL_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER"; do
+        [[ -n $l && -e $l/.vmup-layer-complete ]] || ok=0
+    done
+    if (( ! ok )); then
+        local kernel
+        kernel=$("$FLEET_TOOLS/vm.sh" kernel) || die "no kernel for the VM"
+        VM_RELEASE=${kernel%% *} VM_KERNEL_LAYER=${kernel#* }
+        VM_DOM0_LAYER=$("$FLEET_TOOLS/vm.sh" pkg-layer dom0-qemu "${VM_DOM0_PACKAGES[@]}") \
+            || die "no QEMU layer for the dom0"
+        VM_GUEST_LAYER=$("$FLEET_TOOLS/vm.sh" pkg-layer vm-guest "${VM_GUEST_PACKAGES[@]}") \
+            || die "no package layer for the VM"
+        printf 'release=%s\nkernel_layer=%s\ndom0_layer=%s\nguest_layer=%s\n' "$VM_RELEASE" \
+            "$VM_KERNEL_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER" | write_atomic "$DIR/vm/vm.env"
+    fi
+    local k="$DIR/vm/ssh_host_ed25519_key"
+    [[ -f $k && -f $k.pub ]] || { rm -f -- "$k" "$k.pub"; ssh-keygen -q -t ed25519 -N '' -C "root@$VM_NAME" -f "$k" </dev/null >/dev/null; }
+}
+
+# The VM's stable /boot names on its dom0, as the seed's are: version and flavour without
+# the ABI number (6.1.0-57-cloud-amd64 -> 6.1.0-cloud-amd64).
+vm_stable_release() { sed -E 's/^([0-9.]+)-[0-9]+-/\1-/' <<<"$VM_RELEASE"; }
+
+# write_vm_dom0_files LAYER: the VM's domain config and the /boot links it names. The
+# kernel comes from the kernel layer; the initrd does not exist until someone builds it
+# (dracut on the dom0: README.md).
+write_vm_dom0_files() {
+    local l=$1 stable
+    stable=$(vm_stable_release)
+    mkdir -p -- "$l/boot"
+    ln -sfn "vmlinuz-$VM_RELEASE" "$l/boot/vmlinuz-$stable"
+    ln -sfn "initrd-$VM_RELEASE-virtio.img" "$l/boot/initrd-$stable-virtio.img"
+    cat >"$l/etc/xen/$VM_DOMAIN" <<EOF
+# vmup test fleet: $VM_NAME, a real virtual machine. There is no hypervisor: xl (the test
+# double) boots this config with QEMU (/usr/lib/vmup-testbed/vm-qemu.py), with the kernel,
+# ramdisk and command line given here, and forwards the guest's ssh port to this address.
+# vmup-qemu: ssh_forward = $VM_ADDR:$VM_PORT
+kernel = "/boot/vmlinuz-$stable"
+ramdisk = "/boot/initrd-$stable-virtio.img"
+memory = 512
+name = "$VM_DOMAIN"
+vif = [ 'mac=$VM_MAC, bridge=xenbr0' ]
+disk = [ 'file:/var/lib/vmup-vm/$VM_NAME.img,xvda,w' ]
+root = "/dev/vda ro"
+extra = "console=ttyS0 panic=1 rd.shell=0 rd.retry=10 rd.timeout=20 init=/sbin/vmup-vm-init"
+EOF
+}
+
+# ensure_vm_disk: the pristine root disk (DIR/vm/vm1.img, built once per fleet) and the
+# copy the VM boots (DIR/vm/share/vm1.img, /var/lib/vmup-vm/vm1.img on the dom0).
+ensure_vm_disk() {
+    (( HAS_VM )) || return 0
+    local img="$DIR/vm/$VM_NAME.img"
+    if [[ ! -f $img ]]; then
+        cat -- "$DIR/id_ed25519.pub" "$DIR/id_rsa.pub" "$DIR/id_ecdsa.pub" >"$DIR/vm/authorized_keys"
+        "$FLEET_TOOLS/vm.sh" build-disk "$img" \
+            --lower "$VM_GUEST_LAYER:$VM_KERNEL_LAYER:$DIR/layers/seed-guest:$BASE_CACHE" \
+            --name "$VM_NAME" --host-key "$DIR/vm/ssh_host_ed25519_key" \
+            --authorized-keys "$DIR/vm/authorized_keys" || die "building the VM's disk failed"
+    fi
+    [[ -f $DIR/vm/share/$VM_NAME.img ]] || restore_vm_disk
+}
+
+# restore_vm_disk: the VM's disk as built (only while its dom0 is stopped).
+restore_vm_disk() {
+    (( HAS_VM )) || return 0
+    cp --sparse=always -- "$DIR/vm/$VM_NAME.img" "$DIR/vm/share/.$VM_NAME.img.tmp"
+    mv -f -- "$DIR/vm/share/.$VM_NAME.img.tmp" "$DIR/vm/share/$VM_NAME.img"
+}
+
+# vm_env: the VM's lines of fleet.env (none without a VM).
+vm_env() {
+    (( HAS_VM )) || return 0
+    cat <<EOF
+FLEET_VM_DOM0="$VM_DOM0"
+FLEET_VM_DOMAIN="$VM_DOMAIN"
+FLEET_VM_ADDR="$VM_ADDR"
+FLEET_VM_PORT="$VM_PORT"
+FLEET_VM_RELEASE="$VM_RELEASE"
+FLEET_VM_CONSOLE="$DIR/hosts/$VM_DOM0/upper/var/log/vmup-vm/$VM_DOMAIN.console"
+EOF
+}
+
+# vm_qemu_pid: the VM's QEMU, if it runs (a process of the dom0's network namespace).
+vm_qemu_pid() {
+    local p
+    for p in $(pgrep -f -- "qemu-system-x86_64 -name $VM_DOMAIN " || true); do
+        in_netns "$p" "$HOST_NS_PREFIX$VM_DOM0" && { echo "$p"; return 0; }
+    done
+    return 0
 }
 
 # ---------------------------------------------------------------- commands
 
 cmd_up() {
-    local dir="" n="" h="" start
+    local dir="" n="" h="" vm=0 start
     start=$(now_ns)
     while [[ $# -gt 0 ]]; do
         case $1 in
             --hosts) [[ $# -ge 2 ]] || die "--hosts needs a number"; h=$2; shift 2 ;;
             --hosts=*) h=${1#--hosts=}; shift ;;
+            --vm) vm=1; shift ;;
             -*) die "unknown option for up: $1" ;;
             *) if [[ -z $dir ]]; then dir=$1; elif [[ -z $n ]]; then n=$1; else die "too many arguments"; fi; shift ;;
         esac
     done
-    [[ -n $dir && -n $n ]] || die "usage: fleet.sh up DIR N [--hosts H]"
+    [[ -n $dir && -n $n ]] || die "usage: fleet.sh up DIR N [--hosts H] [--vm]"
     [[ $n =~ ^[0-9]+$ ]] || die "N must be a number (got $n)"
     [[ -z $h ]] && { if (( n <= 10 )); then h=1; else h=2; fi; }
     [[ $h =~ ^[0-9]+$ ]] || die "H must be a number (got $h)"
@@ -711,14 +871,16 @@ cmd_up() {
     lock_fleet
     if [[ -f $MARKER ]]; then
         local was
-        was=$(sed -n 's/^guests=//p' "$MARKER")/$(sed -n 's/^hosts=//p' "$MARKER")
-        [[ $was == "$n/$h" ]] || die "$DIR holds a fleet of $was guests/hosts, not $n/$h (run: fleet.sh down $DIR)"
+        was=$(sed -n 's/^guests=//p' "$MARKER")/$(sed -n 's/^hosts=//p' "$MARKER")/$(sed -n 's/^vms=//p' "$MARKER")
+        [[ $was == "$n/$h/$vm" || $was == "$n/$h/" && $vm == 0 ]] \
+            || die "$DIR holds a fleet of $was guests/hosts/VMs, not $n/$h/$vm (run: fleet.sh down $DIR)"
     else
         # created_dir tells `down` it may remove DIR itself.
-        printf 'guests=%s\nhosts=%s\nhash=%s\ncreated_dir=%s\n' "$n" "$h" "$HASH" "$created" >"$MARKER"
+        printf 'guests=%s\nhosts=%s\nvms=%s\nhash=%s\ncreated_dir=%s\n' "$n" "$h" "$vm" "$HASH" "$created" >"$MARKER"
     fi
     trace start
     plan_fleet "$n" "$h"
+    plan_vm "$vm"
     trace plan
     ensure_base
     trace base
@@ -729,8 +891,12 @@ cmd_up() {
     ensure_seed guest
     ensure_seed dom0
     trace seeds
+    ensure_vm_parts
+    trace vm-parts
     ensure_host_layers
     trace host-layers
+    ensure_vm_disk
+    trace vm-disk
     write_client_files
     trace client-files
     ensure_network
@@ -746,6 +912,9 @@ cmd_up() {
     wait_ready "${NAMES[@]}"
     trace ready
     echo "fleet up: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
+    if (( HAS_VM )); then
+        echo "vm: $VM_NAME ($VM_RELEASE) boots on $VM_DOM0 with 'xl create $VM_DOMAIN' once its initrd exists; ssh at $VM_ADDR:$VM_PORT"
+    fi
 }
 
 cmd_down() {
@@ -854,6 +1023,7 @@ cmd_reset() {
     local name paths=()
     for name in "${NAMES[@]}"; do paths+=("$DIR/hosts/$name/upper" "$DIR/hosts/$name/work"); done
     rm -rf --one-file-system -- "${paths[@]}"
+    restore_vm_disk
     trace wipe
     start_machines "${NAMES[@]}"
     trace launch
@@ -974,6 +1144,11 @@ cmd_status() {
         printf '%-6s %-15s %-5s %s\n' "$name" "${ADDRS[i]}" "${ROLES[i]}" \
             "$([[ -n ${pid1[$name]:-} ]] && echo "running pid ${pid1[$name]}" || echo stopped)"
     done
+    if (( HAS_VM )); then
+        pid=$(vm_qemu_pid)
+        printf '%-6s %-15s %-5s %s\n' "$VM_NAME" "$VM_ADDR:$VM_PORT" vm \
+            "$([[ -n $pid ]] && echo "running QEMU pid $pid on $VM_DOM0" || echo "stopped (xl create $VM_DOMAIN on $VM_DOM0)")"
+    fi
 }
 
 # ---------------------------------------------------------------- dispatch

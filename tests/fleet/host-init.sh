@@ -2,14 +2,16 @@
 # host-init.sh: turns a fresh set of namespaces into one fleet machine.
 # fleet.sh runs it as
 #   nsenter --net=/run/netns/NS unshare --mount --uts --ipc --pid --fork -- \
-#       /bin/sh host-init.sh NAME ROOT LOWERDIRS UPPER WORK ADDR/LEN GATEWAY GATEWAY-MAC PIDFILE
+#       /bin/sh host-init.sh NAME ROOT LOWERDIRS UPPER WORK ADDR/LEN GATEWAY GATEWAY-MAC PIDFILE [BIND]
 # so it starts as PID 1 of a new PID namespace, inside the machine's network
 # namespace, with a private copy of the mount table. It configures the
 # network, mounts the machine's overlay root, pivot_roots into it and execs
 # sshd, which stays PID 1 until it is signalled (then the kernel kills every
 # process of the machine and drops its mounts with the mount namespace).
+# BIND, optional, is SRC:DST: directory SRC of this machine's host appears at DST inside
+# (a dom0's VM disks, so they are written in place, never copied up into the overlay).
 set -eu
-name=$1 root=$2 lower=$3 upper=$4 work=$5 addr=$6 gateway=$7 gateway_mac=$8 pidfile=$9
+name=$1 root=$2 lower=$3 upper=$4 work=$5 addr=$6 gateway=$7 gateway_mac=$8 pidfile=$9 bind=${10:-}
 
 # /proc is still the outer one here, so these are our pid and parent pid as
 # the root namespace sees them: fleet.sh signals the pid, waits on the parent,
@@ -35,6 +37,10 @@ mount -t tmpfs -o mode=1777,nosuid,nodev,size=256m tmpfs "$root/tmp"
 # private devpts instance is added so `ssh -t` can allocate a pty.
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts"
 mkdir -m 0755 "$root/run/sshd"
+if [ -n "$bind" ]; then
+    mkdir -p "$root${bind#*:}"
+    mount --bind "${bind%%:*}" "$root${bind#*:}"
+fi
 echo "$name" >/proc/sys/kernel/hostname
 
 cd "$root"

@@ -7,9 +7,13 @@
 # and `create FILE` marks them running again (state under
 # /var/lib/vmup-xl-double), so `list` answers like the real tool would; a
 # NAME.stuck file there makes `shutdown NAME` do nothing.
+# A config with a "# vmup-qemu: ..." line is a real virtual machine instead:
+# create, shutdown, destroy and list go to vm-qemu.py, which boots the config
+# with QEMU; such a domain runs exactly while its QEMU does.
 prog=${0##*/}
 log=/var/log/vmup-xl-calls.log
 state=/var/lib/vmup-xl-double
+vmq=/usr/lib/vmup-testbed/vm-qemu.py
 echo "$(date +%s) $prog $*" >>"$log"
 mkdir -p "$state"
 
@@ -19,16 +23,29 @@ config_name() { # FILE -> the domain name it defines
 config_memory() {
     sed -n 's/^[[:space:]]*memory[[:space:]]*=[[:space:]]*["'\'']\{0,1\}\([0-9]*\).*/\1/p' "$1" | head -n 1
 }
-running_domains() { # prints "NAME MEMORY" per running domain
+is_vm_config() { grep -q '^[[:space:]]*#[[:space:]]*vmup-qemu:' "$1"; }
+is_vm_domain() { # NAME: a real VM runs under it, or some config of a real VM defines it
+    [ -f "/run/vmup-vm/$1.cfg" ] && return 0
     for f in /etc/xen/* "$state"/*.cfg; do
-        [ -f "$f" ] || continue
-        n=$(config_name "$f")
-        [ -n "$n" ] || continue
-        [ -e "$state/$n.stopped" ] && continue
-        case $f in "$state"/*.cfg) [ -e "$state/$n.running" ] || continue ;; esac
-        m=$(config_memory "$f")
-        echo "$n ${m:-512}"
-    done | sort -u -k1,1
+        [ -f "$f" ] && is_vm_config "$f" && [ "$(config_name "$f")" = "$1" ] && return 0
+    done
+    return 1
+}
+running_domains() { # prints "NAME MEMORY" per running domain
+    {
+        for f in /etc/xen/* "$state"/*.cfg; do
+            [ -f "$f" ] || continue
+            is_vm_config "$f" && continue
+            n=$(config_name "$f")
+            [ -n "$n" ] || continue
+            [ -e "$state/$n.stopped" ] && continue
+            case $f in "$state"/*.cfg) [ -e "$state/$n.running" ] || continue ;; esac
+            m=$(config_memory "$f")
+            echo "$n ${m:-512}"
+        done
+        # (no /run/vmup-vm: no VM was ever started here, no python to run)
+        [ -d /run/vmup-vm ] && "$vmq" list | cut -d' ' -f1,2
+    } | sort -u -k1,1
 }
 domain_is_running() {
     running_domains | grep -q "^$1 "
@@ -57,16 +74,23 @@ case $cmd in
     shutdown|destroy)
         # A domain with a NAME.stuck file in the state directory ignores `shutdown`
         # (a guest that hangs on its way down); `destroy` always stops it.
+        wait=""
+        for a in "$@"; do case $a in -w|--wait) wait=--wait ;; esac; done
+        rc=0
         while [ $# -gt 0 ]; do
             case $1 in
                 -*) shift ;;
                 *)
-                    if [ "$cmd" = destroy ] || [ ! -e "$state/$1.stuck" ]; then
+                    if is_vm_domain "$1"; then
+                        if [ "$cmd" = shutdown ]; then "$vmq" shutdown $wait "$1" || rc=1
+                        else "$vmq" destroy "$1" || rc=1; fi
+                    elif [ "$cmd" = destroy ] || [ ! -e "$state/$1.stuck" ]; then
                         rm -f "$state/$1.running"; : >"$state/$1.stopped"
                     fi
                     shift ;;
             esac
         done
+        exit $rc
         ;;
     create)
         f=""
@@ -78,6 +102,15 @@ case $cmd in
         fi
         n=$(config_name "$f")
         [ -n "$n" ] || { echo "Error: no name in $f" >&2; exit 1; }
+        if is_vm_config "$f"; then
+            echo "Using config file \"$f\"."
+            # KEY=VALUE arguments are config lines read after the file, as with xl.
+            for a in "$@"; do
+                shift
+                case $a in -*) ;; *=*) set -- "$@" "$a" ;; esac
+            done
+            exec "$vmq" start "$f" "$@"
+        fi
         rm -f "$state/$n.stopped"
         case $f in /etc/xen/*) ;; *) cp "$f" "$state/$n.cfg"; : >"$state/$n.running" ;; esac
         echo "Using config file \"$f\"."
