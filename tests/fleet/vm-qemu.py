@@ -15,7 +15,7 @@ serial console in /var/log/vmup-vm/<name>.console. This file is the one place th
 QEMU's command line (`argv` prints it; `--snapshot` for throw-away boots).
 
     vm-qemu.py is-vm CFG                  exit 0 if CFG is a real-VM config
-    vm-qemu.py argv CFG [--snapshot] [KEY=VALUE...]
+    vm-qemu.py argv CFG [--snapshot] [--serial FILE] [--ssh-forward ADDR:PORT] [KEY=VALUE...]
     vm-qemu.py start CFG [KEY=VALUE...]   like `xl create CFG KEY=VALUE...`
     vm-qemu.py list                       "NAME MEMORY VCPUS" per running VM
     vm-qemu.py running NAME               exit 0 while its QEMU runs
@@ -212,8 +212,11 @@ class Vm:
             raise Error(f"{path}: the vmup-qemu line needs ssh_forward = ADDR:PORT (got {fwd!r})")
         self.ssh_addr, self.ssh_port = fwd.rsplit(":", 1)
 
-    def argv(self, snapshot=False, daemon=True):
-        """QEMU's command line for this domain (the one place it is built)."""
+    def argv(self, snapshot=False, daemon=True, serial=None, forward=None):
+        """QEMU's command line for this domain (the one place it is built). A boot test
+        beside the running domain wants snapshot=True (the disk's writes thrown away),
+        its own serial file and its own forwarded port."""
+        addr, port = (forward or f"{self.ssh_addr}:{self.ssh_port}").rsplit(":", 1)
         drive = f"file={self.image},format=raw,if=virtio,cache=unsafe"
         nic = "virtio-net-pci,netdev=n0" + (f",mac={self.mac}" if self.mac else "")
         argv = [
@@ -224,11 +227,11 @@ class Vm:
             "-nodefaults", "-no-user-config",
             "-kernel", self.kernel, "-initrd", self.ramdisk, "-append", self.cmdline,
             "-drive", drive + (",snapshot=on" if snapshot else ""),
-            "-netdev", f"user,id=n0,hostfwd=tcp:{self.ssh_addr}:{self.ssh_port}-:22",
+            "-netdev", f"user,id=n0,hostfwd=tcp:{addr}:{port}-:22",
             "-device", nic,
             # Entropy for the guest's early getrandom() (sshd waited ~10 s without it).
             "-device", "virtio-rng-pci",
-            "-serial", f"file:{LOG}/{self.name}.console",
+            "-serial", f"file:{serial or f'{LOG}/{self.name}.console'}",
             "-display", "none", "-no-reboot",
         ]
         if daemon:
@@ -368,9 +371,15 @@ def main(argv):
         with open(args[0]) as f:
             return 0 if MARKER.search(f.read()) else 1
     if cmd == "argv":
-        snapshot = "--snapshot" in args
-        rest = [a for a in args[1:] if a != "--snapshot"]
-        print(shlex.join(Vm(args[0], rest).argv(snapshot=snapshot, daemon=False)))
+        opts, rest, it = {}, [], iter(args[1:])
+        for a in it:
+            if a == "--snapshot":
+                opts["snapshot"] = True
+            elif a in ("--serial", "--ssh-forward"):
+                opts[a[2:].replace("ssh-", "")] = next(it, None)
+            else:
+                rest.append(a)
+        print(shlex.join(Vm(args[0], rest).argv(daemon=False, **opts)))
     elif cmd == "start":
         cmd_start(args[0], args[1:])
     elif cmd == "list":
