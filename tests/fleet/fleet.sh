@@ -118,7 +118,9 @@ mirror_url() {
 # Build into a temp dir and rename it into place only when complete, under a
 # lock, so a killed or concurrent build never leaves a broken cache.
 cmd_base() {
-    [[ $# -eq 0 ]] || die "usage: fleet.sh base"
+    # --path: where the base is (or would be), for vm.sh; nothing is built.
+    [[ $# -eq 1 && $1 == --path ]] && { printf '%s\n' "$BASE_CACHE"; return 0; }
+    [[ $# -eq 0 ]] || die "usage: fleet.sh base [--path]"
     ensure_base
 }
 
@@ -734,6 +736,9 @@ VM_MAC=00:16:3e:76:6d:01
 VM_DOM0_PACKAGES=(qemu-system-x86 dracut-core kmod cpio)
 VM_GUEST_PACKAGES=(iproute2 kmod)
 
+# vm_sh ARGS...: vm.sh on this fleet's base (its layers are resolved against it).
+vm_sh() { VMUP_TESTBED_CACHE=$BASE_CACHE "$FLEET_TOOLS/vm.sh" "$@"; }
+
 # plan_vm 0|1: HAS_VM, VM_DOM0, VM_ADDR; the cached parts from DIR/vm/vm.env.
 plan_vm() {
     HAS_VM=${1:-0} VM_DOM0="" VM_ADDR="" VM_RELEASE="" VM_KERNEL_LAYER="" VM_DOM0_LAYER="" VM_GUEST_LAYER=""
@@ -760,11 +765,11 @@ ensure_vm_parts() {
     done
     if (( ! ok )); then
         local kernel
-        kernel=$("$FLEET_TOOLS/vm.sh" kernel) || die "no kernel for the VM"
+        kernel=$(vm_sh kernel) || die "no kernel for the VM"
         VM_RELEASE=${kernel%% *} VM_KERNEL_LAYER=${kernel#* }
-        VM_DOM0_LAYER=$("$FLEET_TOOLS/vm.sh" pkg-layer dom0-qemu "${VM_DOM0_PACKAGES[@]}") \
+        VM_DOM0_LAYER=$(vm_sh pkg-layer dom0-qemu "${VM_DOM0_PACKAGES[@]}") \
             || die "no QEMU layer for the dom0"
-        VM_GUEST_LAYER=$("$FLEET_TOOLS/vm.sh" pkg-layer vm-guest "${VM_GUEST_PACKAGES[@]}") \
+        VM_GUEST_LAYER=$(vm_sh pkg-layer vm-guest "${VM_GUEST_PACKAGES[@]}") \
             || die "no package layer for the VM"
         printf 'release=%s\nkernel_layer=%s\ndom0_layer=%s\nguest_layer=%s\n' "$VM_RELEASE" \
             "$VM_KERNEL_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER" | write_atomic "$DIR/vm/vm.env"
@@ -809,7 +814,7 @@ ensure_vm_disk() {
     local img="$DIR/vm/$VM_NAME.img"
     if [[ ! -f $img ]]; then
         cat -- "$DIR/id_ed25519.pub" "$DIR/id_rsa.pub" "$DIR/id_ecdsa.pub" >"$DIR/vm/authorized_keys"
-        "$FLEET_TOOLS/vm.sh" build-disk "$img" \
+        vm_sh build-disk "$img" \
             --lower "$VM_GUEST_LAYER:$VM_KERNEL_LAYER:$DIR/layers/seed-guest:$BASE_CACHE" \
             --name "$VM_NAME" --host-key "$DIR/vm/ssh_host_ed25519_key" \
             --authorized-keys "$DIR/vm/authorized_keys" || die "building the VM's disk failed"

@@ -14,8 +14,8 @@
 #                                  merged, plus the VM's init, hostname, host key and
 #                                  root's authorized_keys; no loop device (mkfs.ext4 -d)
 #
-# Everything cached lives beside the fleet's base ($VMUP_TESTBED_CACHE, default
-# /var/cache/vmup-testbed/base-bookworm): layers/NAME-KEY/ (KEY: the base and the package
+# Everything cached lives beside the fleet's base ($VMUP_TESTBED_CACHE as fleet.sh passes
+# it; by default the base fleet.sh would use): layers/NAME-KEY/ (KEY: the base and the package
 # list), kernels/ (the .deb files, named as apt names them, as tests/fleet/debkernel.sh
 # keeps them, and RELEASE.layer/). Builds go to a temp dir renamed into place under a
 # lock, so a killed or concurrent build never leaves a half layer behind.
@@ -24,7 +24,7 @@ umask 022
 
 TOOLS=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 SELF="$TOOLS/vm.sh"
-BASE_CACHE=${VMUP_TESTBED_CACHE:-/var/cache/vmup-testbed/base-bookworm}
+BASE_CACHE=${VMUP_TESTBED_CACHE:-$("$TOOLS/fleet.sh" base --path)}
 CACHE_ROOT=$(dirname -- "$BASE_CACHE")
 KERNELS=${VMUP_KERNEL_CACHE:-$CACHE_ROOT/kernels}
 # Bump when the layout of a package layer changes, so old ones are not reused.
