@@ -1,9 +1,12 @@
 //! The test fleet's real virtual machine: vm1, a QEMU guest (TCG) that xen1 boots from its
 //! domain config through the xl double, with a real Debian kernel, initrds built on xen1
-//! with dracut, and the guest's own root disk, sshd and rpm database. One boot proves the
-//! chain works and vmup reaches the guest; a second proves the seed's failure is real: with
-//! its modules gone and an initrd without the network driver, the guest never answers, and
-//! its serial console says why. `vmup doctor` predicts both outcomes before each boot.
+//! with dracut, and the guest's own root disk, sshd and rpm database. One boot, by `vmup
+//! recreate`, proves the chain works and vmup reaches the guest on the release its host
+//! boots; `vmup doctor --boot-test` boots the chain under QEMU on xen1 (ok), and an image
+//! without the block driver (failed, within a minute); a second boot proves the seed's
+//! failure is real: with its modules gone and an initrd without the network driver, the
+//! guest never answers, and its serial console says why. `vmup doctor` predicts both
+//! outcomes, and `vmup recreate` refuses the broken guest, leaving it running.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -42,7 +45,7 @@ fn wait_console(fleet: &Fleet, markers: &[&str]) -> String {
         if let Some(m) = markers.iter().find(|m| text.contains(**m)) {
             return m.to_string();
         }
-        let tail: String = text.lines().rev().take(25).collect::<Vec<_>>().join("\n");
+        let tail: String = text.lines().rev().take(120).collect::<Vec<_>>().join("\n");
         assert!(
             !text.contains("Kernel panic") && !text.contains("reboot: "),
             "{VM} stopped before any of {markers:?}; console (last lines first):\n{tail}"
@@ -75,6 +78,28 @@ fn doctor(fleet: &Fleet) -> (String, String) {
         .unwrap_or_else(|| panic!("no doctor line for {VM}:\n{}\n{}", run.stdout, run.stderr));
     let text = |k: &str| line[k].as_str().unwrap_or_default().to_string();
     (text("verdict"), text("reason"))
+}
+
+/// `vmup doctor --boot-test` on the VM alone: its JSON line.
+fn doctor_boot_test(fleet: &Fleet) -> serde_json::Value {
+    let run = fleet.vmup(&[
+        "doctor",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--json",
+        "--limit",
+        VM,
+        "--boot-test",
+        "--boot-test-timeout",
+        "120",
+    ]);
+    run.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["host"] == VM)
+        .unwrap_or_else(|| panic!("no doctor line for {VM}:\n{}\n{}", run.stdout, run.stderr))
 }
 
 /// The module files an initrd on xen1 holds.
@@ -158,28 +183,35 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
         "dracut's default image has no virtio_net (why the runbook adds it)"
     );
 
-    // Boot 1: `xl create` over ssh, as vmup will; the guest answers ssh with the release
-    // its dom0 booted, from its own root disk and rpm database.
+    // Boot 1: `vmup recreate` creates the stopped domain on xen1 and calls it recreated only
+    // once the guest answers ssh running the release its dom0 boots. A stopped guest's own
+    // side cannot be read, so the doctor cannot say ok: --force, which the report shows.
     let t = Instant::now();
-    let created = fleet.ssh(DOM0, &format!("xl create /etc/xen/{DOMAIN}"));
-    assert!(
-        created.contains(&format!("Started domain {DOMAIN}")),
-        "{created}"
-    );
-    assert!(qemu_runs(&fleet));
-    assert_eq!(
-        wait_console(&fleet, &["vmup-vm: sshd up", "vmup-vm: no network"]),
-        "vmup-vm: sshd up"
-    );
-    let uname = loop {
-        if let Some(out) = try_ssh(&fleet, VM, "uname -r") {
-            break out;
-        }
-        assert!(t.elapsed() < BOOT_DEADLINE, "ssh {VM} never answered");
-        std::thread::sleep(Duration::from_secs(1));
-    };
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        VM,
+        "--force",
+        "--boot-timeout",
+        "240",
+        "--json",
+    ]);
     let boot = t.elapsed().as_secs_f64();
-    eprintln!("vm: boot 1, xl create to ssh answering: {boot:.1} s");
+    eprintln!("vm: boot 1, vmup recreate to ssh answering: {boot:.1} s");
+    let line: serde_json::Value = serde_json::from_str(run.stdout.lines().next().unwrap_or("{}"))
+        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(line["status"], "changed", "{line}");
+    assert_eq!(line["forced"], true, "{line}");
+    assert_eq!(line["cycled"]["was_running"], false, "{line}");
+    assert_eq!(line["running"], release.as_str(), "{line}");
+    assert!(qemu_runs(&fleet));
+    assert!(console(&fleet).contains("vmup-vm: sshd up"));
+    let uname = try_ssh(&fleet, VM, "uname -r").expect("the guest answers");
     assert_eq!(uname.trim(), release, "the kernel the domain config names");
     assert_eq!(
         fleet.ssh(VM, "hostname; rpm -q kernel-xenU; ls /lib/modules"),
@@ -214,6 +246,55 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     let (verdict, reason) = doctor(&fleet);
     assert_ne!(verdict, "would_not_boot", "{reason}");
 
+    // The boot test: xen1 boots the same kernel, ramdisk and command line under QEMU on a
+    // snapshot of the running guest's disk, and the console says it reached the root.
+    let t = Instant::now();
+    let tested = doctor_boot_test(&fleet);
+    eprintln!(
+        "vm: boot test of the good chain: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(tested["boot_test"]["result"], "booted", "{tested}");
+    // ... and one without the block driver fails, within a minute, with the reason.
+    let ramdisk = setting("ramdisk").trim().to_string();
+    fleet.ssh(
+        DOM0,
+        &format!(
+            "set -e; d=$(mktemp -d); cd $d; zcat {image} | cpio -id --quiet; \
+             find . -name 'virtio_blk.ko*' -delete; find . | cpio -o -H newc --quiet | gzip -1 > /boot/initrd-noblk.img; \
+             cd /; rm -rf $d; sed -i 's|^ramdisk = .*|ramdisk = \"/boot/initrd-noblk.img\"|' /etc/xen/{DOMAIN}"
+        ),
+    );
+    let t = Instant::now();
+    let tested = doctor_boot_test(&fleet);
+    let took = t.elapsed();
+    eprintln!(
+        "vm: boot test without virtio_blk: {:.1} s",
+        took.as_secs_f64()
+    );
+    assert_eq!(tested["verdict"], "would_not_boot", "{tested}");
+    assert!(
+        tested["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no block driver (virtio_blk)"),
+        "{tested}"
+    );
+    assert_eq!(tested["boot_test"]["result"], "failed", "{tested}");
+    assert!(
+        took < Duration::from_secs(90),
+        "a failing boot ends in about 30 s, took {took:?}"
+    );
+    fleet.ssh(
+        DOM0,
+        &format!("sed -i 's|^ramdisk = .*|ramdisk = \"{ramdisk}\"|' /etc/xen/{DOMAIN}"),
+    );
+    assert_eq!(
+        setting("ramdisk").trim(),
+        ramdisk,
+        "the config is as it was"
+    );
+
     // The seed's failure, by hand: the guest loses the modules of the kernel its host
     // boots, and the runbook's image is replaced by dracut's default (as a kernel
     // package's hook would rebuild it). doctor sees it before anyone reboots.
@@ -221,6 +302,26 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     fleet.ssh(DOM0, &format!("cp {plain} {image}"));
     let (verdict, reason) = doctor(&fleet);
     assert_eq!(verdict, "would_not_boot", "{reason}");
+    // ... and so `vmup recreate` refuses to touch it: held, and the guest keeps running.
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        VM,
+    ]);
+    assert_eq!(run.code, 5, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("doctor says would not boot"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        qemu_runs(&fleet),
+        "a refused recreate leaves the guest running"
+    );
 
     // A clean shutdown: xl shutdown -w returns once QEMU is gone.
     let t = Instant::now();
@@ -264,7 +365,7 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     assert_eq!(
         calls,
         format!(
-            "xl create /etc/xen/{DOMAIN}\nxl shutdown -w {DOMAIN}\nxl create {DOMAIN}\n\
+            "xl create -- /etc/xen/{DOMAIN}\nxl shutdown -w {DOMAIN}\nxl create {DOMAIN}\n\
              xl destroy {DOMAIN}\n"
         )
     );
