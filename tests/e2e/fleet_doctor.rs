@@ -2,6 +2,7 @@
 //! its boot chain broken on purpose (or none), judged from xen1's configs, kernels and
 //! ramdisks (real gzip'd newc cpio images, listed on xen1) and the guests' own files.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -106,7 +107,7 @@ pub fn good_chains(fleet: &Fleet) {
     }
 }
 
-fn doctor(fleet: &Fleet) -> (i32, Vec<serde_json::Value>) {
+fn doctor(fleet: &Fleet) -> (i32, BTreeMap<String, serde_json::Value>) {
     let run = fleet.vmup(&[
         "doctor",
         "-i",
@@ -115,13 +116,7 @@ fn doctor(fleet: &Fleet) -> (i32, Vec<serde_json::Value>) {
         "ssh_config",
         "--json",
     ]);
-    let guests = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}\n{}", run.stderr)))
-        .filter(|v: &serde_json::Value| v.get("summary").is_none())
-        .collect();
-    (run.code, guests)
+    (run.code, run.hosts())
 }
 
 #[test]
@@ -181,11 +176,9 @@ fn doctor_judges_each_link_of_the_boot_chain() {
         "a guest that would not boot makes doctor exit 1: {report:?}"
     );
     let verdict = |g: &str| -> (String, String) {
-        let r = report
-            .iter()
-            .find(|r| r["host"] == g)
+        let d = report
+            .get(g)
             .unwrap_or_else(|| panic!("{g} missing: {report:?}"));
-        let d = r;
         (
             d["verdict"].as_str().unwrap_or_default().to_string(),
             d["reason"].as_str().unwrap_or_default().to_string(),

@@ -58,9 +58,9 @@ fn wait_console(fleet: &Fleet, markers: &[&str]) -> String {
     }
 }
 
-/// `vmup doctor` on the VM alone: its verdict and reason.
-fn doctor(fleet: &Fleet) -> (String, String) {
-    let run = fleet.vmup(&[
+/// `vmup doctor` on the VM alone, with `extra` arguments: its JSON line.
+fn doctor_line(fleet: &Fleet, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
         "doctor",
         "-i",
         "inventory.toml",
@@ -69,37 +69,24 @@ fn doctor(fleet: &Fleet) -> (String, String) {
         "--json",
         "--limit",
         VM,
-    ]);
-    let line = run
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["host"] == VM)
-        .unwrap_or_else(|| panic!("no doctor line for {VM}:\n{}\n{}", run.stdout, run.stderr));
+    ];
+    args.extend_from_slice(extra);
+    let run = fleet.vmup(&args);
+    run.hosts()
+        .remove(VM)
+        .unwrap_or_else(|| panic!("no doctor line for {VM}:\n{}\n{}", run.stdout, run.stderr))
+}
+
+/// `vmup doctor` on the VM alone: its verdict and reason.
+fn doctor(fleet: &Fleet) -> (String, String) {
+    let line = doctor_line(fleet, &[]);
     let text = |k: &str| line[k].as_str().unwrap_or_default().to_string();
     (text("verdict"), text("reason"))
 }
 
 /// `vmup doctor --boot-test` on the VM alone: its JSON line.
 fn doctor_boot_test(fleet: &Fleet) -> serde_json::Value {
-    let run = fleet.vmup(&[
-        "doctor",
-        "-i",
-        "inventory.toml",
-        "-F",
-        "ssh_config",
-        "--json",
-        "--limit",
-        VM,
-        "--boot-test",
-        "--boot-test-timeout",
-        "120",
-    ]);
-    run.stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v["host"] == VM)
-        .unwrap_or_else(|| panic!("no doctor line for {VM}:\n{}\n{}", run.stdout, run.stderr))
+    doctor_line(fleet, &["--boot-test", "--boot-test-timeout", "120"])
 }
 
 /// The module files an initrd on xen1 holds.
@@ -202,8 +189,10 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     ]);
     let boot = t.elapsed().as_secs_f64();
     eprintln!("vm: boot 1, vmup recreate to ssh answering: {boot:.1} s");
-    let line: serde_json::Value = serde_json::from_str(run.stdout.lines().next().unwrap_or("{}"))
-        .unwrap_or_else(|e| panic!("{e}: {}{}", run.stdout, run.stderr));
+    let line = run
+        .hosts()
+        .remove(VM)
+        .unwrap_or_else(|| panic!("no recreate line for {VM}: {}{}", run.stdout, run.stderr));
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert_eq!(line["status"], "changed", "{line}");
     assert_eq!(line["forced"], true, "{line}");
