@@ -1,10 +1,19 @@
 //! `vmup plan` and `vmup apply`: run the runbook over the selected hosts.
 
-use vmup::engine::{HostReport, Mode, RunbookWork, Selection, Status, prepare};
+use vmup::engine::lifecycle::{self, RecreateStepWork};
+use vmup::engine::{
+    FleetOptions, HostReport, Mode, RunbookWork, Selection, Status, Summary, prepare,
+};
+use vmup::inventory::Inventory;
+use vmup::resource::Need;
+use vmup::runbook::Runbook;
+use vmup::runbook::lifecycle::Action;
+use vmup::transport::connect::Connector;
 
 use super::args::RunArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::safe::safe;
 use super::{fleet, human, setup};
 
 /// Runs plan or apply and returns the exit code.
@@ -24,7 +33,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         ..Selection::default()
     };
     let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
-    let (reports, summary) = fleet::run(
+    let (mut reports, mut summary) = fleet::run(
         label(mode),
         &jobs,
         &RunbookWork { mode },
@@ -32,6 +41,22 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         args.run.json,
         &|reports, summary| human::render(mode, reports, summary),
     );
+    drop(jobs);
+    if mode == Mode::Plan && !args.run.json {
+        for promise in lifecycle::promises(&runbook) {
+            println!("{}", safe(&promise));
+        }
+    }
+    if mode == Mode::Apply && !runbook.lifecycle.is_empty() {
+        let more = run_lifecycle(&args, &inventory, &runbook, &connector, &options, &reports)?;
+        reports.extend(more);
+        // For the exit code: a machine counts once per phase it went through.
+        summary = Summary::of(
+            &reports,
+            summary.elapsed,
+            fleet::cancel_flag().load(std::sync::atomic::Ordering::SeqCst),
+        );
+    }
     if mode == Mode::Apply {
         write_retry_file(&args.retry_file, &earlier, &reports, args.run.json);
     }
@@ -40,6 +65,82 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         Mode::Apply => Exit::Success,
     };
     Ok(fleet::exit_code(&reports, &summary, pending))
+}
+
+/// The runbook's `recreate` and `reboot` steps after the apply, in order, each over the
+/// machines whose apply converged (see `engine::lifecycle`): their reports, one more per
+/// machine acted on or left out.
+fn run_lifecycle(
+    args: &RunArgs,
+    inventory: &Inventory,
+    runbook: &Runbook,
+    connector: &Connector,
+    options: &FleetOptions,
+    applied: &[HostReport],
+) -> Result<Vec<HostReport>, CliError> {
+    let mut out = Vec::new();
+    for step in &runbook.lifecycle {
+        if fleet::cancel_flag().load(std::sync::atomic::Ordering::SeqCst) {
+            break;
+        }
+        let (chosen, left) = lifecycle::candidates(inventory, step, applied);
+        let verb = step.lifecycle.action.word();
+        for (name, why) in &left {
+            if !args.run.json {
+                eprintln!("{}: {name}: {why}", step.label());
+            }
+            out.push(HostReport::skipped(name, why));
+        }
+        if chosen.is_empty() {
+            if !args.run.json {
+                eprintln!("{}: no machine to {verb}", step.label());
+            }
+            continue;
+        }
+        let pattern = chosen.join(",");
+        let needs = [Need::BootedKernel, Need::RamdiskDrivers];
+        let selection = Selection {
+            limit: Some(&pattern),
+            guests_only: step.lifecycle.action == Action::Recreate,
+            needs: if step.lifecycle.action == Action::Recreate {
+                &needs
+            } else {
+                &[]
+            },
+            extra_vars: &args.run.extra_vars,
+        };
+        let mut jobs = prepare(inventory, Some(runbook), &selection, connector)?;
+        jobs.retain(|j| chosen.contains(&j.host.name));
+        let step_options = FleetOptions {
+            serial: Some(step.lifecycle.serial),
+            ..options.clone()
+        };
+        let label = format!("{} ({verb})", step.label());
+        let (reports, _) = match step.lifecycle.action {
+            Action::Recreate => fleet::run(
+                &label,
+                &jobs,
+                &RecreateStepWork {
+                    connector,
+                    options: lifecycle::options_of(step),
+                    when: step.lifecycle.when,
+                },
+                &step_options,
+                args.run.json,
+                &|reports, _| super::recreate::render(reports),
+            ),
+            Action::Reboot => fleet::run(
+                &label,
+                &jobs,
+                &lifecycle::reboot_work(inventory, connector, lifecycle::options_of(step)),
+                &step_options,
+                args.run.json,
+                &|reports, _| super::reboot::render(reports),
+            ),
+        };
+        out.extend(reports);
+    }
+    Ok(out)
 }
 
 /// The command's name in progress and events.
@@ -102,6 +203,8 @@ fn write_retry_file(
             })
             .map(|r| r.host.as_str()),
     );
+    let mut seen = std::collections::HashSet::new();
+    retry.retain(|h| seen.insert(*h));
     if retry.is_empty() {
         let ours = std::fs::read_to_string(path).is_ok_and(|t| t.starts_with("# vmup retry file"));
         if ours {

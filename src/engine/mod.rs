@@ -5,7 +5,8 @@
 //! every job in parallel, in rolling batches, with a failure budget and cancellation. The
 //! works are the fleet commands: the runbook pipeline facts -> plan -> apply -> verify
 //! ([`runbook_run`]), the kernel check ([`kernel_check`]), config conflicts
-//! ([`conflicts`]) and the health check that folds the first two ([`check`]). Everything
+//! ([`conflicts`]), the health check that folds the first two ([`check`]), and a runbook's
+//! `recreate` and `reboot` steps after an apply ([`lifecycle`]). Everything
 //! reports through [`event::EventSink`]; nothing here prints.
 
 pub mod apply;
@@ -19,6 +20,7 @@ pub mod event;
 pub mod fleet;
 pub mod gather;
 pub mod kernel_check;
+pub mod lifecycle;
 pub mod prepare;
 pub mod reboot;
 pub mod recreate;

@@ -59,6 +59,23 @@ pub struct TxPackage {
 }
 
 impl TxPackage {
+    /// The entry as an rpm package (`[E:]V-R` split): what a later step can know of a
+    /// package an earlier one installs.
+    pub fn package(&self) -> Option<super::rpmqa::Package> {
+        let (epoch, vr) = match self.version.split_once(':') {
+            Some((e, vr)) => (e.parse().ok(), vr),
+            None => (None, self.version.as_str()),
+        };
+        let (version, release) = vr.rsplit_once('-')?;
+        Some(super::rpmqa::Package {
+            name: self.name.clone(),
+            epoch,
+            version: version.to_string(),
+            release: release.to_string(),
+            arch: self.arch.clone(),
+        })
+    }
+
     /// `upgrade kernel-xenU-2.6.9-78.EL.noarch from monash-a`.
     pub fn describe(&self) -> String {
         let from = match self.action {

@@ -14,8 +14,11 @@
 //!
 //! Which release a package provides: RHEL-style kernels name it `V-R` plus the flavour
 //! (`kernel-xenU-2.6.9-55.EL` -> `2.6.9-55.ELxenU`), Fedora-style ones `V-R.ARCH`
-//! (`kernel-core-6.5.6-300.fc39.x86_64`), plain ones `V-R`. The candidate found in
-//! /lib/modules (or as /boot/vmlinuz-*) wins; when none is present, `V-R<flavour>`.
+//! (`kernel-core-6.5.6-300.fc39.x86_64`), plain ones `V-R`, Debian-style ones `V-R-FLAVOUR`
+//! (`kernel-cloud-amd64-6.1.0-57` -> `6.1.0-57-cloud-amd64`, the test fleet's repackaged
+//! Debian kernels). The candidate found in /lib/modules (or as /boot/vmlinuz-*) wins; when
+//! none is present (a package not installed yet), the shape the machine's other kernels of
+//! that flavour have on disk, else `V-R<flavour>`.
 
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
@@ -106,21 +109,39 @@ impl KernelInventory {
 
     /// The kernel release `package` provides (see the module documentation for the rule).
     pub fn release_of(&self, package: &Package) -> String {
-        let flavour = package.name.strip_prefix("kernel-").unwrap_or("");
-        let flavour = flavour.strip_suffix("-devel").unwrap_or(flavour);
-        let vr = format!("{}-{}", package.version, package.release);
-        let flavoured = format!("{vr}{flavour}");
-        let candidates = [
-            flavoured.clone(),
-            vr.clone(),
-            format!("{vr}.{}", package.arch),
-        ];
-        candidates
-            .iter()
-            .find(|c| self.modules.contains(*c))
-            .or_else(|| candidates.iter().find(|c| self.images.contains(*c)))
-            .cloned()
-            .unwrap_or(flavoured)
+        let shape = self
+            .shape_on_disk(package)
+            .or_else(|| self.shape_of_flavour(package))
+            .unwrap_or(ReleaseShape::Flavoured);
+        shape.release(package)
+    }
+
+    /// The shape under which `package`'s own release is on disk (modules first, then
+    /// images), if it is.
+    pub fn shape_on_disk(&self, package: &Package) -> Option<ReleaseShape> {
+        let found = |set: &BTreeSet<String>| {
+            ReleaseShape::ALL
+                .into_iter()
+                .find(|s| set.contains(&s.release(package)))
+        };
+        found(&self.modules).or_else(|| found(&self.images))
+    }
+
+    /// The shape other kernels of `package`'s flavour have on disk: how a release not
+    /// installed yet will be named. Only the shapes that carry the flavour can say so.
+    fn shape_of_flavour(&self, package: &Package) -> Option<ReleaseShape> {
+        let flavour = flavour_of(package);
+        if flavour.is_empty() {
+            return None;
+        }
+        let names = || self.modules.iter().chain(self.images.iter());
+        if names().any(|r| r.ends_with(&format!("-{flavour}"))) {
+            Some(ReleaseShape::Debian)
+        } else if names().any(|r| r.ends_with(flavour)) {
+            Some(ReleaseShape::Flavoured)
+        } else {
+            None
+        }
     }
 
     /// Installed packages named `name`, oldest first (rpm version order).
@@ -128,6 +149,48 @@ impl KernelInventory {
         let mut found: Vec<&Package> = self.packages.iter().filter(|p| p.name == name).collect();
         found.sort_by(|a, b| a.cmp_version(b));
         found
+    }
+}
+
+/// The flavour a kernel package's name carries: `kernel-xenU` and `kernel-xenU-devel` ->
+/// `xenU`; `kernel` -> empty.
+fn flavour_of(package: &Package) -> &str {
+    let flavour = package.name.strip_prefix("kernel-").unwrap_or("");
+    flavour.strip_suffix("-devel").unwrap_or(flavour)
+}
+
+/// How a distribution spells the release a kernel package provides: the same package can
+/// only be found on disk, and a new one only be named, once the shape is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseShape {
+    /// `V-R<flavour>`: RHEL 4 and 5 (`2.6.9-55.ELxenU`).
+    Flavoured,
+    /// `V-R`: a plain `kernel` package of those releases.
+    Plain,
+    /// `V-R.ARCH`: Fedora and RHEL 6 and later (`6.5.6-300.fc39.x86_64`).
+    Arch,
+    /// `V-R-<flavour>`: Debian's (`6.1.0-57-cloud-amd64`).
+    Debian,
+}
+
+impl ReleaseShape {
+    /// Every shape, in the order a release on disk is matched.
+    pub const ALL: [ReleaseShape; 4] = [
+        ReleaseShape::Flavoured,
+        ReleaseShape::Plain,
+        ReleaseShape::Arch,
+        ReleaseShape::Debian,
+    ];
+
+    /// The release `package` provides in this shape.
+    pub fn release(self, package: &Package) -> String {
+        let vr = format!("{}-{}", package.version, package.release);
+        match self {
+            ReleaseShape::Flavoured => format!("{vr}{}", flavour_of(package)),
+            ReleaseShape::Plain => vr,
+            ReleaseShape::Arch => format!("{vr}.{}", package.arch),
+            ReleaseShape::Debian => format!("{vr}-{}", flavour_of(package)),
+        }
     }
 }
 
@@ -212,6 +275,37 @@ boot *
         inv.images.insert("6.5.6-300.fc39".into());
         inv.modules.clear();
         assert_eq!(inv.release_of(&plain), "6.5.6-300.fc39");
+    }
+
+    #[test]
+    fn debian_kernels_put_a_dash_before_the_flavour() {
+        let mut inv = KernelInventory::default();
+        let new = Package {
+            name: "kernel-cloud-amd64".into(),
+            epoch: None,
+            version: "6.1.0".into(),
+            release: "57".into(),
+            arch: "noarch".into(),
+        };
+        assert_eq!(
+            inv.release_of(&new),
+            "6.1.0-57cloud-amd64",
+            "nothing on disk says otherwise"
+        );
+        inv.modules.insert("6.1.0-50-cloud-amd64".into());
+        assert_eq!(
+            inv.release_of(&new),
+            "6.1.0-57-cloud-amd64",
+            "named as the machine's other kernels of its flavour are"
+        );
+        inv.modules.insert("6.1.0-57-cloud-amd64".into());
+        assert_eq!(inv.shape_on_disk(&new), Some(ReleaseShape::Debian));
+        let xenu = Package {
+            name: "kernel-xenU".into(),
+            ..new.clone()
+        };
+        assert_eq!(inv.shape_on_disk(&xenu), None);
+        assert_eq!(inv.release_of(&xenu), "6.1.0-57xenU");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! lets vmup find out which kernel the host boots them with. Every problem is reported as
 //! `file:line:column`.
 
+pub mod amount;
 pub mod pattern;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use crate::source::{SourceError, read_text};
 use crate::transport::Endpoint;
 
 pub use crate::transport::TransportKind;
+pub use amount::Amount;
 pub use pattern::{HostPattern, PatternError};
 
 /// What a machine is in the fleet.

@@ -19,6 +19,13 @@
 //! image with none of the building machine's drivers singled out, while `omit_scsi = false`
 //! gives dracut `--hostonly`. On a local tree the controller's dracut builds the image from the
 //! tree's modules (`--kmoddir`); mkinitrd cannot, and is refused there.
+//!
+//! A kernel that an earlier step of the same run installs (a `packages` transaction whose
+//! preview names a kernel package providing the release) is not there when the facts are
+//! read: the build is then planned after that step, and the drivers are looked up in its
+//! `/lib/modules/RELEASE` by the apply script itself, once the package is in, with the same
+//! rules; the proof and the compare-and-swap are the same. So one run updates the kernel and
+//! builds its image, as the seed does by hand.
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -29,6 +36,7 @@ use crate::facts::initrd::{
     names_pattern,
 };
 use crate::facts::{Fact, FactKey, PathFact};
+use crate::formats::rpmqa::ReleaseShape;
 use crate::remote::Action;
 use crate::remote::script::Script;
 
@@ -58,6 +66,17 @@ enum Tool {
     Auto,
     Dracut,
     Mkinitrd,
+}
+
+/// How the apply script proves the drivers are in the new image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Proofs {
+    /// Per driver, the grep pattern the plan resolved from the kernel's module files.
+    Known(Vec<(String, String)>),
+    /// The kernel is installed by an earlier step of the run: each driver is resolved by
+    /// the script in `/lib/modules/RELEASE` once it exists (`dracut`: only modules under
+    /// that release count).
+    AtApply { in_release: bool },
 }
 
 /// A validated `initrd` step.
@@ -153,6 +172,73 @@ impl InitrdResource {
         format!("/boot/vmlinuz-{}", self.release)
     }
 
+    /// The earlier step of this run whose transaction installs a kernel package providing
+    /// this release, whichever way its distribution spells releases.
+    fn installed_by(&self, view: &HostView<'_>) -> Option<String> {
+        view.pending_packages().iter().find_map(|(step, tx)| {
+            let package = tx.package()?;
+            let provides = tx.action != crate::formats::dnftx::TxAction::Remove
+                && package.name.starts_with("kernel")
+                && ReleaseShape::ALL
+                    .iter()
+                    .any(|shape| shape.release(&package) == self.release);
+            provides.then(|| step.clone())
+        })
+    }
+
+    /// The mode the new image gets: the old one's, or 0600.
+    fn target_mode(&self, view: &HostView<'_>) -> Result<u32, PlanError> {
+        match view.path(&self.path)? {
+            PathFact::Symlink { .. } => Err(PlanError::Refused(format!(
+                "{} is a symbolic link: give the image's own path (a stable name is a `symlink` step)",
+                self.path
+            ))),
+            PathFact::File { mode, .. } => Ok(*mode),
+            PathFact::Absent => Ok(0o600),
+            _ => Err(not_a_file(&self.path)),
+        }
+    }
+
+    /// The build of an image for a kernel that `step` installs in this run: its drivers
+    /// are resolved and proven by the apply script once the kernel is in.
+    fn plan_after_install(
+        &self,
+        view: &HostView<'_>,
+        image: &ImageState,
+        step: &str,
+    ) -> Result<StepPlan, PlanError> {
+        let mode = self.target_mode(view)?;
+        let builder = self.builder(view)?;
+        let checksum = match image {
+            ImageState::NotAFile => return Err(not_a_file(&self.path)),
+            ImageState::Absent => None,
+            ImageState::Present(c) => Some(c.checksum.as_str()),
+        };
+        let proofs = Proofs::AtApply {
+            in_release: builder == Builder::Dracut,
+        };
+        let script = self.script(builder, &proofs, checksum, mode)?;
+        let drivers = self.drivers.join(", ");
+        Ok(StepPlan {
+            changes: vec![Planned {
+                summary: format!(
+                    "build {} with {} (drivers: {drivers}; reason: kernel {} is installed by {step} first)",
+                    self.path,
+                    builder.name(),
+                    self.release
+                ),
+                action: Action::Run { script },
+                detail: Some(format!(
+                    "{}\nthen listed: renamed over {} only if it holds {drivers}, each looked up in /lib/modules/{} once {step} has installed it",
+                    self.shown_command(builder),
+                    self.path,
+                    self.release
+                )),
+            }],
+            ..StepPlan::default()
+        })
+    }
+
     /// The builder this host will use, or why there is none.
     fn builder(&self, view: &HostView<'_>) -> Result<Builder, PlanError> {
         let tools = view.get(&InitrdTools)?;
@@ -239,7 +325,7 @@ impl InitrdResource {
     fn script(
         &self,
         builder: Builder,
-        proofs: &[(String, String)],
+        proofs: &Proofs,
         checksum: Option<&str>,
         mode: u32,
     ) -> Result<Vec<u8>, PlanError> {
@@ -269,6 +355,17 @@ impl InitrdResource {
                 s.code("vmup_initrd_same() { vmup_absent \"$1\"; }\n");
             }
         }
+        if let Proofs::AtApply { .. } = proofs {
+            // The kernel an earlier step installed: it must be there now, with its modules.
+            s.code("vmup_initrd_at").arg(self.kernel_path().as_bytes()).code("; k=$R\n");
+            s.code("[ -f \"$k\" ] || { echo ")
+                .arg(format!("vmup: {} is not there after the earlier step installed kernel {}; nothing was built", self.kernel_path(), self.release).as_bytes())
+                .code("; exit 1; }\n");
+            s.code("[ -f \"$m/modules.dep\" ] || { echo ")
+                .arg(format!("vmup: /lib/modules/{} has no modules.dep after the earlier step installed it; nothing was built", self.release).as_bytes())
+                .code("; exit 1; }\n");
+            s.code(RESOLVE_FN);
+        }
         s.code(
             "vmup_initrd_same \"$p\" || { echo \"vmup: $P changed since facts were gathered; nothing was built\"; exit 1; }\n\
              rm -f -- \"$t\"\nout=$(",
@@ -284,16 +381,38 @@ impl InitrdResource {
              miss=; mw=\n",
             b = builder.name()
         ));
-        for (driver, pattern) in proofs {
-            // Not `grep -q`: it would stop reading early, and printf, with SIGPIPE ignored
-            // by the apply script, would complain of the closed pipe.
-            s.code("printf '%s\\n' \"$l\" | grep -E")
-                .arg(pattern.as_bytes())
-                .code(" >/dev/null || { miss=\"$miss, \"")
+        let missing = |s: &mut Script, driver: &str| {
+            s.code(" >/dev/null || { miss=\"$miss, \"")
                 .word(driver.as_bytes())
                 .code("; mw=\"$mw\n\"")
                 .word(driver.as_bytes())
-                .code("; }\n");
+                .code("; }");
+        };
+        match proofs {
+            Proofs::Known(known) => {
+                for (driver, pattern) in known {
+                    // Not `grep -q`: it would stop reading early, and printf, with SIGPIPE
+                    // ignored by the apply script, would complain of the closed pipe.
+                    s.code("printf '%s\\n' \"$l\" | grep -E").arg(pattern.as_bytes());
+                    missing(&mut s, driver);
+                    s.newline();
+                }
+            }
+            Proofs::AtApply { in_release } => {
+                let release = in_release.then_some(self.release.as_str());
+                let (before, after) = proof_parts(release);
+                for driver in &self.drivers {
+                    // Compiled in: nothing to prove. Else a module of the name or of what
+                    // it is an alias of, as the fact resolves it at plan time.
+                    s.code("n=$(vmup_initrd_names").arg(driver.as_bytes()).code(")\n");
+                    s.code("[ -f \"$m/modules.builtin\" ] && grep -E \"(^|/)($n)\\.ko\\$\" \"$m/modules.builtin\" >/dev/null || printf '%s\\n' \"$l\" | grep -E ")
+                        .word(before.as_bytes())
+                        .code("\"($n)\"")
+                        .word(after.as_bytes());
+                    missing(&mut s, driver);
+                    s.newline();
+                }
+            }
         }
         s.code(&format!(
             "if [ -n \"$miss\" ]; then\n\
@@ -325,10 +444,19 @@ impl InitrdResource {
     }
 }
 
-/// The grep pattern that finds one of `names` as a module file in a listing line.
-/// `release`: only under `lib/modules/RELEASE/` (dracut keeps modules by release, and a
-/// module under another release's directory is never loaded); None: anywhere (mkinitrd).
-fn proof_pattern(names: &std::collections::BTreeSet<String>, release: Option<&str>) -> String {
+/// The shell function that prints the module names a driver may be, as an extended
+/// regular expression's alternatives (`-` and `_` alike): the name and the modules
+/// `modules.alias` says it is an alias of, in the kernel's modules directory `$m`.
+const RESOLVE_FN: &str = "vmup_initrd_names() {\n\
+    w=$(printf '%s' \"$1\" | tr - _)\n\
+    a=\n\
+    [ -f \"$m/modules.alias\" ] && a=$(awk -v w=\"$w\" '$1 == \"alias\" { x = $2; gsub(/-/, \"_\", x); if (x == w) print $3 }' \"$m/modules.alias\")\n\
+    printf '%s\\n' \"$w\" $a | tr - _ | sort -u | sed 's/_/[-_]/g' | tr '\\n' '|' | sed 's/|$//'\n\
+}\n";
+
+/// A proof pattern's text before and after the module names' group: `(^|[/ ])` and the
+/// release's directory (dracut), then `\.ko` and the compressed suffixes.
+fn proof_parts(release: Option<&str>) -> (String, String) {
     let suffixes: Vec<String> = MODULE_SUFFIXES
         .iter()
         .map(|s| s.trim_start_matches(".ko").replace('.', "\\."))
@@ -338,11 +466,18 @@ fn proof_pattern(names: &std::collections::BTreeSet<String>, release: Option<&st
     let dir = release
         .map(|r| format!("lib/modules/{}/(.*/)?", r.replace('.', "[.]").replace('+', "[+]")))
         .unwrap_or_default();
-    format!(
-        "(^|[/ ]){dir}{}\\.ko({})?$",
-        names_pattern(names),
-        suffixes.join("|")
+    (
+        format!("(^|[/ ]){dir}"),
+        format!("\\.ko({})?$", suffixes.join("|")),
     )
+}
+
+/// The grep pattern that finds one of `names` as a module file in a listing line.
+/// `release`: only under `lib/modules/RELEASE/` (dracut keeps modules by release, and a
+/// module under another release's directory is never loaded); None: anywhere (mkinitrd).
+fn proof_pattern(names: &std::collections::BTreeSet<String>, release: Option<&str>) -> String {
+    let (before, after) = proof_parts(release);
+    format!("{before}{}{after}", names_pattern(names))
 }
 
 impl Resource for InitrdResource {
@@ -368,7 +503,11 @@ impl Resource for InitrdResource {
             )),
             other => other,
         })?;
+        let installer = self.installed_by(view);
         let Some(Some(kernel_mtime)) = seen.kernel_mtime else {
+            if let Some(step) = installer {
+                return self.plan_after_install(view, &seen.image, &step);
+            }
             return Err(PlanError::Refused(format!(
                 "the kernel image {} does not exist on this machine: install kernel {} here first (or correct `kernel`)",
                 self.kernel_path(),
@@ -377,6 +516,9 @@ impl Resource for InitrdResource {
         };
         let info = view.get(&self.modules)?;
         if !info.exists {
+            if let Some(step) = installer {
+                return self.plan_after_install(view, &seen.image, &step);
+            }
             return Err(PlanError::Refused(format!(
                 "/lib/modules/{0} does not exist on this machine: the image's drivers come from there; install kernel {0}'s modules here first",
                 self.release
@@ -388,17 +530,7 @@ impl Resource for InitrdResource {
                 self.release
             )));
         }
-        let mode = match view.path(&self.path)? {
-            PathFact::Symlink { .. } => {
-                return Err(PlanError::Refused(format!(
-                    "{} is a symbolic link: give the image's own path (a stable name is a `symlink` step)",
-                    self.path
-                )));
-            }
-            PathFact::File { mode, .. } => *mode,
-            PathFact::Absent => 0o600,
-            _ => return Err(not_a_file(&self.path)),
-        };
+        let mode = self.target_mode(view)?;
         let builder = self.builder(view)?;
         let image = match &seen.image {
             ImageState::NotAFile => return Err(not_a_file(&self.path)),
@@ -469,7 +601,7 @@ impl Resource for InitrdResource {
         }
         let script = self.script(
             builder,
-            &proofs,
+            &Proofs::Known(proofs),
             image.map(|c| c.checksum.as_str()),
             mode,
         )?;

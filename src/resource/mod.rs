@@ -9,6 +9,7 @@
 
 #[macro_use]
 pub mod registry;
+pub mod lifecycle;
 pub mod spec;
 pub mod view;
 

@@ -7,7 +7,8 @@
 //! `file:line:column`) and the dispatch from a table to its validated resource. Adding a
 //! kind is its file plus one line in that list.
 //!
-//! The step's own keys (`name`, `hosts`, `when`, `check_only`) are declared here too: serde cannot
+//! The step's own keys (`name`, `hosts`, `when`, `check_only`) and the lifecycle tables
+//! (`recreate`, `reboot`: not resources, see [`lifecycle`](super::lifecycle)) are declared here too: serde cannot
 //! combine `flatten` with `deny_unknown_fields`, and toml's spans do not survive it.
 
 use serde::de::DeserializeOwned;
@@ -63,6 +64,10 @@ macro_rules! kinds {
             /// rule written as a step ("runbook steps may be marked as checks only").
             #[serde(default)]
             pub check_only: bool,
+            /// A lifecycle step: recreate the selected guests after the apply.
+            pub recreate: Option<$crate::resource::lifecycle::RecreateSpec>,
+            /// A lifecycle step: reboot the selected hosts after the apply.
+            pub reboot: Option<$crate::resource::lifecycle::RebootSpec>,
             $(
                 #[doc = concat!("The `", stringify!($kind), "` table, if this step is one.")]
                 pub $kind: Option<<$kind::$ty as $crate::resource::registry::FromSpec>::Spec>,

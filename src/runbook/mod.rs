@@ -8,6 +8,7 @@
 
 pub mod condition;
 pub mod context;
+pub mod lifecycle;
 pub mod template;
 pub mod values;
 
@@ -138,17 +139,80 @@ impl Step {
     }
 }
 
+/// A lifecycle step (`recreate`, `reboot`): run after every resource step is applied.
+#[derive(Debug)]
+pub struct LifecycleStep {
+    /// 1-based position in the runbook.
+    pub number: usize,
+    /// The step's name, if it has one.
+    pub name: Option<String>,
+    /// Which machines it applies to.
+    pub hosts: HostPattern,
+    hosts_span: std::ops::Range<usize>,
+    /// What it does and how.
+    pub lifecycle: lifecycle::Lifecycle,
+}
+
+impl LifecycleStep {
+    /// `step 9 (name)` or `step 9`, for messages.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(name) => format!("step {} ({name})", self.number),
+            None => format!("step {}", self.number),
+        }
+    }
+}
+
 /// A loaded and checked runbook.
 #[derive(Debug)]
 pub struct Runbook {
     /// The file it came from.
     pub file: PathBuf,
     text: String,
-    /// Steps in order.
+    /// Resource steps in order.
     pub steps: Vec<Step>,
+    /// Lifecycle steps in order, all after the resource steps.
+    pub lifecycle: Vec<LifecycleStep>,
     /// `[vars]`: the lowest-precedence variables, shared by every host.
     pub vars: Vars,
     source: Arc<Source>,
+}
+
+/// A `recreate` or `reboot` step validated; errors carry the span they are about.
+fn lifecycle_step(
+    number: usize,
+    raw: RawStep,
+    span: std::ops::Range<usize>,
+) -> Result<LifecycleStep, (std::ops::Range<usize>, String)> {
+    if let Some(w) = &raw.when {
+        return Err((
+            w.span(),
+            "a `recreate` or `reboot` step has no `when` condition: its own `when` says which machines".into(),
+        ));
+    }
+    if raw.check_only {
+        return Err((
+            span,
+            "a `recreate` or `reboot` step cannot be `check_only`".into(),
+        ));
+    }
+    let built = match (&raw.recreate, &raw.reboot) {
+        (Some(r), _) => lifecycle::Lifecycle::recreate(r),
+        (_, Some(r)) => lifecycle::Lifecycle::reboot(r),
+        (None, None) => Err((None, "internal error: no lifecycle table".into())),
+    };
+    let lifecycle = built.map_err(|(s, m)| (s.unwrap_or_else(|| span.clone()), m))?;
+    let (hosts, hosts_span) = match &raw.hosts {
+        Some(h) => (HostPattern::new(h.get_ref()), h.span()),
+        None => (HostPattern::new("all"), span),
+    };
+    Ok(LifecycleStep {
+        number,
+        name: raw.name,
+        hosts,
+        hosts_span,
+        lifecycle,
+    })
 }
 
 /// A variable or value name: an identifier templates can read, not a fact's name.
@@ -206,19 +270,36 @@ impl Runbook {
             values,
         });
         let mut steps = Vec::with_capacity(raw.step.len());
+        let mut lifecycle: Vec<LifecycleStep> = Vec::new();
         for (i, spanned) in raw.step.into_iter().enumerate() {
             let span = spanned.span();
             let template = templates.remove(&i);
             let raw = spanned.into_inner();
             let kinds = raw.kinds();
-            if kinds.len() != 1 {
+            let cycles = usize::from(raw.recreate.is_some()) + usize::from(raw.reboot.is_some());
+            if kinds.len() + cycles != 1 {
                 return Err(at(
                     span,
                     format!(
-                        "step {} must have exactly one resource table (one of: {}), found {}",
+                        "step {} must have exactly one resource table (one of: {}) or one of `recreate`, `reboot`; found {}",
                         i + 1,
                         KINDS.join(", "),
-                        kinds.len()
+                        kinds.len() + cycles
+                    ),
+                ));
+            }
+            if cycles == 1 {
+                lifecycle.push(lifecycle_step(i + 1, raw, span).map_err(|(s, m)| at(s, m))?);
+                continue;
+            }
+            if let Some(first) = lifecycle.first() {
+                return Err(at(
+                    span,
+                    format!(
+                        "step {} comes after {}, which runs once every other step is applied: move it before {}",
+                        i + 1,
+                        first.label(),
+                        first.label()
                     ),
                 ));
             }
@@ -274,6 +355,7 @@ impl Runbook {
             file: file.to_path_buf(),
             text,
             steps,
+            lifecycle,
             vars,
             source,
         })
@@ -317,14 +399,14 @@ impl Runbook {
     /// Checks every step's `hosts` pattern against the inventory, so a typo in a group name
     /// stops the run before anything is touched.
     pub fn check_hosts(&self, inventory: &Inventory) -> Result<(), SourceError> {
-        for step in &self.steps {
-            step.hosts.select(inventory).map_err(|e| {
-                SourceError::at(
-                    &self.file,
-                    &self.text,
-                    step.hosts_span.clone(),
-                    e.to_string(),
-                )
+        let patterns = self
+            .steps
+            .iter()
+            .map(|s| (&s.hosts, &s.hosts_span))
+            .chain(self.lifecycle.iter().map(|s| (&s.hosts, &s.hosts_span)));
+        for (hosts, span) in patterns {
+            hosts.select(inventory).map_err(|e| {
+                SourceError::at(&self.file, &self.text, span.clone(), e.to_string())
             })?;
         }
         Ok(())
@@ -352,6 +434,39 @@ mod tests {
         assert_eq!(rb.steps[0].label(), "step 1 (a)");
         assert_eq!(rb.steps[1].kind, "symlink");
         assert_eq!(rb.steps[1].hosts.as_str(), "guests");
+    }
+
+    #[test]
+    fn lifecycle_steps_come_last_and_point_at_their_mistakes() {
+        let rb = Runbook::parse(
+            Path::new("rb.toml"),
+            "[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n[[step]]\nname = \"boot it\"\nhosts = \"guests\"\nrecreate = { serial = 2 }\n[[step]]\nhosts = \"hosts\"\nreboot = { when = \"always\" }\n".into(),
+        )
+        .unwrap();
+        assert_eq!(rb.steps.len(), 1);
+        assert_eq!(rb.lifecycle.len(), 2);
+        assert_eq!(rb.lifecycle[0].label(), "step 2 (boot it)");
+        assert_eq!(
+            rb.lifecycle[0].lifecycle.serial,
+            crate::inventory::Amount::Count(2)
+        );
+        assert_eq!(rb.lifecycle[1].lifecycle.when, lifecycle::When::Always);
+        let e = error(
+            "[[step]]\nrecreate = {}\n[[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n",
+        );
+        assert!(
+            e.starts_with("rb.toml:3:1: step 2 comes after step 1, which runs once every other step is applied"),
+            "{e}"
+        );
+        let e = error("[[step]]\nrecreate = { when = \"sometimes\" }\n");
+        assert!(e.starts_with("rb.toml:2:21: `when = \"sometimes\"`"), "{e}");
+        let e = error("[[step]]\nwhen = \"cpus == 1\"\nreboot = {}\n");
+        assert!(
+            e.starts_with("rb.toml:2:8: a `recreate` or `reboot` step has no `when`"),
+            "{e}"
+        );
+        let e = error("[[step]]\nreboot = {}\nrecreate = {}\n");
+        assert!(e.contains("found 2"), "{e}");
     }
 
     #[test]

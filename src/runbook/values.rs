@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::facts::Fact;
 use crate::facts::FactKey;
 use crate::facts::kernels::KernelPackages;
-use crate::formats::dnftx::{TxAction, TxPackage};
+use crate::formats::dnftx::TxAction;
 use crate::formats::rpmqa::{KernelInventory, Package};
 use crate::resource::HostView;
 
@@ -134,7 +134,7 @@ impl ValueDef {
             if tx.name != name {
                 continue;
             }
-            let Some(package) = package_of(tx) else {
+            let Some(package) = tx.package() else {
                 continue;
             };
             match tx.action {
@@ -176,7 +176,8 @@ impl ValueDef {
 }
 
 /// The kernel release of `package`; one only to be installed is named the way the newest
-/// installed one of the same name is.
+/// installed one of the same name is on disk, else as the machine's other kernels of its
+/// flavour are (see [`KernelInventory::release_of`]).
 fn kernel_release(
     inventory: &KernelInventory,
     installed: &[&Package],
@@ -184,34 +185,18 @@ fn kernel_release(
     pending: Option<&str>,
 ) -> String {
     if pending.is_some()
-        && let Some(last) = installed.last()
-        && inventory.release_of(last) == format!("{}-{}.{}", last.version, last.release, last.arch)
+        && let Some(shape) = installed.last().and_then(|p| inventory.shape_on_disk(p))
     {
-        return format!("{}-{}.{}", package.version, package.release, package.arch);
+        return shape.release(package);
     }
     inventory.release_of(package)
-}
-
-/// A transaction entry as an rpm package (`[E:]V-R` split).
-fn package_of(tx: &TxPackage) -> Option<Package> {
-    let (epoch, vr) = match tx.version.split_once(':') {
-        Some((e, vr)) => (e.parse().ok(), vr),
-        None => (None, tx.version.as_str()),
-    };
-    let (version, release) = vr.rsplit_once('-')?;
-    Some(Package {
-        name: tx.name.clone(),
-        epoch,
-        version: version.to_string(),
-        release: release.to_string(),
-        arch: tx.arch.clone(),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::facts::Facts;
+    use crate::formats::dnftx::TxPackage;
 
     fn facts(def: &ValueDef, inventory: &str) -> Facts {
         let mut facts = Facts::default();
@@ -275,6 +260,28 @@ mod tests {
         p.arch = "x86_64".into();
         view.record_transaction("step 2", &[p]);
         assert_eq!(def.compute(&view).unwrap().value, "5.14.0-80.el9.x86_64");
+    }
+
+    #[test]
+    fn a_debian_kernel_to_be_installed_is_named_as_debian_names_it() {
+        let def = ValueDef::NewestKernel("kernel-cloud-amd64".into());
+        let mut p = tx(TxAction::Install, "6.1.0-57");
+        p.name = "kernel-cloud-amd64".into();
+        p.arch = "noarch".into();
+        // Installed as a package, and only unpacked (the test fleet's VM).
+        for inventory in [
+            "pkg kernel-cloud-amd64 (none) 6.1.0 50 noarch\nmod 6.1.0-50-cloud-amd64\n",
+            "mod 6.1.0-50-cloud-amd64\nboot 6.1.0-50-cloud-amd64\n",
+        ] {
+            let facts = facts(&def, inventory);
+            let mut view = HostView::new(&facts);
+            view.record_transaction("step 2", std::slice::from_ref(&p));
+            assert_eq!(
+                def.compute(&view).unwrap().value,
+                "6.1.0-57-cloud-amd64",
+                "{inventory}"
+            );
+        }
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct GuestDoctor {
     pub booted_by: Option<String>,
     /// The kernel release the host boots it with, when known.
     pub release: Option<String>,
+    /// The release the guest runs now (`uname -r`), when it answered.
+    pub running: Option<String>,
     /// Each link checked, in boot order, up to the first broken one.
     pub chain: Vec<ChainLink>,
     /// The verdict.
@@ -141,6 +143,7 @@ pub fn judge(guest: &str, seen: &Observed) -> GuestDoctor {
         guest: guest.to_string(),
         booted_by: None,
         release: None,
+        running: None,
         chain: Vec::new(),
         verdict: Verdict::Ok,
         reason: None,

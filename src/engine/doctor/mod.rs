@@ -67,11 +67,15 @@ pub fn diagnose(job: &Job<'_>, ctx: &HostCtx<'_>) -> GuestDoctor {
         .booted
         .clone()
         .unwrap_or_else(|| Err("not read".to_string()));
+    let mut running = None;
     let guest = match &booted {
         Ok(b) => {
             let keys = guest_keys(&b.release);
             gather(job, &keys, ctx)
-                .map(|facts| guest_seen(&facts, &b.release))
+                .map(|facts| {
+                    running.clone_from(&facts.kernel_release);
+                    guest_seen(&facts, &b.release)
+                })
                 .map_err(|e| e.to_string())
         }
         Err(_) => Err("not read: the host side failed first".to_string()),
@@ -88,6 +92,7 @@ pub fn diagnose(job: &Job<'_>, ctx: &HostCtx<'_>) -> GuestDoctor {
         drivers,
     };
     let mut found = judge(&job.host.name, &observed);
+    found.running = running;
     if let Some(why) = driver_error {
         found.verdict = Verdict::Unknown;
         found.reason = Some(why);

@@ -68,6 +68,20 @@ pub struct RecreateWork<'a> {
 
 impl HostWork for RecreateWork<'_> {
     fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
+        self.run_when(job, ctx, false)
+    }
+}
+
+impl RecreateWork<'_> {
+    /// Recreates the guest; with `only_if_kernel_differs`, only when it does not run the
+    /// release its host boots it with (the runbook's `recreate = { when = "kernel" }`):
+    /// otherwise it is left running and reported ok, saying so.
+    pub fn run_when(
+        &self,
+        job: &Job<'_>,
+        ctx: &HostCtx<'_>,
+        only_if_kernel_differs: bool,
+    ) -> HostReport {
         let name = &job.host.name;
         ctx.phase(name, Phase::Facts);
         let doctor = diagnose(job, ctx);
@@ -87,6 +101,18 @@ impl HostWork for RecreateWork<'_> {
             report.detail = Some(HostDetail::Recreate(Box::new(found)));
             report
         };
+        if only_if_kernel_differs
+            && found.doctor.running.is_some()
+            && found.doctor.running == found.doctor.release
+        {
+            let mut report = ctx.report(name, Phase::Facts, Status::Ok);
+            report.notes.push(format!(
+                "runs {}, the kernel its host boots it with: not recreated",
+                found.doctor.release.as_deref().unwrap_or_default()
+            ));
+            report.detail = Some(HostDetail::Recreate(Box::new(found)));
+            return report;
+        }
         if found.doctor.verdict != Verdict::Ok {
             let why = found.doctor.reason.clone().unwrap_or_default();
             if !self.options.force {

@@ -17,7 +17,8 @@ const RELEASE: &str = "6.1.0-57-cloud-amd64";
 const IMAGE: &str = "/boot/initrd-6.1.0-57-cloud-amd64-xendrv.img";
 
 /// Writes the image named by its last argument: a gzip cpio holding each `--add-drivers`
-/// module found under `--kmoddir`, or, when one is missing, none of them (and says so).
+/// module (an alias resolved through `modules.alias`) found under `--kmoddir`, or, when one
+/// is missing, none of them (and says so).
 const FAKE_DRACUT: &str = r#"#!/bin/sh
 for a; do out=$a; done
 while [ $# -gt 0 ]; do
@@ -26,8 +27,10 @@ while [ $# -gt 0 ]; do
 done
 s=$(mktemp -d); mkdir -p "$s/usr/lib/modules/$v/kernel" "$s/usr/bin"; : > "$s/init"
 all=yes
-for d in $drivers; do f=$(find "$m" -name "$d.ko*" | head -n 1); [ -n "$f" ] || { echo "dracut-install: Failed to find module '$d'" >&2; all=; }; done
-if [ -n "$all" ]; then for d in $drivers; do cp "$(find "$m" -name "$d.ko*" | head -n 1)" "$s/usr/lib/modules/$v/kernel/"; done; fi
+# An alias is what modprobe (and so dracut) resolves: modules.alias, as kmod reads it.
+real() { r=$(awk -v d="$1" '$1 == "alias" && $2 == d { print $3; exit }' "$m/modules.alias" 2>/dev/null); echo "${r:-$1}"; }
+for d in $drivers; do f=$(find "$m" -name "$(real "$d").ko*" | head -n 1); [ -n "$f" ] || { echo "dracut-install: Failed to find module '$d'" >&2; all=; }; done
+if [ -n "$all" ]; then for d in $drivers; do cp "$(find "$m" -name "$(real "$d").ko*" | head -n 1)" "$s/usr/lib/modules/$v/kernel/"; done; fi
 # A listing longer than a pipe's buffer, the modules first: a proof that stopped reading
 # early would leave the lister writing into a closed pipe.
 mkdir -p "$s/usr/share/padding"; i=0
@@ -251,4 +254,119 @@ fn the_proof_pattern_matches_module_files_only() {
         assert_eq!(anywhere.is_match(line), any, "{line}");
         assert_eq!(in_release.is_match(line), rel, "{line}");
     }
+}
+
+/// The tree as it is before a `packages` step installs the kernel: no image, no modules.
+fn without_kernel(tree: &Tree) -> PathBuf {
+    let stash = tree.dir.path().join("stash");
+    std::fs::create_dir_all(&stash).unwrap();
+    let root = tree.root();
+    std::fs::rename(
+        root.join("lib/modules").join(RELEASE),
+        stash.join("modules"),
+    )
+    .unwrap();
+    std::fs::rename(
+        root.join(format!("boot/vmlinuz-{RELEASE}")),
+        stash.join("vmlinuz"),
+    )
+    .unwrap();
+    stash
+}
+
+/// What the earlier step's transaction does to the tree.
+fn install_kernel(tree: &Tree, stash: &Path) {
+    let root = tree.root();
+    std::fs::rename(stash.join("modules"), root.join("lib/modules").join(RELEASE)).unwrap();
+    std::fs::rename(
+        stash.join("vmlinuz"),
+        root.join(format!("boot/vmlinuz-{RELEASE}")),
+    )
+    .unwrap();
+}
+
+/// Plans with an earlier step of the run installing kernel-cloud-amd64-6.1.0-57.
+fn plan_after_install(tree: &Tree, resource: &dyn Resource) -> StepPlan {
+    let keys = resource.facts(&Scope::default());
+    let b = Boundary::random();
+    let script = facts_script(&keys, tree.root().to_str().unwrap(), &b).unwrap();
+    let facts = parse_facts(&keys, &b, &tree.sh(&script)).unwrap();
+    let mut view = HostView::new(&facts);
+    view.record_transaction(
+        "step 2 (kernel update)",
+        &[crate::formats::dnftx::TxPackage {
+            action: crate::formats::dnftx::TxAction::Install,
+            name: "kernel-cloud-amd64".into(),
+            arch: "noarch".into(),
+            version: "6.1.0-57".into(),
+            repo: "pinned".into(),
+        }],
+    );
+    resource.plan(&view).unwrap()
+}
+
+#[test]
+fn a_kernel_an_earlier_step_installs_gets_its_image_in_the_same_run() {
+    let tree = Tree::new();
+    let stash = without_kernel(&tree);
+    // Without the earlier step, there is nothing to build from.
+    let keys = resource("\"virtio_blk\"").facts(&Scope::default());
+    let b = Boundary::random();
+    let script = facts_script(&keys, tree.root().to_str().unwrap(), &b).unwrap();
+    let facts = parse_facts(&keys, &b, &tree.sh(&script)).unwrap();
+    let refused = resource("\"virtio_blk\"").plan(&HostView::new(&facts));
+    assert!(
+        matches!(&refused, Err(PlanError::Refused(why)) if why.contains("install kernel")),
+        "{refused:?}"
+    );
+    // With it: planned after that step, the drivers looked up once it is in. `xenblk` is an
+    // alias the kernel's modules.alias resolves, as on a real Xen guest kernel.
+    std::fs::write(
+        stash.join("modules/modules.alias"),
+        "alias xenblk virtio_blk\nalias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_blk\n",
+    )
+    .unwrap();
+    let r = resource("\"xenblk\", \"virtio_net\"");
+    let plan = plan_after_install(&tree, r.as_ref());
+    assert_eq!(
+        plan.changes[0].summary,
+        format!(
+            "build {IMAGE} with dracut (drivers: xenblk, virtio_net; reason: kernel {RELEASE} is installed by step 2 (kernel update) first)"
+        )
+    );
+    // Applied before the kernel is in (the transaction failed, say): nothing is built.
+    let failure = tree.apply(&plan).expect_err("no kernel yet");
+    assert!(
+        failure.contains(&format!(
+            "/boot/vmlinuz-{RELEASE} is not there after the earlier step installed kernel {RELEASE}; nothing was built"
+        )),
+        "{failure}"
+    );
+    assert!(!tree.image().exists());
+    install_kernel(&tree, &stash);
+    let said = tree.apply(&plan).unwrap();
+    assert!(said.contains("vmup: the new image holds every driver"), "{said}");
+    let listing = lists(&tree.image());
+    assert!(
+        listing.contains("virtio_blk.ko") && listing.contains("virtio_net.ko"),
+        "{listing}"
+    );
+    assert!(tree.leftovers().is_empty(), "{:?}", tree.leftovers());
+    assert!(tree.plan(r.as_ref()).changes.is_empty());
+}
+
+#[test]
+fn a_driver_the_installed_kernel_lacks_fails_the_proof_after_the_install() {
+    let tree = Tree::new();
+    let stash = without_kernel(&tree);
+    let r = resource("\"virtio_blk\", \"virtio_nett\"");
+    let plan = plan_after_install(&tree, r.as_ref());
+    install_kernel(&tree, &stash);
+    let failure = tree.apply(&plan).expect_err("the proof fails the step");
+    assert!(
+        failure.contains("initrd built without virtio_blk, virtio_nett"),
+        "{failure}"
+    );
+    assert!(!tree.image().exists());
+    assert!(tree.leftovers().is_empty(), "{:?}", tree.leftovers());
 }
