@@ -39,16 +39,27 @@ fn faults_keep_every_promise() {
     let seed = seed();
     eprintln!("fault injection: seed {seed} (replay with VMUP_FAULT_SEED={seed})");
     let started = std::time::Instant::now();
-    let local = local::run(
-        seed,
-        if std::env::var("VMUP_FAULT_SKIP_LOCAL").is_ok() {
-            0
-        } else {
-            1000
-        },
-    );
-    let prune = prune::run(seed ^ 0x5eed_0001, 6);
-    let fleet = fleet::run(seed ^ 0x5eed_0002, 6);
+    let timed = |part: &str, run: &dyn Fn() -> usize| {
+        let t = std::time::Instant::now();
+        let n = run();
+        eprintln!(
+            "fault injection: {part} took {:.0}s",
+            t.elapsed().as_secs_f64()
+        );
+        n
+    };
+    let local = timed("local trees", &|| {
+        local::run(
+            seed,
+            if std::env::var("VMUP_FAULT_SKIP_LOCAL").is_ok() {
+                0
+            } else {
+                1000
+            },
+        )
+    });
+    let prune = timed("kernel prunes", &|| prune::run(seed ^ 0x5eed_0001, 6));
+    let fleet = timed("ssh fleet", &|| fleet::run(seed ^ 0x5eed_0002, 6));
     let total = INJECTED.load(Ordering::SeqCst);
     eprintln!(
         "fault injection: {total} faults injected ({local} on local trees, {prune} during kernel prunes, {fleet} on the ssh fleet) in {:.0}s, 0 invariant violations, seed {seed}",

@@ -115,4 +115,43 @@ fn a_host_reboots_only_with_its_guests_stopped_and_starts_them_after() {
             "{g}"
         );
     }
+
+    // The same as a runbook's last step: only once the apply has converged, and with
+    // `when = "changed"` (the default) only on a host the apply changed.
+    std::fs::write(
+        fleet.path("reboot.toml"),
+        "[[step]]\nhosts = \"xen1\"\nline = { path = \"/etc/motd\", line = \"patched by vmup\" }\n\
+         [[step]]\nhosts = \"hosts\"\nreboot = { boot_timeout = 30 }\n",
+    )
+    .unwrap();
+    let apply = [
+        "apply",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "reboot.toml",
+        "--json",
+    ];
+    let before = boot_id(&fleet);
+    fleet.exec("xen1", ": > /var/log/vmup-xl-calls.log");
+    let run = fleet.vmup(&apply);
+    let report = &run.hosts()["xen1"];
+    assert_eq!(report["rebooted"], true, "{report}");
+    assert_ne!(boot_id(&fleet), before, "rebooted after the apply");
+    assert!(
+        fleet
+            .exec("xen1", "cat /etc/motd")
+            .contains("patched by vmup"),
+        "the apply came first"
+    );
+    assert_eq!(
+        run.code, 1,
+        "the guests are back on the controller's kernel"
+    );
+    let before = boot_id(&fleet);
+    let run = fleet.vmup(&apply);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.hosts()["xen1"]["status"], "ok", "{}", run.stdout);
+    assert_eq!(boot_id(&fleet), before, "nothing changed, so no reboot");
 }
