@@ -51,9 +51,14 @@ fi
 target_dir=${FUZZ_TARGET_DIR:-$root/fuzz/target}
 echo "== building the fuzz targets (cargo afl build, $target_dir)"
 build_start=$(date +%s)
+# An explicit --target keeps cargo-afl's RUSTFLAGS (instrumentation, opt-level 3, one
+# codegen unit) off the build scripts and proc macros (syn, serde_derive, ...), which then
+# build as the release profile's build-override says: a tenth of the build's CPU, and the
+# start of its critical path.
+host=$(rustc -vV | sed -n 's/^host: //p')
 CARGO_TARGET_DIR=$target_dir cargo afl build --release --features afl --quiet \
-  --manifest-path fuzz/Cargo.toml
-bin=$target_dir/release/vmup-fuzz
+  --target "$host" --manifest-path fuzz/Cargo.toml
+bin=$target_dir/$host/release/vmup-fuzz
 echo "   built in $(( $(date +%s) - build_start ))s"
 
 if [ "${#targets[@]}" -eq 0 ] && [ "$mode" != selftest ]; then
