@@ -315,8 +315,9 @@ start_machines() {
         if [[ ${ROLES[i]} == host ]]; then seed="$DIR/layers/seed-dom0"; else seed="$DIR/layers/seed-guest"; fi
         lower="$hd/layer:$seed:$BASE_CACHE" bind=""
         if [[ $name == "$VM_DOM0" ]]; then
-            # QEMU, dracut and the VM's kernel; the VM's disk is written in place.
-            lower="$hd/layer:$seed:$VM_DOM0_LAYER:$VM_KERNEL_LAYER:$BASE_CACHE"
+            # QEMU, the VM's repository and its kernel (files, and the rpm database that
+            # holds it: a dom0 has none of its own); the VM's disk is written in place.
+            lower="$hd/layer:$seed:$VM_DOM0_LAYER:$VM_REPO_LAYER:$VM_KERNEL_LAYER:$VM_KERNEL_RPMDB:$BASE_CACHE"
             bind="$DIR/vm/share:/var/lib/vmup-vm"
         fi
         setsid nsenter --net="/run/netns/$HOST_NS_PREFIX$name" -- \
@@ -726,11 +727,16 @@ write_dom0_files() {
 # vm1 (domain VM1), a QEMU guest that xen1's xl double boots from /etc/xen/VM1, reachable
 # at xen1's address, port 2201 (QEMU's user-mode port forward inside xen1's namespace).
 # `up` only prepares it (its disk, xen1's config, the client files); `xl create VM1` on
-# xen1 boots it, once an initrd exists (README.md, "The VM guest").
+# xen1 boots it, once an initrd exists (README.md, "The VM guest"). Two real kernel
+# releases: both machines start on the older (an installed rpm on each), and a pinned
+# repository holds the newer for an update: xen1 has it at /srv/vmkernels and serves it
+# over http on its loopback, which the guest reaches as 10.0.2.2 (QEMU's user network).
 VM_NAME=vm1
 VM_DOMAIN=VM1
 VM_PORT=2201
 VM_MAC=00:16:3e:76:6d:01
+VM_REPO=vmkernels
+VM_REPO_PORT=8080
 # Debian packages the base lacks (only those are unpacked: vm.sh resolves them against
 # the base): what the dom0 runs QEMU and builds initrds with, what the VM's init needs.
 VM_DOM0_PACKAGES=(qemu-system-x86 dracut-core kmod cpio)
@@ -741,38 +747,59 @@ vm_sh() { VMUP_TESTBED_CACHE=$BASE_CACHE "$FLEET_TOOLS/vm.sh" "$@"; }
 
 # plan_vm 0|1: HAS_VM, VM_DOM0, VM_ADDR; the cached parts from DIR/vm/vm.env.
 plan_vm() {
-    HAS_VM=${1:-0} VM_DOM0="" VM_ADDR="" VM_RELEASE="" VM_KERNEL_LAYER="" VM_DOM0_LAYER="" VM_GUEST_LAYER=""
+    HAS_VM=${1:-0} VM_DOM0="" VM_ADDR="" VM_RELEASE="" VM_NEW_RELEASE="" VM_KERNEL_LAYER=""
+    VM_KERNEL_RPMDB="" VM_KERNEL_RPM="" VM_REPO_LAYER="" VM_DOM0_LAYER="" VM_GUEST_LAYER=""
     (( HAS_VM )) || return 0
     [[ -n ${INDEX[xen1]:-} ]] || die "--vm needs a dom0 (--hosts 1 or more)"
     VM_DOM0=xen1 VM_ADDR=${ADDRS[${INDEX[xen1]}]}
     if [[ -f $DIR/vm/vm.env ]]; then
-        VM_RELEASE=$(sed -n 's/^release=//p' "$DIR/vm/vm.env")
-        VM_KERNEL_LAYER=$(sed -n 's/^kernel_layer=//p' "$DIR/vm/vm.env")
-        VM_DOM0_LAYER=$(sed -n 's/^dom0_layer=//p' "$DIR/vm/vm.env")
-        VM_GUEST_LAYER=$(sed -n 's/^guest_layer=//p' "$DIR/vm/vm.env")
+        local e="$DIR/vm/vm.env"
+        VM_RELEASE=$(sed -n 's/^release=//p' "$e")
+        VM_NEW_RELEASE=$(sed -n 's/^new_release=//p' "$e")
+        VM_KERNEL_LAYER=$(sed -n 's/^kernel_layer=//p' "$e")
+        VM_KERNEL_RPMDB=$(sed -n 's/^kernel_rpmdb=//p' "$e")
+        VM_KERNEL_RPM=$(sed -n 's/^kernel_rpm=//p' "$e")
+        VM_REPO_LAYER=$(sed -n 's/^repo_layer=//p' "$e")
+        VM_DOM0_LAYER=$(sed -n 's/^dom0_layer=//p' "$e")
+        VM_GUEST_LAYER=$(sed -n 's/^guest_layer=//p' "$e")
     fi
 }
 
-# ensure_vm_parts: the kernel and package layers (cached per machine, vm.sh), chosen once
-# per fleet and written down in DIR/vm/vm.env, so `reset` restacks the same ones; the VM's
-# host key.
+# ensure_vm_parts: the kernels, the repository and the package layers (cached per machine,
+# vm.sh), chosen once per fleet and written down in DIR/vm/vm.env, so `reset` restacks the
+# same ones; the VM's host key. The releases: OLD, the second-newest
+# linux-image-6.1.0-N-cloud-amd64 apt offers, is the kernel both machines start on (its
+# files' layer, and for the dom0 an rpm database holding it); NEW, the newest, is the one
+# package of the pinned repository.
 ensure_vm_parts() {
     (( HAS_VM )) || return 0
     mkdir -p -- "$DIR/vm/share"
     local l ok=1
-    for l in "$VM_KERNEL_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER"; do
+    for l in "$VM_KERNEL_LAYER" "$VM_KERNEL_RPMDB" "$VM_REPO_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER"; do
         [[ -n $l && -e $l/.vmup-layer-complete ]] || ok=0
     done
+    [[ -n $VM_NEW_RELEASE && -f $VM_KERNEL_RPM ]] || ok=0
     if (( ! ok )); then
-        local kernel
-        kernel=$(vm_sh kernel) || die "no kernel for the VM"
-        VM_RELEASE=${kernel%% *} VM_KERNEL_LAYER=${kernel#* }
+        local releases old new kernel out
+        releases=$(vm_sh releases) || die "no two kernel releases for the VM"
+        read -r old new <<<"$releases"
+        kernel=$(vm_sh kernel "$old") || die "no kernel for the VM"
+        read -r VM_RELEASE VM_KERNEL_LAYER VM_KERNEL_RPMDB VM_KERNEL_RPM <<<"$kernel"
+        out=$(VMUP_TESTBED_CACHE=$BASE_CACHE "$FLEET_TOOLS/debkernel.sh" --cached "$new") \
+            || die "no package of the VM's new kernel"
+        VM_NEW_RELEASE=$(sed -n 2p <<<"$out")
+        VM_REPO_LAYER=$(vm_sh repo-layer "$VM_REPO" "$(sed -n 1p <<<"$out")") \
+            || die "no repository for the VM's new kernel"
         VM_DOM0_LAYER=$(vm_sh pkg-layer dom0-qemu "${VM_DOM0_PACKAGES[@]}") \
             || die "no QEMU layer for the dom0"
         VM_GUEST_LAYER=$(vm_sh pkg-layer vm-guest "${VM_GUEST_PACKAGES[@]}") \
             || die "no package layer for the VM"
-        printf 'release=%s\nkernel_layer=%s\ndom0_layer=%s\nguest_layer=%s\n' "$VM_RELEASE" \
-            "$VM_KERNEL_LAYER" "$VM_DOM0_LAYER" "$VM_GUEST_LAYER" | write_atomic "$DIR/vm/vm.env"
+        {
+            printf 'release=%s\nnew_release=%s\nkernel_layer=%s\nkernel_rpmdb=%s\nkernel_rpm=%s\n' \
+                "$VM_RELEASE" "$VM_NEW_RELEASE" "$VM_KERNEL_LAYER" "$VM_KERNEL_RPMDB" "$VM_KERNEL_RPM"
+            printf 'repo_layer=%s\ndom0_layer=%s\nguest_layer=%s\n' "$VM_REPO_LAYER" \
+                "$VM_DOM0_LAYER" "$VM_GUEST_LAYER"
+        } | write_atomic "$DIR/vm/vm.env"
     fi
     local k="$DIR/vm/ssh_host_ed25519_key"
     [[ -f $k && -f $k.pub ]] || { rm -f -- "$k" "$k.pub"; ssh-keygen -q -t ed25519 -N '' -C "root@$VM_NAME" -f "$k" </dev/null >/dev/null; }
@@ -782,13 +809,24 @@ ensure_vm_parts() {
 # the ABI number (6.1.0-57-cloud-amd64 -> 6.1.0-cloud-amd64).
 vm_stable_release() { sed -E 's/^([0-9.]+)-[0-9]+-/\1-/' <<<"$VM_RELEASE"; }
 
-# write_vm_dom0_files LAYER: the VM's domain config and the /boot links it names. The
-# kernel comes from the kernel layer; the initrd does not exist until someone builds it
-# (dracut on the dom0: README.md).
+# write_vm_dom0_files LAYER: the VM's domain config and the /boot links it names, and the
+# http server of the VM's package repository. The kernel comes from the kernel layer; the
+# initrd does not exist until someone builds it (dracut on the dom0: README.md).
 write_vm_dom0_files() {
     local l=$1 stable
     stable=$(vm_stable_release)
-    mkdir -p -- "$l/boot"
+    # (Debian's dnf makes no /etc/yum.repos.d; a dom0 that installs its guests' kernels
+    # with dnf has one, where a runbook writes the repository's file.)
+    mkdir -p -- "$l/boot" "$l/etc/vmup-testbed/boot.d" "$l/etc/yum.repos.d"
+    # Started by the dom0's init (host-init.sh) before sshd, bound to the dom0's loopback
+    # only: QEMU's user network takes the guest's connections to 10.0.2.2 there.
+    cat >"$l/etc/vmup-testbed/boot.d/$VM_REPO-http" <<EOF
+#!/bin/sh
+# vmup test fleet: $VM_NAME's package repository (/srv/$VM_REPO) over http, for the guest
+# at http://10.0.2.2:$VM_REPO_PORT/$VM_REPO (QEMU's user network: this machine's loopback).
+cd /srv && exec python3 -m http.server --bind 127.0.0.1 $VM_REPO_PORT </dev/null >>/var/log/vmup-$VM_REPO-http.log 2>&1
+EOF
+    chmod 0755 "$l/etc/vmup-testbed/boot.d/$VM_REPO-http"
     ln -sfn "vmlinuz-$VM_RELEASE" "$l/boot/vmlinuz-$stable"
     ln -sfn "initrd-$VM_RELEASE-virtio.img" "$l/boot/initrd-$stable-virtio.img"
     cat >"$l/etc/xen/$VM_DOMAIN" <<EOF
@@ -814,10 +852,13 @@ ensure_vm_disk() {
     local img="$DIR/vm/$VM_NAME.img"
     if [[ ! -f $img ]]; then
         cat -- "$DIR/id_ed25519.pub" "$DIR/id_rsa.pub" "$DIR/id_ecdsa.pub" >"$DIR/vm/authorized_keys"
+        # The kernel's files; the guest's own rpm database (the seed's) records it as
+        # installed (--installed), as the guest's rpm would have.
         vm_sh build-disk "$img" \
             --lower "$VM_GUEST_LAYER:$VM_KERNEL_LAYER:$DIR/layers/seed-guest:$BASE_CACHE" \
             --name "$VM_NAME" --host-key "$DIR/vm/ssh_host_ed25519_key" \
-            --authorized-keys "$DIR/vm/authorized_keys" || die "building the VM's disk failed"
+            --authorized-keys "$DIR/vm/authorized_keys" --installed "$VM_KERNEL_RPM" \
+            || die "building the VM's disk failed"
     fi
     [[ -f $DIR/vm/share/$VM_NAME.img ]] || restore_vm_disk
 }
@@ -838,6 +879,10 @@ FLEET_VM_DOMAIN="$VM_DOMAIN"
 FLEET_VM_ADDR="$VM_ADDR"
 FLEET_VM_PORT="$VM_PORT"
 FLEET_VM_RELEASE="$VM_RELEASE"
+FLEET_VM_NEW_RELEASE="$VM_NEW_RELEASE"
+FLEET_VM_REPO="$VM_REPO"
+FLEET_VM_REPO_URL="http://10.0.2.2:$VM_REPO_PORT/$VM_REPO"
+FLEET_DOM0_REPO_URL="file:///srv/$VM_REPO"
 FLEET_VM_CONSOLE="$DIR/hosts/$VM_DOM0/upper/var/log/vmup-vm/$VM_DOMAIN.console"
 EOF
 }
@@ -918,7 +963,7 @@ cmd_up() {
     trace ready
     echo "fleet up: ${#NAMES[@]} machines in $(elapsed_since "$start") s"
     if (( HAS_VM )); then
-        echo "vm: $VM_NAME ($VM_RELEASE) boots on $VM_DOM0 with 'xl create $VM_DOMAIN' once its initrd exists; ssh at $VM_ADDR:$VM_PORT"
+        echo "vm: $VM_NAME ($VM_RELEASE) boots on $VM_DOM0 with 'xl create $VM_DOMAIN' once its initrd exists; ssh at $VM_ADDR:$VM_PORT; $VM_NEW_RELEASE in repository $VM_REPO"
     fi
 }
 

@@ -10,6 +10,8 @@
 # process of the machine and drops its mounts with the mount namespace).
 # BIND, optional, is SRC:DST: directory SRC of this machine's host appears at DST inside
 # (a dom0's VM disks, so they are written in place, never copied up into the overlay).
+# Services: every executable /etc/vmup-testbed/boot.d/* of the machine is started in the
+# background just before sshd (a dom0's package repository over http).
 set -eu
 name=$1 root=$2 lower=$3 upper=$4 work=$5 addr=$6 gateway=$7 gateway_mac=$8 pidfile=$9 bind=${10:-}
 
@@ -47,4 +49,9 @@ cd "$root"
 pivot_root . mnt
 cd /
 umount -l /mnt
+if [ -d /etc/vmup-testbed/boot.d ]; then
+    for service in /etc/vmup-testbed/boot.d/*; do
+        [ -x "$service" ] && "$service" </dev/null >/dev/null 2>&1 &
+    done
+fi
 exec /usr/sbin/sshd -D -E /var/log/sshd.log

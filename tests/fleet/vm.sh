@@ -5,19 +5,27 @@
 #   vm.sh pkg-layer NAME PKG...    a cached overlay layer holding Debian packages PKG (and
 #                                  what they depend on) that the fleet's base lacks; prints
 #                                  its path
-#   vm.sh kernel [N]               a real Debian kernel, linux-image-6.1.0-N-cloud-amd64
-#                                  (N: the newest apt offers), unpacked as a cached layer;
-#                                  prints "RELEASE LAYER"
+#   vm.sh releases                 "OLD NEW": the two newest N of linux-image-6.1.0-N-cloud-amd64
+#                                  that apt offers (the VM starts on OLD and is updated to NEW)
+#   vm.sh kernel [N]               a real Debian kernel, linux-image-6.1.0-N-cloud-amd64 (N: the
+#                                  newest apt offers) as debkernel.sh's rpm, installed into
+#                                  two cached layers, its files and an rpm database holding
+#                                  it; prints "RELEASE LAYER RPMDB-LAYER RPM"
+#   vm.sh repo-layer NAME RPM...   a cached layer holding a package repository (createrepo_c)
+#                                  of RPM... at srv/NAME/; prints its path
 #   vm.sh build-disk OUT.img --lower L1:L2:... --name NAME --host-key KEY
-#                    --authorized-keys FILE
+#                    --authorized-keys FILE [--installed RPM]...
 #                                  the VM's ext4 root disk image: the layers L1 (top) ...
 #                                  merged, plus the VM's init, hostname, host key and
-#                                  root's authorized_keys; no loop device (mkfs.ext4 -d)
+#                                  root's authorized_keys; each RPM (whose files the layers
+#                                  hold) recorded as installed in its rpm database; no loop
+#                                  device (mkfs.ext4 -d)
 #
 # Everything cached lives beside the fleet's base ($VMUP_TESTBED_CACHE as fleet.sh passes
 # it; by default the base fleet.sh would use): layers/NAME-KEY/ (KEY: the base and the package
-# list), kernels/ (the .deb files, named as apt names them, as tests/fleet/debkernel.sh
-# keeps them, and RELEASE.layer/). Builds go to a temp dir renamed into place under a
+# list), layers/repo-NAME-KEY/ (KEY: the packages), kernels/ (the .deb files, named as apt
+# names them, as tests/fleet/debkernel.sh keeps them, and RELEASE-KEY.layer/ and
+# RELEASE-KEY.rpmdb/, KEY: the rpm's spec hash), rpms/ (debkernel.sh's). Builds go to a temp dir renamed into place under a
 # lock, so a killed or concurrent build never leaves a half layer behind.
 set -euo pipefail
 umask 022
@@ -134,76 +142,143 @@ fetch_debs() {
 
 # ---------------------------------------------------------------- kernel
 
-# kernel [N]: linux-image-6.1.0-N-cloud-amd64 as a layer: boot/vmlinuz-R, boot/config-R,
-# boot/System.map-R and usr/lib/modules/R with the modules.dep that Debian's postinst
-# would make (depmod). N defaults to the newest that apt has a candidate for now (the
-# mirror keeps a few and drops old ones); without apt lists, the newest .deb cached.
+# apt_kernel_numbers: every N of linux-image-6.1.0-N-cloud-amd64 that apt has a candidate
+# for, oldest first. One apt call (apt-cache search also lists packages apt merely heard
+# of); the mirror keeps a few and drops old ones, so no number is written down anywhere.
+apt_kernel_numbers() {
+    apt-cache policy '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' 2>/dev/null \
+        | awk '/^[^ ]/ { p = $1 } /Candidate: [0-9]/ { print p }' \
+        | sed -nE 's/^linux-image-6\.1\.0-([0-9]+)-cloud-amd64:$/\1/p' | sort -n -u
+}
+
+# cached_kernel_numbers: the N of every linux-image .deb in the cache, oldest first.
+cached_kernel_numbers() {
+    local f k
+    for f in "$KERNELS"/linux-image-6.1.0-*-cloud-amd64_*_amd64.deb; do
+        [[ -f $f ]] || continue
+        k=${f##*/linux-image-6.1.0-}; k=${k%%-*}
+        [[ $k =~ ^[0-9]+$ ]] && printf '%s\n' "$k"
+    done | sort -n -u
+}
+
+# releases: the VM starts on the second-newest kernel apt offers and is updated to the
+# newest, two real releases. Without apt lists at all (apt knows no such package), the two
+# newest debs in the cache, said on stderr; with only one release offered, an error.
+cmd_releases() {
+    [[ $# -eq 0 ]] || die "usage: vm.sh releases"
+    local ns=()
+    mapfile -t ns < <(apt_kernel_numbers)
+    if (( ${#ns[@]} == 0 )); then
+        mapfile -t ns < <(cached_kernel_numbers)
+        (( ${#ns[@]} >= 2 )) \
+            || die "apt knows no linux-image-6.1.0-N-cloud-amd64 and $KERNELS holds fewer than two (run apt-get update)"
+        say "apt knows no linux-image-6.1.0-N-cloud-amd64 (no lists?): using the two newest cached, ${ns[-2]} and ${ns[-1]}"
+    elif (( ${#ns[@]} == 1 )); then
+        die "apt offers only one linux-image-6.1.0-N-cloud-amd64 (${ns[0]}); the VM's update needs two real releases, an older one to start on and a newer one to install (run apt-get update, or use a mirror that keeps older kernels)"
+    fi
+    printf '%s %s\n' "${ns[-2]}" "${ns[-1]}"
+}
+
+# kernel [N]: kernel-cloud-amd64-6.1.0-N (debkernel.sh: Debian's linux-image-6.1.0-N-cloud-amd64
+# repackaged, with the modules.dep that Debian's postinst would make) installed by rpm into
+# an empty tree, kept as two layers: LAYER, its files (boot/vmlinuz-R, config-R,
+# System.map-R, usr/lib/modules/R), and RPMDB-LAYER, the rpm database rpm wrote
+# (var/lib/rpm), which holds the package and nothing else. A machine with both and no rpm
+# database of its own has the kernel installed (the dom0); a guest has its own database,
+# where the package is recorded (build-disk --installed) over the files of LAYER. N
+# defaults to the newest that apt has a candidate for; without apt lists, the newest .deb
+# cached.
 cmd_kernel() {
     [[ $# -le 1 ]] || die "usage: vm.sh kernel [N]"
     local n=${1:-}
     [[ -z $n || $n =~ ^[0-9]+$ ]] || die "N must be a number (got $n)"
-    for tool in dpkg-deb depmod; do
-        command -v "$tool" >/dev/null || die "$tool is not installed (scripts/install-deps.sh installs it)"
-    done
+    command -v rpm >/dev/null || die "rpm is not installed (scripts/install-deps.sh installs it)"
     mkdir -p -- "$KERNELS"
     if [[ -z $n ]]; then
-        # One apt call: every such package apt knows, those with a candidate (apt-cache
-        # search also lists packages it merely heard of).
-        n=$(apt-cache policy '^linux-image-6\.1\.0-[0-9]+-cloud-amd64$' 2>/dev/null \
-            | awk '/^[^ ]/ { p = $1 } /Candidate: [0-9]/ { print p }' \
-            | sed -nE 's/^linux-image-6\.1\.0-([0-9]+)-cloud-amd64:$/\1/p' | sort -n | tail -n 1)
-        [[ -n $n ]] || n=$(newest_cached_kernel)
+        n=$(apt_kernel_numbers | tail -n 1)
+        [[ -n $n ]] || n=$(cached_kernel_numbers | tail -n 1)
         [[ -n $n ]] || die "no linux-image-6.1.0-N-cloud-amd64 in apt's lists nor in $KERNELS (run apt-get update)"
     fi
-    local release="6.1.0-$n-cloud-amd64"
-    local layer="$KERNELS/$release.layer"
-    if [[ ! -e $layer/.vmup-layer-complete ]]; then
+    local out rpm release layer db
+    out=$(VMUP_TESTBED_CACHE=$BASE_CACHE VMUP_KERNEL_CACHE=$KERNELS "$TOOLS/debkernel.sh" --cached "$n") \
+        || die "debkernel.sh could not build kernel-cloud-amd64-6.1.0-$n"
+    rpm=$(sed -n 1p <<<"$out") release=$(sed -n 2p <<<"$out")
+    [[ -f $rpm && $release == "6.1.0-$n-cloud-amd64" ]] || die "debkernel.sh said: $out"
+    layer="$KERNELS/$release-$(basename -- "$(dirname -- "$rpm")").layer"
+    db="${layer%.layer}.rpmdb"
+    if [[ ! -e $layer/.vmup-layer-complete || ! -e $db/.vmup-layer-complete ]]; then
         lock_cache
-        [[ -e $layer/.vmup-layer-complete ]] || build_kernel_layer "$n" "$layer"
+        [[ -e $layer/.vmup-layer-complete && -e $db/.vmup-layer-complete ]] \
+            || build_kernel_layer "$rpm" "$release" "$layer" "$db"
     fi
-    printf '%s %s\n' "$release" "$layer"
-}
-
-newest_cached_kernel() {
-    local f best=-1 k
-    for f in "$KERNELS"/linux-image-6.1.0-*-cloud-amd64_*_amd64.deb; do
-        [[ -f $f ]] || continue
-        k=${f##*/linux-image-6.1.0-}; k=${k%%-*}
-        [[ $k =~ ^[0-9]+$ ]] && (( k > best )) && best=$k
-    done
-    (( best >= 0 )) && printf '%s' "$best"
-    return 0
+    printf '%s %s %s %s\n' "$release" "$layer" "$db" "$rpm"
 }
 
 build_kernel_layer() {
-    local n=$1 layer=$2 package="linux-image-6.1.0-$1-cloud-amd64" release="6.1.0-$1-cloud-amd64"
-    local deb tmp start
+    local rpm=$1 release=$2 layer=$3 db=$4 tmp start nvr n
     start=$(now_ns)
-    deb=$(ls -1 "$KERNELS/${package}_"*_amd64.deb 2>/dev/null | sort -V | tail -n 1 || true)
-    if [[ -z $deb ]]; then
-        tmp=$(mktemp -d "$KERNELS/.get.XXXXXX")
-        if ! (cd "$tmp" && apt-get download -q "$package" >"$tmp/apt.log" 2>&1); then
-            say "apt-get download $package failed; apt-get update, then once more"
-            apt-get update -qq >&2 || true
-            (cd "$tmp" && apt-get download -q "$package" >"$tmp/apt.log" 2>&1) \
-                || { cat "$tmp/apt.log" >&2; rm -rf -- "$tmp"; die "apt-get download $package failed"; }
-        fi
-        mv -- "$tmp"/*.deb "$KERNELS/" && rm -rf -- "$tmp"
-        deb=$(ls -1 "$KERNELS/${package}_"*_amd64.deb | sort -V | tail -n 1)
-    fi
-    rm -rf -- "$layer".tmp.*
+    rm -rf -- "$layer".tmp.* "$db".tmp.*
     tmp="$layer.tmp.$$"
-    mkdir -p -- "$tmp"
-    dpkg-deb -x "$deb" "$tmp"
-    rm -rf -- "$tmp/usr/share" "$tmp/usr/lib/linux"
-    merge_usr "$tmp"
-    [[ -f $tmp/boot/vmlinuz-$release && -d $tmp/usr/lib/modules/$release ]] \
-        || die "${deb##*/} holds no boot/vmlinuz-$release or lib/modules/$release"
-    depmod -b "$tmp/usr" "$release"
-    printf '%s\n' "${deb##*/}" >"$tmp/.vmup-layer-packages"
-    date -u +%FT%TZ >"$tmp/.vmup-layer-complete"
+    mkdir -p -- "$tmp" "$db.tmp.$$"
+    rpm --root "$tmp" --dbpath /var/lib/rpm -i --nodeps --noscripts --nosignature --force-debian "$rpm" \
+        || { rm -rf -- "$tmp"; die "rpm could not install ${rpm##*/} into the kernel's layer"; }
+    nvr=$(rpm --root "$tmp" --dbpath /var/lib/rpm -q kernel-cloud-amd64) || true
+    n=${release#6.1.0-} n=${n%%-*}
+    [[ $nvr == "kernel-cloud-amd64-6.1.0-$n.noarch" ]] \
+        || die "the kernel's layer has no kernel-cloud-amd64 in its rpm database (rpm -q: $nvr)"
+    [[ -f $tmp/boot/vmlinuz-$release && -d $tmp/usr/lib/modules/$release && ! -e $tmp/lib ]] \
+        || die "${rpm##*/} holds no boot/vmlinuz-$release or usr/lib/modules/$release"
+    # The database alone: sqlite's lock, index and log files are made again by whoever
+    # opens it (and must not show through beneath a guest's own database).
+    rm -f -- "$tmp"/var/lib/rpm/.rpm.lock "$tmp"/var/lib/rpm/*-shm "$tmp"/var/lib/rpm/*-wal
+    mv -- "$tmp/var" "$db.tmp.$$/var"
+    printf '%s\n' "${rpm##*/}" | tee "$db.tmp.$$/.vmup-layer-packages" >"$tmp/.vmup-layer-packages"
+    date -u +%FT%TZ | tee "$db.tmp.$$/.vmup-layer-complete" >"$tmp/.vmup-layer-complete"
+    rm -rf -- "$layer" "$db"
     mv -T -- "$tmp" "$layer"
-    say "kernel $release unpacked in $(elapsed_since "$start") s ($(du -sh "$layer" | cut -f1))"
+    mv -T -- "$db.tmp.$$" "$db"
+    say "kernel $release installed into its layers in $(elapsed_since "$start") s ($(du -sh "$layer" | cut -f1))"
+}
+
+# ---------------------------------------------------------------- package repository
+
+# repo-layer NAME RPM...: a package repository as dnf reads one, at srv/NAME/ of a layer:
+# the packages (hard links into the rpm cache where it is the same file system) and
+# createrepo_c's repodata (no sqlite databases: dnf reads the XML). KEY: the packages'
+# paths, which carry their spec's hash (rpms/KEY/ of debkernel.sh and mkrpm.sh).
+cmd_repo_layer() {
+    [[ $# -ge 2 ]] || die "usage: vm.sh repo-layer NAME RPM..."
+    local name=$1 r key dest
+    shift
+    [[ $name =~ ^[a-z0-9-]+$ ]] || die "repository name must be lowercase letters, digits and - (got $name)"
+    for r in "$@"; do [[ $r == /* && -f $r ]] || die "no such package (absolute path): $r"; done
+    command -v createrepo_c >/dev/null || die "createrepo_c is not installed (scripts/install-deps.sh installs it)"
+    key=$(printf '%s\n' "$LAYER_FORMAT" "$name" "$@" | sha256sum | cut -c1-12)
+    dest="$CACHE_ROOT/layers/repo-$name-$key"
+    if [[ ! -e $dest/.vmup-layer-complete ]]; then
+        lock_cache
+        [[ -e $dest/.vmup-layer-complete ]] || build_repo_layer "$dest" "$name" "$@"
+    fi
+    printf '%s\n' "$dest"
+}
+
+build_repo_layer() {
+    local dest=$1 name=$2 start tmp r
+    shift 2
+    start=$(now_ns)
+    mkdir -p -- "$CACHE_ROOT/layers"
+    rm -rf -- "$dest".tmp.*
+    tmp="$dest.tmp.$$"
+    mkdir -p -- "$tmp/srv/$name"
+    for r in "$@"; do
+        ln -f -- "$r" "$tmp/srv/$name/" 2>/dev/null || cp -- "$r" "$tmp/srv/$name/"
+    done
+    createrepo_c -q --no-database "$tmp/srv/$name" >&2 \
+        || { rm -rf -- "$tmp"; die "createrepo_c failed for $name"; }
+    printf '%s\n' "${@##*/}" >"$tmp/.vmup-layer-packages"
+    date -u +%FT%TZ >"$tmp/.vmup-layer-complete"
+    mv -T -- "$tmp" "$dest"
+    say "repository $name ($#: ${*##*/}) in $(elapsed_since "$start") s"
 }
 
 # ---------------------------------------------------------------- root disk
@@ -214,10 +289,11 @@ build_kernel_layer() {
 # into a sparse image file. xino=on keeps inode numbers unique across layers on different
 # file systems (mkfs.ext4 -d links files with the same inode number).
 cmd_build_disk() {
-    local out="" lower="" name="" key="" auth=""
+    local out="" lower="" name="" key="" auth="" installed=()
     while [[ $# -gt 0 ]]; do
         case $1 in
             --lower) lower=$2; shift 2 ;;
+            --installed) installed+=("$2"); shift 2 ;;
             --name) name=$2; shift 2 ;;
             --host-key) key=$2; shift 2 ;;
             --authorized-keys) auth=$2; shift 2 ;;
@@ -226,7 +302,9 @@ cmd_build_disk() {
         esac
     done
     [[ -n $out && -n $lower && -n $name && -f $key && -f $auth ]] \
-        || die "usage: vm.sh build-disk OUT.img --lower L1:L2:... --name NAME --host-key KEY --authorized-keys FILE"
+        || die "usage: vm.sh build-disk OUT.img --lower L1:L2:... --name NAME --host-key KEY --authorized-keys FILE [--installed RPM]..."
+    local r
+    for r in "${installed[@]}"; do [[ -f $r ]] || die "no such package: $r"; done
     [[ $name =~ ^[a-z0-9-]+$ ]] || die "VM name must be lowercase letters, digits and - (got $name)"
     command -v mkfs.ext4 >/dev/null || die "mkfs.ext4 is not installed (e2fsprogs)"
     local start tmp
@@ -234,7 +312,7 @@ cmd_build_disk() {
     tmp=$(mktemp -d "$(dirname -- "$out")/.disk.XXXXXX")
     mkdir -p -- "$tmp/upper" "$tmp/work" "$tmp/mnt"
     if ! unshare --mount --propagation private -- "$BASH" "$SELF" _fill-disk \
-            "$tmp" "$lower" "$name" "$key" "$auth" "$out.tmp"; then
+            "$tmp" "$lower" "$name" "$key" "$auth" "$out.tmp" "${installed[@]}"; then
         rm -rf -- "$tmp" "$out.tmp"
         die "building the root disk of $name failed"
     fi
@@ -246,9 +324,21 @@ cmd_build_disk() {
 # Internal, in its own mount namespace.
 cmd_fill_disk() {
     local tmp=$1 lower=$2 name=$3 key=$4 auth=$5 img=$6 root="$1/mnt"
+    shift 6
     mount -t overlay overlay \
         -o "lowerdir=$lower,upperdir=$tmp/upper,workdir=$tmp/work,redirect_dir=on,index=off,metacopy=off,xino=on" \
         "$root"
+    # Packages whose files a layer holds already (the kernel's): recorded as installed in
+    # the guest's own rpm database, as if rpm had installed them there, and verified file
+    # by file against it (rpm -V), so the guest's rpm sees exactly what it would.
+    local r nvr bad
+    for r in "$@"; do
+        rpm --root "$root" --dbpath /var/lib/rpm -i --justdb --nodeps --noscripts --nosignature \
+            --force-debian "$r" || die "rpm --justdb could not record ${r##*/}"
+        nvr=$(rpm -qp --nosignature --qf '%{NAME}-%{VERSION}-%{RELEASE}' "$r")
+        bad=$(rpm --root "$root" --dbpath /var/lib/rpm -V "$nvr" 2>&1) \
+            || die "the layers do not hold ${r##*/} as it is packaged (rpm -V): $(head -n 5 <<<"$bad")"
+    done
     install -m 0755 -- "$TOOLS/vm-init.sh" "$root/sbin/vmup-vm-init"
     printf '%s\n' "$name" >"$root/etc/hostname"
     printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n' "$name" >"$root/etc/hosts"
@@ -277,12 +367,14 @@ cmd_fill_disk() {
 }
 
 main() {
-    [[ $# -ge 1 ]] || { sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+    [[ $# -ge 1 ]] || { sed -n '2,22p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2; }
     [[ $(id -u) == 0 ]] || die "vm.sh needs root (mounts, chroot)"
     local cmd=$1; shift
     case $cmd in
         pkg-layer) cmd_pkg_layer "$@" ;;
+        releases) cmd_releases "$@" ;;
         kernel) cmd_kernel "$@" ;;
+        repo-layer) cmd_repo_layer "$@" ;;
         build-disk) cmd_build_disk "$@" ;;
         _fill-disk) cmd_fill_disk "$@" ;;
         *) die "unknown command: $cmd" ;;
