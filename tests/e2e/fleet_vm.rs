@@ -1,17 +1,25 @@
 //! The test fleet's real virtual machine: vm1, a QEMU guest (TCG) that xen1 boots from its
-//! domain config through the xl double, with a real Debian kernel, initrds built on xen1
-//! with dracut, and the guest's own root disk, sshd and rpm database. One boot, by `vmup
-//! recreate`, proves the chain works and vmup reaches the guest on the release its host
-//! boots; `vmup doctor --boot-test` boots the chain under QEMU on xen1 (ok), and an image
-//! without the block driver (failed, within a minute); a second boot proves the seed's
-//! failure is real: with its modules gone and an initrd without the network driver, the
-//! guest never answers, and its serial console says why. `vmup doctor` predicts both
-//! outcomes, and `vmup recreate` refuses the broken guest, leaving it running.
+//! domain config through the xl double, with real Debian kernels (two releases, as rpms),
+//! initrds built on xen1 with dracut, and the guest's own root disk, sshd and rpm database.
+//! One boot, by `vmup recreate`, proves the chain works and vmup reaches the guest on the
+//! release its host boots; `vmup doctor --boot-test` boots the chain under QEMU on xen1
+//! (ok), and an image without the block driver (failed, within a minute). Then the seed's
+//! update, end to end, with vmup alone: a pinned update installs the newer kernel rpm
+//! beside the old one on the guest and on xen1 (tests/e2e/runbooks/vm-update-packages.toml),
+//! xen1 builds and proves its initrd and repoints the stable links the domain config names
+//! (vm-update-boot.toml), the doctor says ok, a plain `vmup recreate` boots the guest, and
+//! it answers on the new release with both kernels installed; a second plan has nothing to
+//! do. A last boot proves the seed's failure is real, on the new release: with its modules
+//! gone and an initrd without the network driver, the guest never answers, and its serial
+//! console says why. `vmup doctor` predicts it, and `vmup recreate` refuses the broken
+//! guest, leaving it running.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::fleet::Fleet;
+use crate::support::Run;
 
 const VM: &str = "vm1";
 const DOM0: &str = "xen1";
@@ -101,6 +109,73 @@ fn initrd_modules(fleet: &Fleet, image: &str) -> Vec<String> {
         .collect()
 }
 
+/// A runbook of tests/e2e/runbooks/.
+fn runbook(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/e2e/runbooks")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `vmup CMD` with the update's runbook 1 (the packages) on the whole fleet, vm1 and xen1,
+/// each pointed at the kernel repository as it reaches it.
+fn packages_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
+    let rb = runbook("vm-update-packages.toml");
+    let vm_repo = format!("vm_repo={}", fleet.env["FLEET_VM_REPO_URL"]);
+    let dom0_repo = format!("dom0_repo={}", fleet.env["FLEET_DOM0_REPO_URL"]);
+    let t = Instant::now();
+    let run = fleet.vmup(&[
+        cmd,
+        "-i",
+        "inventory.toml",
+        &rb,
+        "-F",
+        "ssh_config",
+        "--json",
+        "-e",
+        &vm_repo,
+        "-e",
+        &dom0_repo,
+    ]);
+    (run, t.elapsed().as_secs_f64())
+}
+
+/// `vmup CMD` with the update's runbook 2 (xen1's initrd and links, vm1's config).
+fn boot_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
+    let rb = runbook("vm-update-boot.toml");
+    let t = Instant::now();
+    let run = fleet.vmup(&[
+        cmd,
+        "-i",
+        "inventory.toml",
+        &rb,
+        "-F",
+        "ssh_config",
+        "--json",
+    ]);
+    (run, t.elapsed().as_secs_f64())
+}
+
+fn show(run: &Run) -> String {
+    format!(
+        "exit {}\nstdout:\n{}\nstderr:\n{}",
+        run.code, run.stdout, run.stderr
+    )
+}
+
+/// The resources of the changes a host line reports, in step order.
+fn resources(line: &serde_json::Value) -> Vec<String> {
+    line["changes"]
+        .as_array()
+        .map(|c| {
+            c.iter()
+                .map(|c| c["resource"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn qemu_runs(fleet: &Fleet) -> bool {
     fleet
         .sh("status", &[])
@@ -109,14 +184,34 @@ fn qemu_runs(fleet: &Fleet) -> bool {
 }
 
 #[test]
-fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
+fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_real() {
+    let whole = Instant::now();
     let t = Instant::now();
     let fleet = Fleet::up_with(0, &["--vm"]);
     let release = fleet.env["FLEET_VM_RELEASE"].clone();
+    let new = fleet.env["FLEET_VM_NEW_RELEASE"].clone();
     let (addr, port) = (&fleet.env["FLEET_VM_ADDR"], &fleet.env["FLEET_VM_PORT"]);
     eprintln!(
-        "vm: fleet with {VM} ({release}) up in {:.1} s",
+        "vm: fleet with {VM} ({release}; {new} in the repository) up in {:.1} s",
         t.elapsed().as_secs_f64()
+    );
+    let number = |r: &str| {
+        r.strip_prefix("6.1.0-")
+            .and_then(|r| r.strip_suffix("-cloud-amd64"))
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("not a 6.1.0-N-cloud-amd64 release: {r}"))
+    };
+    let (old_n, new_n) = (number(&release), number(&new));
+    assert!(
+        old_n < new_n,
+        "two releases, the VM on the older: {release} {new}"
+    );
+    // xen1 has the older kernel as an installed package, so that an update can install
+    // the newer beside it (vm1 has it too: read once it runs, below, where its CentOS 4
+    // style rpm prints no arch).
+    assert_eq!(
+        fleet.exec(DOM0, "rpm -q kernel-cloud-amd64"),
+        format!("kernel-cloud-amd64-6.1.0-{old_n}.noarch\n")
     );
     let known = std::fs::read_to_string(fleet.path("known_hosts")).unwrap();
     assert!(
@@ -128,47 +223,28 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
         "up prepares the VM, it does not boot it"
     );
 
-    // Two initrds built on xen1 at once, as an operator would: the runbook's, with the
-    // virtio drivers added, named as the VM's config expects, and dracut's default one.
+    // The initrd the VM's config expects, built on xen1 by hand as an operator would, with
+    // the virtio drivers added.
     let image = format!("/boot/initrd-{release}-virtio.img");
-    let plain = format!("/boot/initrd-{release}.img");
-    let dracut = |extra: &str, out: &str| {
+    let dracut = |kver: &str, extra: &str, out: &str| {
         format!(
-            "dracut --force --kver {release} --no-hostonly {extra} \
+            "dracut --force --kver {kver} --no-hostonly {extra} \
              --omit 'systemd systemd-initrd dracut-systemd' {out} 2>&1 | tail -n 3"
         )
     };
     let t = Instant::now();
-    let (with_drivers, default) = std::thread::scope(|s| {
-        let a = s.spawn(|| {
-            let t = Instant::now();
-            fleet.ssh(
-                DOM0,
-                &dracut("--add-drivers 'virtio_blk virtio_net'", &image),
-            );
-            t.elapsed().as_secs_f64()
-        });
-        let b = s.spawn(|| {
-            let t = Instant::now();
-            fleet.ssh(DOM0, &dracut("", &plain));
-            t.elapsed().as_secs_f64()
-        });
-        (a.join().unwrap(), b.join().unwrap())
-    });
+    fleet.ssh(
+        DOM0,
+        &dracut(&release, "--add-drivers 'virtio_blk virtio_net'", &image),
+    );
     eprintln!(
-        "vm: two dracut initrds on {DOM0} at once in {:.1} s ({with_drivers:.1} s, {default:.1} s)",
+        "vm: dracut initrd on {DOM0} in {:.1} s",
         t.elapsed().as_secs_f64()
     );
     let good = initrd_modules(&fleet, &image);
-    let worse = initrd_modules(&fleet, &plain);
     for m in ["virtio_blk", "virtio_net"] {
         assert!(good.iter().any(|g| g == m), "{image} lacks {m}: {good:?}");
     }
-    assert!(worse.iter().any(|g| g == "virtio_blk"), "{worse:?}");
-    assert!(
-        !worse.iter().any(|g| g == "virtio_net"),
-        "dracut's default image has no virtio_net (why the runbook adds it)"
-    );
 
     // Boot 1: `vmup recreate` creates the stopped domain on xen1 and calls it recreated only
     // once the guest answers ssh running the release its dom0 boots. A stopped guest's own
@@ -203,8 +279,13 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     let uname = try_ssh(&fleet, VM, "uname -r").expect("the guest answers");
     assert_eq!(uname.trim(), release, "the kernel the domain config names");
     assert_eq!(
-        fleet.ssh(VM, "hostname; rpm -q kernel-xenU; ls /lib/modules"),
-        format!("{VM}\nkernel-xenU-2.6.9-55.EL\n2.6.9-55.ELxenU\n{release}\n")
+        fleet.ssh(
+            VM,
+            "hostname; rpm -q kernel-xenU kernel-cloud-amd64; ls /lib/modules"
+        ),
+        format!(
+            "{VM}\nkernel-xenU-2.6.9-55.EL\nkernel-cloud-amd64-6.1.0-{old_n}\n2.6.9-55.ELxenU\n{release}\n"
+        )
     );
     let list = fleet.ssh(DOM0, &format!("xl list {DOMAIN}"));
     assert!(
@@ -231,9 +312,10 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
 
     // vmup reaches the VM (address and port from the inventory, host key checked) and
     // judges its chain on the real files: xen1's kernel and dracut image, the guest's
-    // modules.
+    // modules. It boots; nobody could log in on its console yet (the update's runbook
+    // adds the getty).
     let (verdict, reason) = doctor(&fleet);
-    assert_ne!(verdict, "would_not_boot", "{reason}");
+    assert_eq!(verdict, "no_console", "{reason}");
 
     // The boot test: xen1 boots the same kernel, ramdisk and command line under QEMU on a
     // snapshot of the running guest's disk, and the console says it reached the root.
@@ -284,11 +366,146 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
         "the config is as it was"
     );
 
-    // The seed's failure, by hand: the guest loses the modules of the kernel its host
-    // boots, and the runbook's image is replaced by dracut's default (as a kernel
-    // package's hook would rebuild it). doctor sees it before anyone reboots.
-    fleet.ssh(VM, &format!("rm -rf /lib/modules/{release} && sync"));
-    fleet.ssh(DOM0, &format!("cp {plain} {image}"));
+    // The seed's update, with vmup alone. Run 1: the newer kernel rpm from the pinned
+    // repository only, installed beside the running one (install-only, by an earlier step)
+    // on the guest and on xen1.
+    let config_before = fleet.ssh(DOM0, &format!("cat /etc/xen/{DOMAIN}"));
+    let (run, took) = packages_run(&fleet, "apply");
+    eprintln!("vm: update run 1 (the kernel packages on {VM} and {DOM0}): {took:.1} s");
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let lines = run.hosts();
+    for host in [VM, DOM0] {
+        let line = &lines[host];
+        assert_eq!(line["status"], "changed", "{host}: {line}");
+        assert_eq!(
+            resources(line),
+            ["ini", "repo", "packages"],
+            "{host}: {line}"
+        );
+        let packages = line["changes"][2].to_string();
+        assert!(
+            packages.contains(&format!(
+                "install kernel-cloud-amd64-6.1.0-{new_n}.noarch from vmkernels"
+            )),
+            "{host}: {packages}"
+        );
+    }
+    assert_eq!(
+        fleet.ssh(VM, "uname -r; rpm -q kernel-cloud-amd64; ls /lib/modules"),
+        format!(
+            "{release}\nkernel-cloud-amd64-6.1.0-{old_n}\nkernel-cloud-amd64-6.1.0-{new_n}\n\
+             2.6.9-55.ELxenU\n{release}\n{new}\n"
+        ),
+        "the new kernel beside the running one, which still runs"
+    );
+    assert_eq!(
+        fleet.exec(DOM0, "rpm -q kernel-cloud-amd64"),
+        format!(
+            "kernel-cloud-amd64-6.1.0-{old_n}.noarch\nkernel-cloud-amd64-6.1.0-{new_n}.noarch\n"
+        )
+    );
+
+    // Run 2: xen1 builds and proves the new release's initrd and moves the stable links to
+    // it; vm1's config names the links already, and its console gets a getty. At the same
+    // time, by hand, dracut's default image of the new release (for the failure below).
+    let new_image = format!("/boot/initrd-{new}-virtio.img");
+    let plain = format!("/boot/initrd-{new}.img");
+    let ((run, took), default) = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let t = Instant::now();
+            fleet.ssh(DOM0, &dracut(&new, "", &plain));
+            t.elapsed().as_secs_f64()
+        });
+        let run = boot_run(&fleet, "apply");
+        (run, b.join().unwrap())
+    });
+    eprintln!(
+        "vm: update run 2 (initrd and links on {DOM0}): {took:.1} s, dracut's default image beside it {default:.1} s"
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let lines = run.hosts();
+    assert_eq!(
+        resources(&lines[DOM0]),
+        ["initrd", "symlink", "symlink"],
+        "{}",
+        lines[DOM0]
+    );
+    assert_eq!(resources(&lines[VM]), ["line", "line"], "{}", lines[VM]);
+    let notes = format!("{}{}", lines[DOM0]["notes"], lines[VM]["notes"]);
+    assert!(
+        notes.contains(&format!("/etc/xen/{DOMAIN} is already as wanted")),
+        "the domain step changes nothing: {notes}"
+    );
+    assert_eq!(
+        fleet.ssh(DOM0, &format!("cat /etc/xen/{DOMAIN}")),
+        config_before
+    );
+    assert_eq!(
+        fleet.exec(
+            DOM0,
+            "readlink /boot/vmlinuz-6.1.0-cloud-amd64 /boot/initrd-6.1.0-cloud-amd64-virtio.img"
+        ),
+        format!("vmlinuz-{new}\ninitrd-{new}-virtio.img\n")
+    );
+    let good = initrd_modules(&fleet, &new_image);
+    let worse = initrd_modules(&fleet, &plain);
+    for m in ["virtio_blk", "virtio_net"] {
+        assert!(
+            good.iter().any(|g| g == m),
+            "{new_image} lacks {m}: {good:?}"
+        );
+    }
+    assert!(worse.iter().any(|g| g == "virtio_blk"), "{worse:?}");
+    assert!(
+        !worse.iter().any(|g| g == "virtio_net"),
+        "dracut's default image has no virtio_net (why the runbook adds it)"
+    );
+
+    // The doctor says ok, so a plain recreate (no --force) boots the new release.
+    let (verdict, reason) = doctor(&fleet);
+    assert_eq!(verdict, "ok", "{reason}");
+    let t = Instant::now();
+    let run = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inventory.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        VM,
+        "--boot-timeout",
+        "240",
+        "--json",
+    ]);
+    eprintln!(
+        "vm: boot 2, vmup recreate onto {new}: {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(run.code, 0, "{}", show(&run));
+    let line = &run.hosts()[VM];
+    assert_eq!(line["status"], "changed", "{line}");
+    assert_eq!(line["forced"], false, "{line}");
+    assert_eq!(line["cycled"]["was_running"], true, "{line}");
+    assert_eq!(line["running"], new.as_str(), "{line}");
+    assert_eq!(
+        fleet.ssh(VM, "uname -r; rpm -q kernel-cloud-amd64"),
+        format!("{new}\nkernel-cloud-amd64-6.1.0-{old_n}\nkernel-cloud-amd64-6.1.0-{new_n}\n")
+    );
+    // A second run has nothing to do.
+    let (run, took) = packages_run(&fleet, "plan");
+    eprintln!("vm: plan of update run 1 again: {took:.1} s");
+    assert_eq!(run.code, 0, "nothing to do: {}", show(&run));
+    let (run, _) = boot_run(&fleet, "plan");
+    assert_eq!(run.code, 0, "nothing to do: {}", show(&run));
+    for (host, line) in run.hosts() {
+        assert_eq!(line["status"], "ok", "{host}: {line}");
+    }
+
+    // The seed's failure, by hand, on the new release: the guest loses the modules of the
+    // kernel its host boots, and the runbook's image is replaced by dracut's default (as a
+    // kernel package's hook would rebuild it). doctor sees it before anyone reboots.
+    fleet.ssh(VM, &format!("rm -rf /lib/modules/{new} && sync"));
+    fleet.ssh(DOM0, &format!("cp {plain} {new_image}"));
     let (verdict, reason) = doctor(&fleet);
     assert_eq!(verdict, "would_not_boot", "{reason}");
     // ... and so `vmup recreate` refuses to touch it: held, and the guest keeps running.
@@ -321,7 +538,7 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     assert!(console(&fleet).contains("vmup-vm: powered off"));
     assert!(try_ssh(&fleet, DOM0, &format!("xl list {DOMAIN}")).is_none());
 
-    // Boot 2: the guest comes up without network and never answers ssh; its console
+    // Boot 3: the guest comes up without network and never answers ssh; its console
     // says why.
     let t = Instant::now();
     fleet.ssh(DOM0, &format!("xl create {DOMAIN}"));
@@ -330,7 +547,7 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
         "vmup-vm: no network"
     );
     eprintln!(
-        "vm: boot 2, xl create to 'no network' on the console: {:.1} s",
+        "vm: boot 3, xl create to 'no network' on the console: {:.1} s",
         t.elapsed().as_secs_f64()
     );
     assert!(
@@ -339,7 +556,7 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     );
     let text = console(&fleet);
     for why in [
-        format!("/lib/modules/{release} is missing"),
+        format!("/lib/modules/{new} is missing"),
         "driver virtio_net: NOT loaded".to_string(),
     ] {
         assert!(text.contains(&why), "the console says {why:?}:\n{text}");
@@ -354,8 +571,12 @@ fn a_real_vm_boots_from_its_domain_config_and_the_seeds_failure_is_real() {
     assert_eq!(
         calls,
         format!(
-            "xl create -- /etc/xen/{DOMAIN}\nxl shutdown -w {DOMAIN}\nxl create {DOMAIN}\n\
-             xl destroy {DOMAIN}\n"
+            "xl create -- /etc/xen/{DOMAIN}\nxl shutdown -- {DOMAIN}\nxl create -- /etc/xen/{DOMAIN}\n\
+             xl shutdown -w {DOMAIN}\nxl create {DOMAIN}\nxl destroy {DOMAIN}\n"
         )
+    );
+    eprintln!(
+        "vm: the whole test in {:.1} s",
+        whole.elapsed().as_secs_f64()
     );
 }
