@@ -2,8 +2,10 @@
 //!
 //! Host lines: `{"host", "phase", "status", "changes": [{"step", "resource", "path",
 //! "summary", "diff", "output"}], "error", "notes", "elapsed", "round_trips"}` (`output`:
-//! what an applied command printed, only when there is some); the last line is
-//! `{"summary": {...}}`. Nothing else is printed on stdout.
+//! what an applied command printed, only when there is some); each run ends with a
+//! `{"summary": {...}}` line. `apply` with a runbook's `recreate` or `reboot` steps makes one
+//! run per step after the apply's, so a machine's last line is its final state. Nothing
+//! else is printed on stdout.
 
 use std::io::Write;
 use std::sync::Mutex;

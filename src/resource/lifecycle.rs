@@ -4,47 +4,28 @@
 
 use serde::Deserialize;
 
-/// `recreate = { ... }` as written.
+/// `recreate = { ... }` or `reboot = { ... }` as written: the same keys, which mean the same
+/// for both (a reboot stops and starts each of its host's guests as a recreate does).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RecreateSpec {
-    /// `kernel` (default): only a guest that does not run the kernel its host boots it
-    /// with; `always`: every selected guest.
+pub struct LifecycleSpec {
+    /// Which of the selected machines: recreate `kernel` (default: only a guest that does
+    /// not run the kernel its host boots it with) or `always`; reboot `changed` (default:
+    /// only a host this run's apply changed) or `always`.
     #[serde(default)]
     pub when: Option<toml::Spanned<String>>,
-    /// Guests at a time: a number or a percentage (default 1: the seed's one by one).
+    /// Machines at a time: a number or a percentage (default 1: the seed's one by one).
     #[serde(default)]
     pub serial: Option<toml::Spanned<SerialSpec>>,
     /// Seconds a domain may take to shut down (default 300).
     #[serde(default)]
     pub shutdown_timeout: Option<u64>,
-    /// Seconds from the create to the guest answering ssh (default 600).
+    /// Seconds a machine may take to answer ssh again (default 600).
     #[serde(default)]
     pub boot_timeout: Option<u64>,
-    /// Recreate past the doctor's "would not boot", and destroy a domain that does not
-    /// shut down in time (reported per guest). Default false.
-    #[serde(default)]
-    pub force: bool,
-}
-
-/// `reboot = { ... }` as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RebootSpec {
-    /// `changed` (default): only a host this run's apply changed; `always`.
-    #[serde(default)]
-    pub when: Option<toml::Spanned<String>>,
-    /// Hosts at a time (default 1).
-    #[serde(default)]
-    pub serial: Option<toml::Spanned<SerialSpec>>,
-    /// Seconds each guest may take to shut down (default 300).
-    #[serde(default)]
-    pub shutdown_timeout: Option<u64>,
-    /// Seconds the host, then each guest, may take to answer again (default 600).
-    #[serde(default)]
-    pub boot_timeout: Option<u64>,
-    /// Destroy a guest that does not shut down in time. Default false: the host is then not
-    /// rebooted.
+    /// Past the safety checks, reported per machine: recreate past the doctor's "would not
+    /// boot", and destroy a domain that does not shut down in time (a reboot's host is
+    /// otherwise not rebooted). Default false.
     #[serde(default)]
     pub force: bool,
 }

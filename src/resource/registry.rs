@@ -65,9 +65,9 @@ macro_rules! kinds {
             #[serde(default)]
             pub check_only: bool,
             /// A lifecycle step: recreate the selected guests after the apply.
-            pub recreate: Option<$crate::resource::lifecycle::RecreateSpec>,
+            pub recreate: Option<$crate::resource::lifecycle::LifecycleSpec>,
             /// A lifecycle step: reboot the selected hosts after the apply.
-            pub reboot: Option<$crate::resource::lifecycle::RebootSpec>,
+            pub reboot: Option<$crate::resource::lifecycle::LifecycleSpec>,
             $(
                 #[doc = concat!("The `", stringify!($kind), "` table, if this step is one.")]
                 pub $kind: Option<<$kind::$ty as $crate::resource::registry::FromSpec>::Spec>,

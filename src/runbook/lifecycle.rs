@@ -22,7 +22,7 @@
 use std::time::Duration;
 
 use crate::inventory::Amount;
-pub use crate::resource::lifecycle::{RebootSpec, RecreateSpec, SerialSpec};
+pub use crate::resource::lifecycle::{LifecycleSpec, SerialSpec};
 
 /// Which machines a lifecycle step acts on, of those it selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,23 +135,15 @@ fn timeout(secs: Option<u64>, default: u64, name: &str) -> Result<Duration, Spec
 }
 
 impl Lifecycle {
-    /// Validates a `recreate` table.
-    pub fn recreate(spec: &RecreateSpec) -> Result<Lifecycle, SpecError> {
+    /// Validates a `recreate` or `reboot` table.
+    pub fn from_spec(action: Action, spec: &LifecycleSpec) -> Result<Lifecycle, SpecError> {
+        let (default, allowed) = match action {
+            Action::Recreate => (When::Kernel, [When::Kernel, When::Always]),
+            Action::Reboot => (When::Changed, [When::Changed, When::Always]),
+        };
         Ok(Lifecycle {
-            action: Action::Recreate,
-            when: when_of(&spec.when, When::Kernel, &[When::Kernel, When::Always])?,
-            serial: serial_of(&spec.serial)?,
-            shutdown_timeout: timeout(spec.shutdown_timeout, 300, "shutdown_timeout")?,
-            boot_timeout: timeout(spec.boot_timeout, 600, "boot_timeout")?,
-            force: spec.force,
-        })
-    }
-
-    /// Validates a `reboot` table.
-    pub fn reboot(spec: &RebootSpec) -> Result<Lifecycle, SpecError> {
-        Ok(Lifecycle {
-            action: Action::Reboot,
-            when: when_of(&spec.when, When::Changed, &[When::Changed, When::Always])?,
+            action,
+            when: when_of(&spec.when, default, &allowed)?,
             serial: serial_of(&spec.serial)?,
             shutdown_timeout: timeout(spec.shutdown_timeout, 300, "shutdown_timeout")?,
             boot_timeout: timeout(spec.boot_timeout, 600, "boot_timeout")?,
@@ -193,8 +185,8 @@ mod tests {
     use super::*;
 
     fn recreate(text: &str) -> Result<Lifecycle, SpecError> {
-        let spec: RecreateSpec = toml::from_str(text).map_err(|e| (None, e.to_string()))?;
-        Lifecycle::recreate(&spec)
+        let spec: LifecycleSpec = toml::from_str(text).map_err(|e| (None, e.to_string()))?;
+        Lifecycle::from_spec(Action::Recreate, &spec)
     }
 
     #[test]
@@ -204,8 +196,11 @@ mod tests {
         assert_eq!(l.serial, Amount::Count(1));
         assert_eq!(l.shutdown_timeout, Duration::from_secs(300));
         assert!(!l.force);
-        let spec: RebootSpec = toml::from_str("").unwrap();
-        assert_eq!(Lifecycle::reboot(&spec).unwrap().when, When::Changed);
+        let spec: LifecycleSpec = toml::from_str("").unwrap();
+        assert_eq!(
+            Lifecycle::from_spec(Action::Reboot, &spec).unwrap().when,
+            When::Changed
+        );
     }
 
     #[test]

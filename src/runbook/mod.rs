@@ -197,8 +197,8 @@ fn lifecycle_step(
         ));
     }
     let built = match (&raw.recreate, &raw.reboot) {
-        (Some(r), _) => lifecycle::Lifecycle::recreate(r),
-        (_, Some(r)) => lifecycle::Lifecycle::reboot(r),
+        (Some(r), _) => lifecycle::Lifecycle::from_spec(lifecycle::Action::Recreate, r),
+        (_, Some(r)) => lifecycle::Lifecycle::from_spec(lifecycle::Action::Reboot, r),
         (None, None) => Err((None, "internal error: no lifecycle table".into())),
     };
     let lifecycle = built.map_err(|(s, m)| (s.unwrap_or_else(|| span.clone()), m))?;

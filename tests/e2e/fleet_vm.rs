@@ -4,15 +4,16 @@
 //! One boot, by `vmup recreate`, proves the chain works and vmup reaches the guest on the
 //! release its host boots; `vmup doctor --boot-test` boots the chain under QEMU on xen1
 //! (ok), and an image without the block driver (failed, within a minute). Then the seed's
-//! update, end to end, with vmup alone: a pinned update installs the newer kernel rpm
-//! beside the old one on the guest and on xen1 (tests/e2e/runbooks/vm-update-packages.toml),
-//! xen1 builds and proves its initrd and repoints the stable links the domain config names
-//! (vm-update-boot.toml), the doctor says ok, a plain `vmup recreate` boots the guest, and
-//! it answers on the new release with both kernels installed; a second plan has nothing to
-//! do. A last boot proves the seed's failure is real, on the new release: with its modules
-//! gone and an initrd without the network driver, the guest never answers, and its serial
-//! console says why. `vmup doctor` predicts it, and `vmup recreate` refuses the broken
-//! guest, leaving it running.
+//! update, end to end, with vmup alone and in one run (tests/e2e/runbooks/vm-update.toml):
+//! a pinned update installs the newer kernel rpm beside the old one on the guest and on
+//! xen1, xen1 builds and proves the initrd for the kernel the same run installs and
+//! repoints the stable links the domain config names, and the runbook's `recreate` step
+//! boots the guest (the doctor says ok), which answers on the new release with both
+//! kernels installed; a second plan has nothing to do. `vmup reboot` of xen1 then stops
+//! vm1 before the reboot and starts it after, waiting for both. A last boot proves the
+//! seed's failure is real, on the new release: with its modules gone and an initrd without
+//! the network driver, the guest never answers, and its serial console says why. `vmup
+//! doctor` predicts it, and `vmup recreate` refuses the broken guest, leaving it running.
 
 use std::path::Path;
 use std::process::Command;
@@ -118,10 +119,10 @@ fn runbook(name: &str) -> String {
         .to_string()
 }
 
-/// `vmup CMD` with the update's runbook 1 (the packages) on the whole fleet, vm1 and xen1,
-/// each pointed at the kernel repository as it reaches it.
-fn packages_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
-    let rb = runbook("vm-update-packages.toml");
+/// `vmup CMD` with the update's runbook on the whole fleet, vm1 and xen1, each pointed at
+/// the kernel repository as it reaches it.
+fn update_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
+    let rb = runbook("vm-update.toml");
     let vm_repo = format!("vm_repo={}", fleet.env["FLEET_VM_REPO_URL"]);
     let dom0_repo = format!("dom0_repo={}", fleet.env["FLEET_DOM0_REPO_URL"]);
     let t = Instant::now();
@@ -141,20 +142,19 @@ fn packages_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
     (run, t.elapsed().as_secs_f64())
 }
 
-/// `vmup CMD` with the update's runbook 2 (xen1's initrd and links, vm1's config).
-fn boot_run(fleet: &Fleet, cmd: &str) -> (Run, f64) {
-    let rb = runbook("vm-update-boot.toml");
-    let t = Instant::now();
-    let run = fleet.vmup(&[
-        cmd,
-        "-i",
-        "inventory.toml",
-        &rb,
-        "-F",
-        "ssh_config",
-        "--json",
-    ]);
-    (run, t.elapsed().as_secs_f64())
+/// The host lines of each run a command made (the apply, then each lifecycle step), split
+/// at the summary lines.
+fn segments(run: &Run) -> Vec<std::collections::BTreeMap<String, serde_json::Value>> {
+    let mut out = vec![std::collections::BTreeMap::new()];
+    for v in run.json() {
+        if v.get("summary").is_some() {
+            out.push(std::collections::BTreeMap::new());
+        } else if let Some(h) = v["host"].as_str() {
+            out.last_mut().unwrap().insert(h.to_string(), v.clone());
+        }
+    }
+    out.retain(|m| !m.is_empty());
+    out
 }
 
 fn show(run: &Run) -> String {
@@ -366,23 +366,52 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
         "the config is as it was"
     );
 
-    // The seed's update, with vmup alone. Run 1: the newer kernel rpm from the pinned
+    // The seed's update, with vmup alone, in one run: the newer kernel rpm from the pinned
     // repository only, installed beside the running one (install-only, by an earlier step)
-    // on the guest and on xen1.
+    // on the guest and on xen1; xen1 builds and proves the new release's initrd (for a
+    // kernel the same run installs) and moves the stable links to it; vm1's config names
+    // the links already, and its console gets a getty; then the runbook's last step
+    // recreates vm1 on the new kernel, applies its runbook again there and checks its
+    // next boot. At the same time, by hand, dracut's default image of the new release (for
+    // the failure below).
     let config_before = fleet.ssh(DOM0, &format!("cat /etc/xen/{DOMAIN}"));
-    let (run, took) = packages_run(&fleet, "apply");
-    eprintln!("vm: update run 1 (the kernel packages on {VM} and {DOM0}): {took:.1} s");
+    let new_image = format!("/boot/initrd-{new}-virtio.img");
+    let plain = format!("/boot/initrd-{new}.img");
+    let (plan, _) = update_run(&fleet, "plan");
+    assert_eq!(plan.code, 3, "changes pending: {}", show(&plan));
+    let planned = plan.hosts();
+    assert!(
+        planned[DOM0]["changes"].to_string().contains(&format!(
+            "reason: kernel {new} is installed by step 4 (the newest guest kernel, from the kernel repository only) first"
+        )),
+        "the initrd is built after the kernel the same run installs: {}",
+        planned[DOM0]
+    );
+    let (run, took) = update_run(&fleet, "apply");
+    eprintln!("vm: the update in one run, boot 2 included: {took:.1} s");
     assert_eq!(run.code, 0, "{}", show(&run));
-    let lines = run.hosts();
+    let runs = segments(&run);
+    assert_eq!(
+        runs.len(),
+        2,
+        "the apply, then the recreate step: {}",
+        show(&run)
+    );
+    let (applied, recreated) = (&runs[0], &runs[1]);
+    assert_eq!(
+        resources(&applied[VM]),
+        ["ini", "repo", "packages", "line", "line"],
+        "{}",
+        applied[VM]
+    );
+    assert_eq!(
+        resources(&applied[DOM0]),
+        ["ini", "repo", "packages", "initrd", "symlink", "symlink"],
+        "{}",
+        applied[DOM0]
+    );
     for host in [VM, DOM0] {
-        let line = &lines[host];
-        assert_eq!(line["status"], "changed", "{host}: {line}");
-        assert_eq!(
-            resources(line),
-            ["ini", "repo", "packages"],
-            "{host}: {line}"
-        );
-        let packages = line["changes"][2].to_string();
+        let packages = applied[host]["changes"][2].to_string();
         assert!(
             packages.contains(&format!(
                 "install kernel-cloud-amd64-6.1.0-{new_n}.noarch from vmkernels"
@@ -390,48 +419,7 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
             "{host}: {packages}"
         );
     }
-    assert_eq!(
-        fleet.ssh(VM, "uname -r; rpm -q kernel-cloud-amd64; ls /lib/modules"),
-        format!(
-            "{release}\nkernel-cloud-amd64-6.1.0-{old_n}\nkernel-cloud-amd64-6.1.0-{new_n}\n\
-             2.6.9-55.ELxenU\n{release}\n{new}\n"
-        ),
-        "the new kernel beside the running one, which still runs"
-    );
-    assert_eq!(
-        fleet.exec(DOM0, "rpm -q kernel-cloud-amd64"),
-        format!(
-            "kernel-cloud-amd64-6.1.0-{old_n}.noarch\nkernel-cloud-amd64-6.1.0-{new_n}.noarch\n"
-        )
-    );
-
-    // Run 2: xen1 builds and proves the new release's initrd and moves the stable links to
-    // it; vm1's config names the links already, and its console gets a getty. At the same
-    // time, by hand, dracut's default image of the new release (for the failure below).
-    let new_image = format!("/boot/initrd-{new}-virtio.img");
-    let plain = format!("/boot/initrd-{new}.img");
-    let ((run, took), default) = std::thread::scope(|s| {
-        let b = s.spawn(|| {
-            let t = Instant::now();
-            fleet.ssh(DOM0, &dracut(&new, "", &plain));
-            t.elapsed().as_secs_f64()
-        });
-        let run = boot_run(&fleet, "apply");
-        (run, b.join().unwrap())
-    });
-    eprintln!(
-        "vm: update run 2 (initrd and links on {DOM0}): {took:.1} s, dracut's default image beside it {default:.1} s"
-    );
-    assert_eq!(run.code, 0, "{}", show(&run));
-    let lines = run.hosts();
-    assert_eq!(
-        resources(&lines[DOM0]),
-        ["initrd", "symlink", "symlink"],
-        "{}",
-        lines[DOM0]
-    );
-    assert_eq!(resources(&lines[VM]), ["line", "line"], "{}", lines[VM]);
-    let notes = format!("{}{}", lines[DOM0]["notes"], lines[VM]["notes"]);
+    let notes = format!("{}{}", applied[DOM0]["notes"], applied[VM]["notes"]);
     assert!(
         notes.contains(&format!("/etc/xen/{DOMAIN} is already as wanted")),
         "the domain step changes nothing: {notes}"
@@ -443,63 +431,113 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
     assert_eq!(
         fleet.exec(
             DOM0,
-            "readlink /boot/vmlinuz-6.1.0-cloud-amd64 /boot/initrd-6.1.0-cloud-amd64-virtio.img"
+            "readlink /boot/vmlinuz-6.1.0-cloud-amd64 /boot/initrd-6.1.0-cloud-amd64-virtio.img; rpm -q kernel-cloud-amd64"
         ),
-        format!("vmlinuz-{new}\ninitrd-{new}-virtio.img\n")
+        format!(
+            "vmlinuz-{new}\ninitrd-{new}-virtio.img\nkernel-cloud-amd64-6.1.0-{old_n}.noarch\nkernel-cloud-amd64-6.1.0-{new_n}.noarch\n"
+        )
     );
     let good = initrd_modules(&fleet, &new_image);
-    let worse = initrd_modules(&fleet, &plain);
     for m in ["virtio_blk", "virtio_net"] {
         assert!(
             good.iter().any(|g| g == m),
             "{new_image} lacks {m}: {good:?}"
         );
     }
+    // The recreate step: the doctor said ok (not forced), the guest came back on the new
+    // release, was checked, and only then reported.
+    let line = &recreated[VM];
+    assert_eq!(line["status"], "changed", "{line}");
+    assert_eq!(line["forced"], false, "{line}");
+    assert_eq!(line["doctor"]["verdict"], "ok", "{line}");
+    assert_eq!(line["doctor"]["running"], release.as_str(), "{line}");
+    assert_eq!(line["cycled"]["was_running"], true, "{line}");
+    assert_eq!(line["running"], new.as_str(), "{line}");
+    assert!(
+        line["notes"]
+            .to_string()
+            .contains("the runbook applied again and verified; its next boot checked"),
+        "{line}"
+    );
+    assert!(!recreated.contains_key(DOM0), "a dom0 is not recreated");
+    assert_eq!(
+        fleet.ssh(VM, "uname -r; rpm -q kernel-cloud-amd64"),
+        format!("{new}\nkernel-cloud-amd64-6.1.0-{old_n}\nkernel-cloud-amd64-6.1.0-{new_n}\n")
+    );
+    // A second run has nothing to do: the recreate step neither (vm1 runs the kernel its
+    // host boots).
+    let ((run, took), default) = std::thread::scope(|s| {
+        let b = s.spawn(|| {
+            let t = Instant::now();
+            fleet.ssh(DOM0, &dracut(&new, "", &plain));
+            t.elapsed().as_secs_f64()
+        });
+        let run = update_run(&fleet, "plan");
+        (run, b.join().unwrap())
+    });
+    eprintln!(
+        "vm: plan of the update again: {took:.1} s (dracut's default image of {new} beside it, by hand: {default:.1} s)"
+    );
+    let worse = initrd_modules(&fleet, &plain);
     assert!(worse.iter().any(|g| g == "virtio_blk"), "{worse:?}");
     assert!(
         !worse.iter().any(|g| g == "virtio_net"),
         "dracut's default image has no virtio_net (why the runbook adds it)"
     );
+    assert_eq!(run.code, 0, "nothing to do: {}", show(&run));
+    for (host, line) in run.hosts() {
+        assert_eq!(line["status"], "ok", "{host}: {line}");
+    }
 
-    // The doctor says ok, so a plain recreate (no --force) boots the new release.
-    let (verdict, reason) = doctor(&fleet);
-    assert_eq!(verdict, "ok", "{reason}");
+    // Host reboot: xen1 restarted by its stand-in; vm1, the guest it runs, is shut down
+    // before (QEMU gone) and started after, and the run waits for xen1 and for vm1, which
+    // comes back on the new release.
+    fleet.ssh(DOM0, ": > /var/log/vmup-xl-calls.log");
     let t = Instant::now();
     let run = fleet.vmup(&[
-        "recreate",
+        "reboot",
         "-i",
         "inventory.toml",
         "-F",
         "ssh_config",
         "--limit",
-        VM,
+        DOM0,
         "--boot-timeout",
         "240",
         "--json",
     ]);
     eprintln!(
-        "vm: boot 2, vmup recreate onto {new}: {:.1} s",
+        "vm: boot 3, vmup reboot of {DOM0} with {VM}: {:.1} s",
         t.elapsed().as_secs_f64()
     );
     assert_eq!(run.code, 0, "{}", show(&run));
-    let line = &run.hosts()[VM];
-    assert_eq!(line["status"], "changed", "{line}");
-    assert_eq!(line["forced"], false, "{line}");
-    assert_eq!(line["cycled"]["was_running"], true, "{line}");
-    assert_eq!(line["running"], new.as_str(), "{line}");
-    assert_eq!(
-        fleet.ssh(VM, "uname -r; rpm -q kernel-cloud-amd64"),
-        format!("{new}\nkernel-cloud-amd64-6.1.0-{old_n}\nkernel-cloud-amd64-6.1.0-{new_n}\n")
+    let report = &run.hosts()[DOM0];
+    assert_eq!(report["rebooted"], true, "{report}");
+    let back = &report["guests"][0];
+    assert_eq!(back["guest"], VM, "{report}");
+    assert_eq!(back["was_running"], true, "{report}");
+    assert_eq!(back["started"], true, "{report}");
+    assert_eq!(back["running"], new.as_str(), "{report}");
+    let calls = fleet.ssh(
+        DOM0,
+        "cut -d' ' -f2- /var/log/vmup-xl-calls.log | grep -v '^xl list'",
     );
-    // A second run has nothing to do.
-    let (run, took) = packages_run(&fleet, "plan");
-    eprintln!("vm: plan of update run 1 again: {took:.1} s");
-    assert_eq!(run.code, 0, "nothing to do: {}", show(&run));
-    let (run, _) = boot_run(&fleet, "plan");
-    assert_eq!(run.code, 0, "nothing to do: {}", show(&run));
-    for (host, line) in run.hosts() {
-        assert_eq!(line["status"], "ok", "{host}: {line}");
-    }
+    let order: Vec<&str> = calls.lines().collect();
+    let at = |c: &str| {
+        order
+            .iter()
+            .position(|l| l.starts_with(c))
+            .unwrap_or_else(|| panic!("no {c} in {calls}"))
+    };
+    assert!(
+        at("xl shutdown") < at("reboot") && at("reboot") < at("xl create"),
+        "shut down, reboot, create: {calls}"
+    );
+    assert!(qemu_runs(&fleet));
+    assert_eq!(
+        try_ssh(&fleet, VM, "uname -r").unwrap_or_default().trim(),
+        new
+    );
 
     // The seed's failure, by hand, on the new release: the guest loses the modules of the
     // kernel its host boots, and the runbook's image is replaced by dracut's default (as a
@@ -538,7 +576,7 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
     assert!(console(&fleet).contains("vmup-vm: powered off"));
     assert!(try_ssh(&fleet, DOM0, &format!("xl list {DOMAIN}")).is_none());
 
-    // Boot 3: the guest comes up without network and never answers ssh; its console
+    // Boot 4: the guest comes up without network and never answers ssh; its console
     // says why.
     let t = Instant::now();
     fleet.ssh(DOM0, &format!("xl create {DOMAIN}"));
@@ -547,7 +585,7 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
         "vmup-vm: no network"
     );
     eprintln!(
-        "vm: boot 3, xl create to 'no network' on the console: {:.1} s",
+        "vm: boot 4, xl create to 'no network' on the console: {:.1} s",
         t.elapsed().as_secs_f64()
     );
     assert!(
@@ -563,15 +601,16 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
     }
     fleet.ssh(DOM0, &format!("xl destroy {DOMAIN}"));
     assert!(!qemu_runs(&fleet), "xl destroy stops QEMU");
-    // The stand-in still logs every call.
+    // The stand-in still logs every call since the reboot's (the reboot's `xl info` reads
+    // the Xen version before and after).
     let calls = fleet.ssh(
         DOM0,
-        "cut -d' ' -f2- /var/log/vmup-xl-calls.log | grep -v '^xl list'",
+        "cut -d' ' -f2- /var/log/vmup-xl-calls.log | grep -v -e '^xl list' -e '^xl info' -e '^reboot'",
     );
     assert_eq!(
         calls,
         format!(
-            "xl create -- /etc/xen/{DOMAIN}\nxl shutdown -- {DOMAIN}\nxl create -- /etc/xen/{DOMAIN}\n\
+            "xl shutdown -- {DOMAIN}\nxl create -- /etc/xen/{DOMAIN}\n\
              xl shutdown -w {DOMAIN}\nxl create {DOMAIN}\nxl destroy {DOMAIN}\n"
         )
     );
