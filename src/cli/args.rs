@@ -23,7 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Show, per host, the changes each step would make (with diffs); change nothing.
     Plan(RunArgs),
-    /// Plan, apply the changes, and verify that every host converged.
+    /// Plan, apply the changes, and verify that every host converged; then the runbook's
+    /// `recreate` and `reboot` steps, on the machines whose apply converged.
     Apply(RunArgs),
     /// Per host, OK or Not OK with the reasons, as gridpulse reports; change nothing.
     ///
