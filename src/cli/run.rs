@@ -1,6 +1,7 @@
 //! `vmup plan` and `vmup apply`: run the runbook over the selected hosts.
 
 use vmup::engine::lifecycle::{self, RecreateStepWork};
+use vmup::engine::reboot::RebootWork;
 use vmup::engine::{
     FleetOptions, HostReport, Mode, RunbookWork, Selection, Status, Summary, prepare,
 };
@@ -110,7 +111,8 @@ fn run_lifecycle(
             extra_vars: &args.run.extra_vars,
         };
         let mut jobs = prepare(inventory, Some(runbook), &selection, connector)?;
-        jobs.retain(|j| chosen.contains(&j.host.name));
+        let wanted: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();
+        jobs.retain(|j| wanted.contains(j.host.name.as_str()));
         let step_options = FleetOptions {
             serial: Some(step.lifecycle.serial),
             ..options.clone()
@@ -132,7 +134,11 @@ fn run_lifecycle(
             Action::Reboot => fleet::run(
                 &label,
                 &jobs,
-                &lifecycle::reboot_work(inventory, connector, lifecycle::options_of(step)),
+                &RebootWork {
+                    inventory,
+                    connector,
+                    options: lifecycle::options_of(step),
+                },
                 &step_options,
                 args.run.json,
                 &|reports, _| super::reboot::render(reports),

@@ -7,7 +7,7 @@
 //! pruned, can only be decided now), verified, and its next boot judged as `vmup check`
 //! judges it. Only then is it reported recreated.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::inventory::Inventory;
 use crate::runbook::lifecycle::{Action, When};
@@ -15,8 +15,7 @@ use crate::runbook::{LifecycleStep, Runbook};
 use crate::transport::connect::Connector;
 
 use super::kernel_check::KernelCheck;
-use super::prepare::{Job, JobStep};
-use super::reboot::RebootWork;
+use super::prepare::Job;
 use super::recreate::{RecreateOptions, RecreateWork};
 use super::report::{HostReport, Mode, Status};
 use super::runbook_run::RunbookWork;
@@ -35,31 +34,38 @@ pub fn candidates(
         .select(inventory)
         .map(|hs| hs.into_iter().map(|h| h.name.as_str()).collect())
         .unwrap_or_default();
-    let status = |name: &str| reports.iter().find(|r| r.host == name).map(|r| r.status);
-    let converged = |s: Option<Status>| matches!(s, Some(Status::Ok | Status::Changed));
+    // Once, not per host: a run of thousands stays linear.
+    let status: HashMap<&str, Status> = reports
+        .iter()
+        .map(|r| (r.host.as_str(), r.status))
+        .collect();
+    let runs_guests: HashSet<&str> = inventory
+        .hosts
+        .iter()
+        .filter_map(|g| g.parent.as_deref())
+        .collect();
+    let converged = |s: Status| matches!(s, Status::Ok | Status::Changed);
+    let verb = step.lifecycle.action.word();
     let mut chosen = Vec::new();
     let mut left = Vec::new();
     for host in &inventory.hosts {
         let name = host.name.as_str();
-        let Some(own) = status(name) else { continue };
+        let Some(&own) = status.get(name) else {
+            continue;
+        };
         if !selected.contains(name) {
             continue;
         }
-        let verb = step.lifecycle.action.word();
-        let is_guest = host.parent.is_some();
-        if step.lifecycle.action == Action::Recreate && !is_guest {
+        let acts_on = match step.lifecycle.action {
+            Action::Recreate => host.parent.is_some(),
+            Action::Reboot => {
+                runs_guests.contains(name) || host.role == Some(crate::inventory::Role::Host)
+            }
+        };
+        if !acts_on {
             continue;
         }
-        if step.lifecycle.action == Action::Reboot
-            && !inventory
-                .hosts
-                .iter()
-                .any(|g| g.parent.as_deref() == Some(name))
-            && host.role != Some(crate::inventory::Role::Host)
-        {
-            continue;
-        }
-        if !converged(Some(own)) {
+        if !converged(own) {
             left.push((
                 name.to_string(),
                 format!("not {verb}ed: its apply ended {}", own.as_str()),
@@ -67,8 +73,8 @@ pub fn candidates(
             continue;
         }
         if let Some(parent) = host.parent.as_deref()
-            && let Some(p) = status(parent)
-            && !converged(Some(p))
+            && let Some(&p) = status.get(parent)
+            && !converged(p)
         {
             left.push((
                 name.to_string(),
@@ -124,14 +130,7 @@ impl HostWork for RecreateStepWork<'_> {
         };
         let fresh = Job {
             host: job.host,
-            steps: job
-                .steps
-                .iter()
-                .map(|s| JobStep {
-                    step: s.step,
-                    scope: s.scope.clone(),
-                })
-                .collect(),
+            steps: job.steps.clone(),
             transport,
             booted: job.booted.clone(),
             vars: job.vars.clone(),
@@ -170,19 +169,6 @@ impl HostWork for RecreateStepWork<'_> {
         report.elapsed = spent.elapsed;
         report.round_trips = spent.round_trips;
         report
-    }
-}
-
-/// A `reboot` step on one host: `vmup reboot`'s work.
-pub fn reboot_work<'a>(
-    inventory: &'a Inventory,
-    connector: &'a Connector,
-    options: RecreateOptions,
-) -> RebootWork<'a> {
-    RebootWork {
-        inventory,
-        connector,
-        options,
     }
 }
 

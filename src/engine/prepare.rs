@@ -21,7 +21,7 @@ use super::booted::booted_kernels;
 use super::error::EngineError;
 
 /// A step as one machine runs it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JobStep<'a> {
     /// The runbook step.
     pub step: &'a Step,
