@@ -23,10 +23,21 @@ if grep -rnE '\b(dbg!|todo!|unimplemented!)' src tests; then echo "remove the le
 echo "== the README's demo command"
 cargo run --quiet -- demo >/tmp/vmup-demo.log || { cat /tmp/vmup-demo.log; exit 1; }
 tail -1 /tmp/vmup-demo.log
+# The fuzz targets' build (an instrumented release build of its own, mostly one core for
+# the vmup crate) runs at the lowest priority beside the tests, which leave cores idle
+# while they wait on sshd, QEMU and timeouts; the fuzzing step below then finds it built.
+echo "== building the fuzz targets in the background, niced (log: /tmp/vmup-fuzz-build.log)"
+setsid nice -n 19 scripts/fuzz.sh --build-only >/tmp/vmup-fuzz-build.log 2>&1 &
+fuzz_build=$!
+# Its own process group, stopped with everything it started if a step below fails.
+trap 'kill -- "-$fuzz_build" 2>/dev/null || true' EXIT
 echo "== tests"
 cargo test --quiet -- --skip faults:: 2>&1 | tee /tmp/vmup-test.log
 echo "== fault injection (seeded; replay a failure with VMUP_FAULT_SEED=N)"
 cargo test --quiet --test e2e faults:: -- --nocapture 2>&1 | tee /tmp/vmup-faults.log
+echo "== waiting for the fuzz targets' build"
+wait "$fuzz_build" || { cat /tmp/vmup-fuzz-build.log; echo "the fuzz build failed"; exit 1; }
+cat /tmp/vmup-fuzz-build.log
 echo "== fuzzing, short run (scripts/fuzz.sh --short)"
 scripts/fuzz.sh --short
 echo "== ci done in $(( $(date +%s) - start ))s"

@@ -14,6 +14,8 @@
 #   scripts/fuzz.sh --jobs 2 300         two targets at a time (one core each)
 #   scripts/fuzz.sh --keep DIR 300       keep afl-fuzz's output (queues, stats) in DIR
 #   scripts/fuzz.sh --minimize-kept DIR  --minimize on the queues a --keep run left in DIR
+#   scripts/fuzz.sh --build-only         build the targets and stop (CI builds them early,
+#                                        niced, while the tests run)
 #
 # Targets and their checks: fuzz/src/targets/ (`vmup-fuzz --list`). Prints executions per
 # target; exits 1 on a crash (a panic: a failed property) or a reproducible hang, with the
@@ -35,6 +37,7 @@ while [ $# -gt 0 ]; do
     --jobs) jobs=$2; shift ;;
     --keep) keep=$2; shift ;;
     --minimize-kept) minimize=1; reuse=1; keep=$2; mode=reuse; shift ;;
+    --build-only) mode=build ;;
     -h|--help) usage ;;
     -*) echo "unknown option $1" >&2; usage ;;
     *) if [ -z "$seconds" ] && [[ "$1" =~ ^[0-9]+$ ]]; then seconds=$1; else targets+=("$1"); fi ;;
@@ -60,6 +63,7 @@ CARGO_TARGET_DIR=$target_dir cargo afl build --release --features afl --quiet \
   --target "$host" --manifest-path fuzz/Cargo.toml
 bin=$target_dir/$host/release/vmup-fuzz
 echo "   built in $(( $(date +%s) - build_start ))s"
+if [ "$mode" = build ]; then exit 0; fi
 
 if [ "${#targets[@]}" -eq 0 ] && [ "$mode" != selftest ]; then
   # Every default target (`vmup-fuzz --list` names them; selftest is not one).

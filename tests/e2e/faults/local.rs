@@ -1,4 +1,4 @@
-//! Faults on local trees: forty guests per round, each with its own fault (another writer
+//! Faults on local trees: eighty guests per round, each with its own fault (another writer
 //! in place or by replacement, a crash, a host too slow for the timeout, a full disk, or
 //! none), and sometimes a signal to vmup or its whole process group; then the invariants,
 //! a rerun without faults, and a plan that must be empty.
@@ -14,7 +14,7 @@ use super::INJECTED;
 use super::model::{self, Injected, State};
 use super::rng::Rng;
 
-const HOSTS: usize = 40;
+const HOSTS: usize = 80;
 
 /// The guest paths the runbook touches.
 pub const TRACKED: &[&str] = &[
