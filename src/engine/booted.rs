@@ -294,6 +294,7 @@ mod tests {
             user: None,
             port: None,
             transport: TransportKind::Local,
+            ssh_algorithms: Default::default(),
             root: Some(root.to_path_buf()),
             role: if parent.is_some() {
                 Some(Role::Guest)

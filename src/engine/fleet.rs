@@ -88,7 +88,11 @@ pub fn run_fleet(
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = batch.get(i) else { return };
-                        let report = work.run(job, &HostCtx::new(sink, cancel));
+                        let mut report = work.run(job, &HostCtx::new(sink, cancel));
+                        if let Some(used) = job.transport.negotiated() {
+                            report.notes.push(used.note());
+                            report.ssh = Some(used);
+                        }
                         if report.status.is_failure() {
                             failures.fetch_add(1, Ordering::SeqCst);
                         }

@@ -132,6 +132,9 @@ pub struct HostReport {
     pub elapsed: Duration,
     /// Remote commands run on this host.
     pub round_trips: usize,
+    /// The ssh algorithms used, when the host needed the legacy set (CentOS 4's sshd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<crate::transport::Negotiated>,
     /// What a command other than plan/apply found (`kernels`, `conflicts`), shown in its
     /// own report and flattened into the host's JSON line.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -177,6 +180,7 @@ impl HostReport {
             error: None,
             elapsed: Duration::ZERO,
             round_trips: 0,
+            ssh: None,
             detail: None,
         }
     }

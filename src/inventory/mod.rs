@@ -17,7 +17,7 @@ use toml::Spanned;
 use crate::source::{SourceError, read_text};
 use crate::transport::Endpoint;
 
-pub use crate::transport::TransportKind;
+pub use crate::transport::{AlgorithmPolicy, TransportKind};
 pub use amount::Amount;
 pub use pattern::{HostPattern, PatternError};
 
@@ -47,6 +47,7 @@ struct RawInventory {
 struct RawGroup {
     #[serde(default)]
     vars: Vars,
+    ssh_algorithms: Option<AlgorithmPolicy>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +56,7 @@ struct RawDefaults {
     user: Option<String>,
     port: Option<u16>,
     transport: Option<TransportKind>,
+    ssh_algorithms: Option<AlgorithmPolicy>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +66,7 @@ struct RawHost {
     user: Option<String>,
     port: Option<u16>,
     transport: Option<TransportKind>,
+    ssh_algorithms: Option<AlgorithmPolicy>,
     root: Option<Spanned<String>>,
     role: Option<Role>,
     host: Option<Spanned<String>>,
@@ -93,6 +96,9 @@ pub struct Host {
     pub port: Option<u16>,
     /// How to reach it.
     pub transport: TransportKind,
+    /// Which ssh algorithms it is offered: its own `ssh_algorithms`, else its groups',
+    /// else `[defaults]`'s, else `auto`.
+    pub ssh_algorithms: AlgorithmPolicy,
     /// For `local`: the directory every runbook path is taken under.
     pub root: Option<PathBuf>,
     /// Host, guest, or neither.
@@ -135,6 +141,7 @@ impl Host {
             port: self.port,
             kind: self.transport,
             root: self.root.clone(),
+            algorithms: self.ssh_algorithms,
         }
     }
 
@@ -174,6 +181,11 @@ impl Inventory {
         let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
         let base = file.parent().unwrap_or(Path::new("."));
         let reserved = ["all", "hosts", "guests"];
+        let group_algorithms: BTreeMap<&str, AlgorithmPolicy> = raw
+            .groups
+            .iter()
+            .filter_map(|(name, g)| g.ssh_algorithms.map(|a| (name.get_ref().as_str(), a)))
+            .collect();
         let mut hosts = Vec::with_capacity(entries.len());
         for (name, spanned) in entries {
             let span = spanned.span();
@@ -299,12 +311,48 @@ impl Inventory {
             } else {
                 None
             });
+            let ssh_algorithms = match h.ssh_algorithms {
+                Some(own) => own,
+                None => {
+                    // Its explicit groups, then the implicit ones, then `all`.
+                    let implicit = match (role, h.host.is_some()) {
+                        (_, true) => Some("guests"),
+                        (Some(Role::Host), false) => Some("hosts"),
+                        _ => None,
+                    };
+                    let said: Vec<(&str, AlgorithmPolicy)> = groups
+                        .iter()
+                        .map(String::as_str)
+                        .chain(implicit)
+                        .chain(["all"])
+                        .filter_map(|g| group_algorithms.get(g).map(|a| (g, *a)))
+                        .collect();
+                    if let Some((g, a)) = said.iter().find(|(_, a)| *a != said[0].1) {
+                        return Err(SourceError::at(
+                            file,
+                            text,
+                            span,
+                            format!(
+                                "host {name} is in groups {} ({}) and {g} ({}), which disagree on `ssh_algorithms`: set it on the host",
+                                said[0].0,
+                                said[0].1.as_str(),
+                                a.as_str()
+                            ),
+                        ));
+                    }
+                    said.first()
+                        .map(|(_, a)| *a)
+                        .or(raw.defaults.ssh_algorithms)
+                        .unwrap_or_default()
+                }
+            };
             hosts.push(Host {
                 name,
                 address: h.address,
                 user: h.user.or_else(|| raw.defaults.user.clone()),
                 port: h.port.or(raw.defaults.port),
                 transport,
+                ssh_algorithms,
                 root,
                 role,
                 parent: h.host.map(Spanned::into_inner),
@@ -415,6 +463,45 @@ root = "/srv/guests/img"
         let img = inv.host("img").unwrap().endpoint();
         assert_eq!(img.kind, TransportKind::Local);
         assert_eq!(img.root, Some(PathBuf::from("/srv/guests/img")));
+    }
+
+    #[test]
+    fn ssh_algorithms_from_the_host_its_groups_or_the_defaults() {
+        let text = r#"
+[defaults]
+ssh_algorithms = "modern"
+[groups.centos4]
+ssh_algorithms = "legacy"
+[groups.guests]
+ssh_algorithms = "auto"
+[hosts.dom0]
+role = "host"
+[hosts.old]
+groups = ["centos4"]
+[hosts.oldbutforced]
+groups = ["centos4"]
+ssh_algorithms = "modern"
+[hosts.new]
+[hosts.g1]
+host = "dom0"
+"#;
+        let inv = Inventory::parse(Path::new("inv.toml"), text).unwrap();
+        let of = |n: &str| inv.host(n).unwrap().endpoint().algorithms;
+        assert_eq!(of("old"), AlgorithmPolicy::Legacy);
+        assert_eq!(of("oldbutforced"), AlgorithmPolicy::Modern);
+        assert_eq!(of("new"), AlgorithmPolicy::Modern);
+        assert_eq!(of("dom0"), AlgorithmPolicy::Modern);
+        assert_eq!(of("g1"), AlgorithmPolicy::Auto);
+        let clash = error(
+            "[groups.a]\nssh_algorithms = \"legacy\"\n[groups.b]\nssh_algorithms = \"modern\"\n[hosts.x]\ngroups = [\"a\", \"b\"]\n",
+        );
+        assert!(
+            clash.contains("host x is in groups a (legacy) and b (modern)"),
+            "{clash}"
+        );
+        assert!(clash.contains("set it on the host"), "{clash}");
+        let bad = error("[hosts.x]\nssh_algorithms = \"sha1\"\n");
+        assert!(bad.contains("unknown variant"), "{bad}");
     }
 
     fn error(text: &str) -> String {

@@ -63,6 +63,7 @@ impl Connector {
             address: endpoint.address.clone(),
             user: endpoint.user.clone(),
             port: endpoint.port,
+            algorithms: endpoint.algorithms,
         };
         match endpoint.kind {
             TransportKind::Local => Ok(Box::new(
@@ -130,6 +131,7 @@ mod tests {
             port: None,
             kind: TransportKind::Local,
             root: Some(dir.path().to_path_buf()),
+            algorithms: Default::default(),
         };
         let connector = connector();
         let out = match connector

@@ -17,7 +17,7 @@ pub mod ssh_config;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How vmup reaches a machine; what `transport = "..."` says in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -29,6 +29,79 @@ pub enum TransportKind {
     Openssh,
     /// This machine's shell, over a directory tree (`root`).
     Local,
+}
+
+/// Which ssh algorithms a host is offered; what `ssh_algorithms = "..."` says in the
+/// inventory. CentOS 4's OpenSSH 3.9p1 knows only SHA-1 key exchanges, `ssh-rsa` with SHA-1
+/// signatures, `ssh-dss` and CBC/CTR ciphers with hmac-sha1: offering those to every host
+/// would weaken modern ones, so they are offered when a server refused the modern set, or
+/// where the inventory says the host needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlgorithmPolicy {
+    /// The modern set; the legacy set on a second handshake only when the server had no
+    /// algorithm of the first in common (default).
+    #[default]
+    Auto,
+    /// The modern set only: a server that knows none of it is unreachable.
+    Modern,
+    /// The legacy set appended to the modern one from the first handshake on (no wasted
+    /// handshake on a host known to be old).
+    Legacy,
+}
+
+impl AlgorithmPolicy {
+    /// The inventory's word for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlgorithmPolicy::Auto => "auto",
+            AlgorithmPolicy::Modern => "modern",
+            AlgorithmPolicy::Legacy => "legacy",
+        }
+    }
+}
+
+/// The algorithms a connection was made with, when the legacy set was needed: the report
+/// names them, so an operator sees which hosts still run on SHA-1 and CBC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Negotiated {
+    /// True when the legacy set was offered (after a refusal, or as the inventory says).
+    pub legacy: bool,
+    /// Key exchange; `None` where the transport cannot tell (the OpenSSH client).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kex: Option<String>,
+    /// Host key algorithm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<String>,
+    /// Cipher (client to server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cipher: Option<String>,
+    /// MAC (client to server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    /// The `-o` options given to ssh(1) for the legacy set (the OpenSSH client).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+}
+
+impl Negotiated {
+    /// One line for people: what was used, and why it is worth knowing.
+    pub fn note(&self) -> String {
+        let mut used: Vec<String> = [
+            ("kex", &self.kex),
+            ("host key", &self.host_key),
+            ("cipher", &self.cipher),
+            ("mac", &self.mac),
+        ]
+        .iter()
+        .filter_map(|(what, v)| v.as_ref().map(|v| format!("{what} {v}")))
+        .collect();
+        used.extend(self.options.iter().map(|o| format!("-o {o}")));
+        format!(
+            "ssh: legacy algorithms (the host knows no modern ones): {}",
+            used.join(", ")
+        )
+    }
 }
 
 /// One machine as the transport layer sees it: enough to pick its transport and reach it.
@@ -48,6 +121,8 @@ pub struct Endpoint {
     pub kind: TransportKind,
     /// For [`TransportKind::Local`]: the directory every path is taken under.
     pub root: Option<PathBuf>,
+    /// Which ssh algorithms it is offered.
+    pub algorithms: AlgorithmPolicy,
 }
 
 /// What one remote script produced; stdout and stderr are kept apart so that fact parsing
@@ -130,4 +205,10 @@ impl TransportError {
 pub trait Transport: Send + Sync {
     /// Runs `script` with `sh -s` on the host, feeding it on standard input.
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError>;
+
+    /// The algorithms the connection was made with, when the legacy set was needed (else
+    /// `None`: nothing worth reporting).
+    fn negotiated(&self) -> Option<Negotiated> {
+        None
+    }
 }

@@ -28,11 +28,12 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::ssh::SshTarget;
 use super::ssh_config::SshConfig;
-use super::{RemoteOutput, Transport, TransportError};
+use super::{AlgorithmPolicy, Negotiated, RemoteOutput, Transport, TransportError};
 
 /// Owner of the ControlMaster socket directory for one run; hands out per-host transports.
 pub struct OpensshContext {
@@ -78,6 +79,7 @@ impl OpensshContext {
         OpensshTransport {
             shared: Arc::clone(&self.shared),
             target,
+            legacy: AtomicBool::new(false),
         }
     }
 
@@ -133,7 +135,24 @@ impl Drop for OpensshContext {
 pub struct OpensshTransport {
     shared: Arc<Shared>,
     target: SshTarget,
+    /// Set once the host needed the legacy algorithms (and a run with them succeeded or
+    /// is under way): later runs pass them at once.
+    legacy: AtomicBool,
 }
+
+/// What ssh(1) is given, on top of its defaults, for a server that knows only what
+/// OpenSSH 3.9p1 (CentOS 4) knows: SHA-1 key exchanges, `ssh-rsa` with SHA-1 signatures
+/// and `ssh-dss` (host keys and client keys), CBC ciphers, hmac-sha1 and hmac-md5. A `+`
+/// appends to ssh's own list, so the modern algorithms stay first.
+pub const LEGACY_OPTIONS: &[&str] = &[
+    "KexAlgorithms=+diffie-hellman-group14-sha1,diffie-hellman-group-exchange-sha1,diffie-hellman-group1-sha1",
+    "HostKeyAlgorithms=+ssh-rsa,ssh-dss",
+    // First (^), not appended: such a server verifies no other signature, whatever its
+    // `server-sig-algs` may say.
+    "PubkeyAcceptedAlgorithms=^ssh-rsa,ssh-dss",
+    "Ciphers=+aes128-cbc,aes192-cbc,aes256-cbc,3des-cbc",
+    "MACs=+hmac-sha1,hmac-md5",
+];
 
 impl Shared {
     /// Options common to runs and to `-O exit`: everything that determines the ControlPath.
@@ -192,9 +211,14 @@ impl OpensshTransport {
         args
     }
 
-    fn command(&self) -> Command {
+    fn command(&self, legacy: bool) -> Command {
         let mut cmd = Command::new(&self.shared.program);
         cmd.args(self.shared.common_args());
+        if legacy {
+            for option in LEGACY_OPTIONS {
+                cmd.arg("-o").arg(option);
+            }
+        }
         // A host's own ConnectTimeout in ssh_config wins, as in the in-process transport;
         // an `-o` on the command line would override it.
         let configured = self
@@ -220,14 +244,72 @@ impl OpensshTransport {
 }
 
 impl Transport for OpensshTransport {
+    /// Runs with ssh's defaults; a server that shares no algorithm with them (ssh's
+    /// `Unable to negotiate`, before anything was sent) is tried once more with
+    /// [`LEGACY_OPTIONS`] when the host's `ssh_algorithms` allows it.
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        let policy = self.target.algorithms;
+        let legacy = policy == AlgorithmPolicy::Legacy || self.legacy.load(Ordering::Relaxed);
+        let refused = |e: &TransportError| matches!(e, TransportError::Unreachable { reason, .. } if reason.contains("Unable to negotiate"));
+        match self.run_with(script, legacy) {
+            Err(e) if refused(&e) && !legacy && policy == AlgorithmPolicy::Auto => {
+                self.legacy.store(true, Ordering::Relaxed);
+                self.run_with(script, true)
+                    .map_err(|e| if refused(&e) { with_legacy_said(e) } else { e })
+            }
+            Err(e) if refused(&e) && legacy => Err(with_legacy_said(e)),
+            Err(TransportError::Unreachable { host, reason })
+                if policy == AlgorithmPolicy::Modern && reason.contains("Unable to negotiate") =>
+            {
+                Err(TransportError::Unreachable {
+                    host,
+                    reason: format!(
+                        "{reason}; the inventory says ssh_algorithms = \"modern\" for it: set \"auto\" or \"legacy\" if the host is old"
+                    ),
+                })
+            }
+            other => other,
+        }
+    }
+
+    fn negotiated(&self) -> Option<Negotiated> {
+        let legacy = self.target.algorithms == AlgorithmPolicy::Legacy
+            || self.legacy.load(Ordering::Relaxed);
+        legacy.then(|| Negotiated {
+            legacy: true,
+            kex: None,
+            host_key: None,
+            cipher: None,
+            mac: None,
+            options: LEGACY_OPTIONS.iter().map(|o| o.to_string()).collect(),
+        })
+    }
+}
+
+/// A negotiation refusal after the legacy set was offered too: says so, with the options.
+fn with_legacy_said(e: TransportError) -> TransportError {
+    match e {
+        TransportError::Unreachable { host, reason } => TransportError::Unreachable {
+            host,
+            reason: format!(
+                "{reason}; ssh offered its defaults and the legacy set (-o {})",
+                LEGACY_OPTIONS.join(" -o ")
+            ),
+        },
+        other => other,
+    }
+}
+
+impl OpensshTransport {
+    /// One ssh client run, with the legacy options when `legacy`.
+    fn run_with(&self, script: &[u8], legacy: bool) -> Result<RemoteOutput, TransportError> {
         let host = self.target.name.clone();
         let io_error = |reason: String| TransportError::Io {
             host: host.clone(),
             reason,
         };
         let mut child = self
-            .command()
+            .command(legacy)
             .spawn()
             .map_err(|e| io_error(format!("cannot start ssh: {e}")))?;
 
@@ -312,7 +394,52 @@ impl Transport for OpensshTransport {
         {
             return Err(error);
         }
+        // ssh says why it could not agree on algorithms only at LogLevel INFO, which the
+        // runs keep off (it would put ssh's notices in every script's stderr). A 255 with
+        // nothing on either stream is asked once more, at INFO, without running anything
+        // but `true`: a negotiation refusal is then named like the other failures.
+        if out.status == Some(255)
+            && out.stdout.is_empty()
+            && out.stderr.is_empty()
+            && let Some(line) = self.negotiation_refusal(legacy)
+        {
+            return Err(TransportError::Unreachable {
+                host,
+                reason: format!("ssh: {line}"),
+            });
+        }
         Ok(out)
+    }
+
+    /// ssh's `Unable to negotiate ...` line for this host, if a fresh connection (no
+    /// ControlMaster, LogLevel INFO, remote command `true`) ends with one.
+    fn negotiation_refusal(&self, legacy: bool) -> Option<String> {
+        let mut cmd = Command::new(&self.shared.program);
+        if let Some(file) = &self.shared.config_file {
+            cmd.arg("-F").arg(file);
+        }
+        for option in ["BatchMode=yes", "ControlPath=none", "LogLevel=INFO"] {
+            cmd.arg("-o").arg(option);
+        }
+        if legacy {
+            for option in LEGACY_OPTIONS {
+                cmd.arg("-o").arg(option);
+            }
+        }
+        let secs = self.shared.connect_timeout.as_secs_f64().ceil().max(1.0);
+        cmd.arg("-o")
+            .arg(format!("ConnectTimeout={secs}"))
+            .arg("-T");
+        cmd.args(self.destination_args()).arg("true");
+        cmd.process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let out = cmd.output().ok()?;
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find(|l| l.contains("Unable to negotiate"))
+            .map(|l| l.trim().to_string())
     }
 }
 
@@ -571,8 +698,9 @@ mod tests {
             address: Some("10.0.0.1".into()),
             user: Some("ops".into()),
             port: Some(2222),
+            algorithms: AlgorithmPolicy::Auto,
         });
-        let cmd = transport.command();
+        let cmd = transport.command(false);
         let args: Vec<String> = cmd
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
@@ -582,5 +710,21 @@ mod tests {
         assert!(joined.contains("-o ConnectTimeout=2 -T -l ops -p 2222 -o HostName=10.0.0.1"));
         assert!(joined.ends_with("-- -oProxyCommand=evil sh -s"), "{joined}");
         assert!(!joined.contains("StrictHostKeyChecking"));
+        assert!(!joined.contains("KexAlgorithms"), "{joined}");
+        // The legacy set goes before the destination, every option its own -o, and
+        // appends (+) to ssh's own lists.
+        let legacy: Vec<String> = transport
+            .command(true)
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let legacy = legacy.join(" ");
+        let destination = legacy.find(" -- ").unwrap_or(0);
+        for option in LEGACY_OPTIONS {
+            let at = legacy.find(&format!("-o {option}")).unwrap_or(usize::MAX);
+            assert!(at < destination, "{option} in {legacy}");
+            assert!(option.contains("=+") || option.contains("=^"), "{option}");
+        }
+        assert!(!legacy.contains("StrictHostKeyChecking"));
     }
 }

@@ -29,6 +29,7 @@ mod fleet_recreate;
 mod fleet_seed;
 mod fleet_vm;
 mod interrupt;
+mod legacy_ssh;
 mod local_resources;
 mod openssh_real;
 mod packages;

@@ -206,6 +206,7 @@ fn inventory_address_user_and_port_override_the_config() {
         address: Some("127.0.0.1".into()),
         user: Some("root".into()),
         port: Some(sshd.port),
+        ..SshTarget::default()
     });
     assert_eq!(run_ok(&t, b"id -un\n").stdout, b"root\n");
 }

@@ -137,21 +137,40 @@ pub struct Sshd {
     pub port: u16,
     pub dir: tempfile::TempDir,
     pub log: PathBuf,
-    /// `ssh-ed25519 AAAA...` of the server's host key.
+    /// `ssh-ed25519 AAAA...` of the server's (first) host key.
     pub host_key: String,
+    /// Every host key the server has, `TYPE BASE64` each.
+    pub host_keys: Vec<String>,
 }
 
 impl Sshd {
     /// Starts sshd accepting the ed25519, ECDSA, RSA and encrypted test keys for any user.
     pub fn start() -> Sshd {
+        Sshd::start_with(&["ed25519"], "")
+    }
+
+    /// Starts sshd with host keys of these types (ssh-keygen's `-t`), in this order, and
+    /// `extra` appended to its config (algorithm restrictions).
+    pub fn start_with(host_key_types: &[&str], extra: &str) -> Sshd {
         let keys = keys();
         let _ = std::fs::create_dir_all("/run/sshd");
         let dir = match tempfile::Builder::new().prefix("vmup-sshd-").tempdir() {
             Ok(d) => d,
             Err(e) => panic!("tempdir: {e}"),
         };
-        let host_key = dir.path().join("host_ed25519");
-        keygen("ed25519", None, "", &host_key);
+        let host_key_files: Vec<PathBuf> = host_key_types
+            .iter()
+            .map(|kind| {
+                let path = dir.path().join(format!("host_{kind}"));
+                let bits = (*kind == "rsa").then_some("2048");
+                keygen(kind, bits, "", &path);
+                path
+            })
+            .collect();
+        let host_key_lines: String = host_key_files
+            .iter()
+            .map(|p| format!("HostKey {}\n", p.display()))
+            .collect();
         let authorized = dir.path().join("authorized_keys");
         let mut auth = String::new();
         for key in [&keys.ed25519, &keys.ecdsa, &keys.rsa, &keys.encrypted] {
@@ -165,12 +184,12 @@ impl Sshd {
         for _attempt in 0..5 {
             let port = free_port();
             let text = format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile none\n\
+                "Port {port}\nListenAddress 127.0.0.1\n{host_key_lines}PidFile none\n\
                  AuthorizedKeysFile {}\nStrictModes no\nPermitRootLogin yes\nUsePAM no\n\
                  PasswordAuthentication no\nKbdInteractiveAuthentication no\n\
                  PubkeyAuthentication yes\nAllowTcpForwarding yes\nMaxStartups 1000\n\
-                 MaxSessions 100\nMaxAuthTries 20\nLogLevel VERBOSE\nUseDNS no\nPrintMotd no\n",
-                host_key.display(),
+                 MaxSessions 100\nMaxAuthTries 20\nLogLevel VERBOSE\nUseDNS no\nPrintMotd no\n\
+                 {extra}",
                 authorized.display()
             );
             if let Err(e) = std::fs::write(&config, text) {
@@ -212,17 +231,23 @@ impl Sshd {
             loop {
                 let text = std::fs::read_to_string(&log).unwrap_or_default();
                 if text.contains("Server listening on") {
-                    let host_key = public_key(&host_key)
-                        .split_whitespace()
-                        .take(2)
-                        .collect::<Vec<_>>()
-                        .join(" ");
+                    let host_keys: Vec<String> = host_key_files
+                        .iter()
+                        .map(|f| {
+                            public_key(f)
+                                .split_whitespace()
+                                .take(2)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        })
+                        .collect();
                     return Sshd {
                         child,
                         port,
                         dir,
                         log,
-                        host_key,
+                        host_key: host_keys[0].clone(),
+                        host_keys,
                     };
                 }
                 if let Ok(Some(_)) = child.try_wait() {
@@ -245,6 +270,14 @@ impl Sshd {
     /// `[127.0.0.1]:PORT ssh-ed25519 AAAA...`, the known_hosts line for this server.
     pub fn known_hosts_line(&self) -> String {
         format!("[127.0.0.1]:{} {}\n", self.port, self.host_key)
+    }
+
+    /// known_hosts lines for every host key of this server.
+    pub fn known_hosts_lines(&self) -> String {
+        self.host_keys
+            .iter()
+            .map(|k| format!("[127.0.0.1]:{} {k}\n", self.port))
+            .collect()
     }
 
     /// How many connections authenticated with a public key so far.

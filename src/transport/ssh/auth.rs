@@ -114,11 +114,15 @@ impl Shared {
 }
 
 /// Public-key authentication: agent keys, then key files (see the module docs).
+/// With `legacy` (the server needed the legacy algorithms), RSA keys sign with `ssh-rsa`
+/// (SHA-1): such a server is an OpenSSH before 7.2, which verifies nothing else, whatever
+/// a `server-sig-algs` list may claim.
 pub(super) async fn authenticate(
     shared: &Arc<Shared>,
     host: &str,
     peer: &Peer,
     session: &mut Handle<ClientHandler>,
+    legacy: bool,
 ) -> Result<(), TransportError> {
     let user = peer.user.as_str();
     let explicit = !peer.config.identity_files.is_empty();
@@ -146,7 +150,7 @@ pub(super) async fn authenticate(
     let mut notes: Vec<String> = Vec::new();
     let mut offered: Vec<PublicKey> = Vec::new();
     let mut server_allows: Option<String> = None;
-    let mut rsa_hash: Option<Option<HashAlg>> = None;
+    let mut rsa_hash: Option<Option<HashAlg>> = legacy.then_some(None);
     let mut publickey_allowed = true;
 
     if let Some(socket) = shared.agent_socket(&peer.config) {

@@ -3,16 +3,17 @@
 //! its connect timeout.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::super::TransportError;
 use super::super::ssh_config::{HostConfig, Overrides};
-use super::algorithms::client_config;
+use super::super::{AlgorithmPolicy, Negotiated, TransportError};
+use super::algorithms::{client_config, kind_name};
 use super::auth::authenticate;
-use super::host_keys::{ClientHandler, HandlerError};
+use super::host_keys::{ClientHandler, HandlerError, Used};
 use super::proxy_jump::parse_proxy_jump;
 use super::{Shared, SshTarget, seconds};
 
@@ -22,6 +23,8 @@ pub(super) struct Connection {
     pub(super) session: Handle<ClientHandler>,
     /// The sessions with the jump hosts, first hop first, kept so the tunnel stays open.
     pub(super) _jumps: Vec<Handle<ClientHandler>>,
+    /// What the session with the target was made with, when the legacy set was offered.
+    pub(super) negotiated: Option<Negotiated>,
 }
 
 /// One machine on the way to the target (a jump host or the target itself).
@@ -66,10 +69,13 @@ impl Peer {
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// Connects and authenticates to `target`, through its ProxyJump hops if any.
+/// Connects and authenticates to `target`, through its ProxyJump hops if any. `remembered`
+/// is set once the target needed the legacy set, so its later connections in the run (after
+/// a reboot) offer it at once.
 pub(super) async fn connect(
     shared: &Arc<Shared>,
     target: &SshTarget,
+    remembered: &AtomicBool,
 ) -> Result<Connection, TransportError> {
     let host = target.name.as_str();
     let unreachable = |reason: String| TransportError::Unreachable {
@@ -112,50 +118,135 @@ pub(super) async fn connect(
     }
     chain.push(Peer::new(shared, host, config, false));
 
-    let first = &chain[0];
-    let tcp = tcp_connect(&first.hostname, first.port, first.connect_timeout)
-        .await
-        .map_err(|reason| unreachable(format!("{}{reason}", first.via)))?;
-    let mut stream: Box<dyn Stream> = Box::new(tcp);
-    let mut jumps = Vec::new();
     let last = chain.len() - 1;
+    let mut jumps: Vec<Handle<ClientHandler>> = Vec::new();
     for (index, peer) in chain.iter().enumerate() {
-        let session = establish(shared, host, peer, stream).await?;
+        // Jump hosts are not in the inventory: they fall back like an `auto` host.
+        let policy = if index == last {
+            target.algorithms
+        } else {
+            AlgorithmPolicy::Auto
+        };
+        let mut legacy = policy == AlgorithmPolicy::Legacy
+            || (index == last && remembered.load(Ordering::Relaxed));
+        let (session, used) = loop {
+            let stream = open_stream(host, &chain, index, jumps.last()).await?;
+            match establish(shared, host, peer, stream, legacy).await {
+                Ok(done) => break done,
+                // Nothing was sent but the key exchange: a second handshake is safe.
+                Err(Failure::NoCommon(_)) if !legacy && policy == AlgorithmPolicy::Auto => {
+                    legacy = true;
+                }
+                Err(Failure::NoCommon(e)) => {
+                    return Err(no_common_algorithm(host, peer, &e, legacy, policy));
+                }
+                Err(Failure::Other(e)) => return Err(*e),
+            }
+        };
         if index == last {
+            if legacy {
+                remembered.store(true, Ordering::Relaxed);
+            }
             return Ok(Connection {
                 session,
                 _jumps: jumps,
+                negotiated: legacy.then(|| Negotiated {
+                    legacy,
+                    kex: used.as_ref().map(|u| u.kex.clone()),
+                    host_key: used.as_ref().map(|u| u.host_key.clone()),
+                    cipher: used.as_ref().map(|u| u.cipher.clone()),
+                    mac: used.as_ref().map(|u| u.mac.clone()),
+                    options: Vec::new(),
+                }),
             });
         }
-        let next = &chain[index + 1];
-        let open = session.channel_open_direct_tcpip(
-            next.hostname.clone(),
-            u32::from(next.port),
-            "127.0.0.1",
-            0,
-        );
-        let channel = match tokio::time::timeout(next.connect_timeout, open).await {
-            Ok(Ok(channel)) => channel,
-            Ok(Err(e)) => {
-                return Err(unreachable(format!(
-                    "{}cannot reach {}:{} from it: {e}",
-                    peer.via, next.hostname, next.port
-                )));
-            }
-            Err(_) => {
-                return Err(unreachable(format!(
-                    "{}connect to {}:{} timed out after {}",
-                    peer.via,
-                    next.hostname,
-                    next.port,
-                    seconds(next.connect_timeout)
-                )));
-            }
-        };
-        stream = Box::new(channel.into_stream());
         jumps.push(session);
     }
     Err(unreachable("empty connection chain".to_string()))
+}
+
+/// The byte stream to the chain's peer `index`: TCP for the first, else a direct-tcpip
+/// channel through the previous hop's session.
+async fn open_stream(
+    host: &str,
+    chain: &[Peer],
+    index: usize,
+    previous: Option<&Handle<ClientHandler>>,
+) -> Result<Box<dyn Stream>, TransportError> {
+    let unreachable = |reason: String| TransportError::Unreachable {
+        host: host.to_string(),
+        reason,
+    };
+    let peer = &chain[index];
+    let Some(session) = previous.filter(|_| index > 0) else {
+        let tcp = tcp_connect(&peer.hostname, peer.port, peer.connect_timeout)
+            .await
+            .map_err(|reason| unreachable(format!("{}{reason}", peer.via)))?;
+        return Ok(Box::new(tcp));
+    };
+    let hop = &chain[index - 1];
+    let open = session.channel_open_direct_tcpip(
+        peer.hostname.clone(),
+        u32::from(peer.port),
+        "127.0.0.1",
+        0,
+    );
+    match tokio::time::timeout(peer.connect_timeout, open).await {
+        Ok(Ok(channel)) => Ok(Box::new(channel.into_stream())),
+        Ok(Err(e)) => Err(unreachable(format!(
+            "{}cannot reach {}:{} from it: {e}",
+            hop.via, peer.hostname, peer.port
+        ))),
+        Err(_) => Err(unreachable(format!(
+            "{}connect to {}:{} timed out after {}",
+            hop.via,
+            peer.hostname,
+            peer.port,
+            seconds(peer.connect_timeout)
+        ))),
+    }
+}
+
+/// An algorithm list for people: without the extension markers (`ext-info-c`,
+/// `kex-strict-*`), which are not algorithms.
+fn shown(names: &[String]) -> String {
+    names
+        .iter()
+        .filter(|n| !n.starts_with("ext-info-") && !n.starts_with("kex-strict-"))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The error for a server that had no algorithm in common with what was offered: both
+/// lists, and what to do.
+fn no_common_algorithm(
+    host: &str,
+    peer: &Peer,
+    e: &NoCommon,
+    legacy: bool,
+    policy: AlgorithmPolicy,
+) -> TransportError {
+    let offered = if legacy {
+        "the modern and legacy sets"
+    } else {
+        "the modern set"
+    };
+    let next = if policy == AlgorithmPolicy::Modern {
+        "the inventory says ssh_algorithms = \"modern\" for it; set \"auto\" or \"legacy\" if the host is old"
+    } else {
+        "vmup's client speaks none of them; try transport = \"openssh\" (`ssh -Q kex`, `ssh -Q cipher` list what it speaks)"
+    };
+    TransportError::Unreachable {
+        host: host.to_string(),
+        reason: format!(
+            "{}no {} algorithm in common with the server: it offers {}; vmup offered {} ({offered}); {next}",
+            peer.via,
+            kind_name(&e.kind),
+            shown(&e.theirs),
+            shown(&e.ours),
+        ),
+    }
 }
 
 /// Opens the TCP connection with Nagle off (each script is a few small writes).
@@ -177,39 +268,68 @@ async fn tcp_connect(
     }
 }
 
-/// Runs the ssh handshake (with host key check) and authentication over `stream`.
+/// The algorithm lists of a failed negotiation.
+struct NoCommon {
+    kind: russh::AlgorithmKind,
+    ours: Vec<String>,
+    theirs: Vec<String>,
+}
+
+/// Why a handshake failed: no algorithm in common (which a legacy offer may cure), or
+/// anything else, reported as it is.
+enum Failure {
+    NoCommon(NoCommon),
+    Other(Box<TransportError>),
+}
+
+/// Runs the ssh handshake (with host key check) and authentication over `stream`, offering
+/// the legacy algorithms too when `legacy`; returns the session and what it was made with.
 async fn establish(
     shared: &Arc<Shared>,
     host: &str,
     peer: &Peer,
     stream: Box<dyn Stream>,
-) -> Result<Handle<ClientHandler>, TransportError> {
-    let (handler, known_types) = ClientHandler::for_peer(shared, host, peer)?;
+    legacy: bool,
+) -> Result<(Handle<ClientHandler>, Option<Used>), Failure> {
+    let other = |e: TransportError| Failure::Other(Box::new(e));
+    let (handler, known_types) = ClientHandler::for_peer(shared, host, peer).map_err(other)?;
+    let used = Arc::clone(&handler.used);
     let limit = peer.connect_timeout;
-    let handshake = client::connect_stream(Arc::new(client_config(&known_types)), stream, handler);
+    let config = client_config(&known_types, legacy);
+    let handshake = client::connect_stream(Arc::new(config), stream, handler);
     let mut session = match tokio::time::timeout(limit, handshake).await {
         Err(_) => {
-            return Err(TransportError::Unreachable {
+            return Err(other(TransportError::Unreachable {
                 host: host.to_string(),
                 reason: format!(
                     "{}ssh handshake timed out after {}",
                     peer.via,
                     seconds(limit)
                 ),
-            });
+            }));
         }
-        Ok(Err(HandlerError::HostKey(e))) => return Err(*e),
+        Ok(Err(HandlerError::HostKey(e))) => return Err(Failure::Other(e)),
+        Ok(Err(HandlerError::Ssh(russh::Error::NoCommonAlgo { kind, ours, theirs }))) => {
+            return Err(Failure::NoCommon(NoCommon { kind, ours, theirs }));
+        }
         Ok(Err(HandlerError::Ssh(e))) => {
-            return Err(TransportError::Unreachable {
+            return Err(other(TransportError::Unreachable {
                 host: host.to_string(),
                 reason: format!("{}ssh handshake failed: {e}", peer.via),
-            });
+            }));
         }
         Ok(Ok(session)) => session,
     };
-    match tokio::time::timeout(limit, authenticate(shared, host, peer, &mut session)).await {
-        Ok(result) => result.map(|()| session),
-        Err(_) => Err(TransportError::Auth {
+    let used = used.lock().ok().and_then(|u| u.clone());
+    match tokio::time::timeout(
+        limit,
+        authenticate(shared, host, peer, &mut session, legacy),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok((session, used)),
+        Ok(Err(e)) => Err(other(e)),
+        Err(_) => Err(other(TransportError::Auth {
             host: host.to_string(),
             user: peer.user.clone(),
             reason: format!(
@@ -217,6 +337,6 @@ async fn establish(
                 peer.via,
                 seconds(limit)
             ),
-        }),
+        })),
     }
 }

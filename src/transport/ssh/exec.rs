@@ -3,13 +3,13 @@
 //! stdout and stderr are drained, and the command timeout.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use russh::client::Msg;
 use russh::{Channel, ChannelMsg, Sig};
 
-use super::super::{RemoteOutput, TransportError};
+use super::super::{Negotiated, RemoteOutput, TransportError};
 use super::connect::{Connection, connect};
 use super::{Shared, SshTarget, seconds};
 
@@ -23,6 +23,10 @@ pub(super) struct Job {
     pub(super) connection: Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>,
     /// Exec channels opened so far.
     pub(super) commands: Arc<AtomicUsize>,
+    /// Set once the host needed the legacy algorithms.
+    pub(super) legacy: Arc<AtomicBool>,
+    /// What the current connection was made with, when that is worth reporting.
+    pub(super) negotiated: Arc<std::sync::Mutex<Option<Negotiated>>>,
 }
 
 impl Job {
@@ -78,7 +82,10 @@ impl Job {
             return Ok((Arc::clone(existing), true));
         }
         *slot = None;
-        let connection = Arc::new(connect(&self.shared, &self.target).await?);
+        let connection = Arc::new(connect(&self.shared, &self.target, &self.legacy).await?);
+        if let Ok(mut negotiated) = self.negotiated.lock() {
+            *negotiated = connection.negotiated.clone();
+        }
         *slot = Some(Arc::clone(&connection));
         Ok((connection, false))
     }

@@ -37,6 +37,17 @@ pub(super) struct ClientHandler {
     files: Vec<Arc<KnownHostsFile>>,
     record_to: Option<PathBuf>,
     policy: StrictHostKeyChecking,
+    /// Filled in when the key exchange is done: what it was made with.
+    pub(super) used: Arc<std::sync::Mutex<Option<Used>>>,
+}
+
+/// The algorithms a key exchange settled on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Used {
+    pub(super) kex: String,
+    pub(super) host_key: String,
+    pub(super) cipher: String,
+    pub(super) mac: String,
 }
 
 impl ClientHandler {
@@ -88,6 +99,7 @@ impl ClientHandler {
                 .config
                 .strict_host_key_checking
                 .unwrap_or(StrictHostKeyChecking::Yes),
+            used: Arc::new(std::sync::Mutex::new(None)),
         };
         Ok((handler, known_types))
     }
@@ -211,6 +223,23 @@ impl client::Handler for ClientHandler {
                     .to_string(),
             )),
         }
+    }
+
+    async fn kex_done(
+        &mut self,
+        _shared_secret: Option<&[u8]>,
+        names: &russh::Names,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        if let Ok(mut slot) = self.used.lock() {
+            *slot = Some(Used {
+                kex: names.kex.as_ref().to_string(),
+                host_key: names.key.as_str().to_string(),
+                cipher: names.cipher.as_ref().to_string(),
+                mac: names.client_mac.as_ref().to_string(),
+            });
+        }
+        Ok(())
     }
 }
 

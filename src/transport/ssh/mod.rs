@@ -24,10 +24,11 @@
 //!   [`super::known_hosts`] and [`StrictHostKeyChecking`](super::ssh_config::StrictHostKeyChecking);
 //!   as ssh(1) does, host key
 //!   algorithms already listed for the host are preferred in negotiation;
-//! - legacy algorithms (diffie-hellman-group14/group-exchange/group1 with SHA-1, ECDH NIST,
-//!   hmac-sha1) are offered *after* the modern ones, because the fleet includes CentOS 4-6
-//!   guests whose sshd knows nothing newer; negotiation picks the first algorithm both sides
-//!   support, so modern servers are unaffected;
+//! - only modern algorithms are offered at first; a server that has none of them in common
+//!   (CentOS 4's OpenSSH 3.9p1: SHA-1 key exchanges, `ssh-rsa`/`ssh-dss`, CBC) gets a second
+//!   handshake offering the legacy set after the modern one, and the host's report says so
+//!   with the algorithms used (`ssh_algorithms` in the inventory: `auto`, `modern` never
+//!   falls back, `legacy` offers both at once); see `algorithms`;
 //! - `ProxyJump` (one or several comma-separated hops) uses direct-tcpip channels; each hop is
 //!   resolved through the same config (a hop's own `ProxyJump` is not followed);
 //! - the connection is opened on the first [`SshTransport::run`], reused afterwards, and
@@ -50,7 +51,7 @@ mod proxy_jump;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -58,7 +59,7 @@ use russh::keys::PublicKey;
 
 use super::known_hosts::KnownHostsFile;
 use super::ssh_config::{self, SshConfig};
-use super::{RemoteOutput, Transport, TransportError};
+use super::{AlgorithmPolicy, Negotiated, RemoteOutput, Transport, TransportError};
 use auth::KeyFile;
 use connect::Connection;
 use exec::Job;
@@ -99,6 +100,8 @@ pub struct SshTarget {
     pub user: Option<String>,
     /// Inventory port; overrides `Port`.
     pub port: Option<u16>,
+    /// Which algorithms it is offered.
+    pub algorithms: AlgorithmPolicy,
 }
 
 /// Shared state of one run: the tokio runtime all connections live on, the configuration,
@@ -175,6 +178,8 @@ impl SshContext {
             target: Arc::new(target),
             connection: Arc::new(tokio::sync::Mutex::new(None)),
             commands: Arc::new(AtomicUsize::new(0)),
+            legacy: Arc::new(AtomicBool::new(false)),
+            negotiated: Arc::new(Mutex::new(None)),
         }
     }
 }
@@ -187,6 +192,8 @@ pub struct SshTransport {
     target: Arc<SshTarget>,
     connection: Arc<tokio::sync::Mutex<Option<Arc<Connection>>>>,
     commands: Arc<AtomicUsize>,
+    legacy: Arc<AtomicBool>,
+    negotiated: Arc<Mutex<Option<Negotiated>>>,
 }
 
 impl SshTransport {
@@ -234,6 +241,8 @@ impl Transport for SshTransport {
             target: Arc::clone(&self.target),
             connection: Arc::clone(&self.connection),
             commands: Arc::clone(&self.commands),
+            legacy: Arc::clone(&self.legacy),
+            negotiated: Arc::clone(&self.negotiated),
         };
         let script = script.to_vec();
         handle.spawn(async move {
@@ -246,6 +255,10 @@ impl Transport for SshTransport {
                 reason: "the ssh task ended without an answer (runtime shut down?)".to_string(),
             })
         })
+    }
+
+    fn negotiated(&self) -> Option<Negotiated> {
+        self.negotiated.lock().ok().and_then(|n| n.clone())
     }
 }
 
