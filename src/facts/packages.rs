@@ -40,7 +40,8 @@ impl PackageTool {
     }
 
     /// The tool a yum of this `--version` first line is: before 3.4.3 (when `--assumeno`
-    /// arrived, yum git e902a685), or unreadable, it is the old one.
+    /// arrived: yum git e902a685, 2011-07, just after the 3.4.3 mark; CentOS 7's 3.4.3 has
+    /// it), or unreadable, it is the old one.
     pub fn yum_of_version(version: &str) -> PackageTool {
         let parts: Vec<Option<u32>> = version
             .trim()

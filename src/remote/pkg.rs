@@ -43,8 +43,9 @@ pub const PM_FN: &str = r#"vmup_pm() {
 /// yum 2.4 knows. yum 2.4's `cli.py` (the 2.4.0 mark, git cb0b9a25) parses `-t -C -c -R
 /// -d -e -y --version --installroot --enablerepo --disablerepo --exclude --obsoletes
 /// --noplugins` and exits 1 on any other ("Command line error: no such option"):
-/// `--disableplugin` came in 3.2 (e2bdf5c2, 2007), `--setopt` in 3.2.27 (32fa4bda, 2010),
-/// `--assumeno` after 3.4.2 (e902a685, 2011). So plugins are off with `--noplugins`, and
+/// `--disableplugin` came in 3.2.1 (e2bdf5c2, 2007), `--setopt` in 3.2.28 (32fa4bda,
+/// 2010), `--assumeno` with 3.4.3 (e902a685, 2011-07, just after the 3.4.3 version mark;
+/// CentOS 7's 3.4.3 has it). So plugins are off with `--noplugins`, and
 /// `-d 2` makes sure `ts list` and `Finished Transaction` (logged at level 2) are printed
 /// whatever debuglevel yum.conf sets. A local tree gets `-c` and `--installroot`; its
 /// repository directory is what that yum.conf says (no `reposdir` override exists).
