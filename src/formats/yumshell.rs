@@ -19,6 +19,9 @@
 //! only when the solve succeeded, the summary was printed and it counts exactly the rows,
 //! and an unmatched argument refuses it. `erasePkgs` says the same of a package to remove
 //! that is not installed, which is nothing to do (as for dnf): those are passed over.
+//! yum 3.2 (CentOS 5; read at its 3.2.22 mark, git 8656f90d) prints the same solve lines,
+//! summary and `Finished Transaction`, sizes its table's columns to fit and says `No
+//! package NAME available.` for an install nothing matches.
 
 use super::dnftx::{Preview, TxAction, read_table};
 
@@ -36,6 +39,7 @@ pub fn parse_shell_preview(output: &str, removing: &[String]) -> Preview {
             let unmatched = l.strip_prefix("No Match for argument:").map(str::trim);
             l.starts_with("Error")
                 || unmatched.is_some_and(|name| !removing.iter().any(|r| r == name))
+                || (l.starts_with("No package ") && l.ends_with(" available."))
                 || l.starts_with("Command line error")
                 || l.starts_with("Config Error")
                 || l.starts_with("Options Error")
@@ -168,6 +172,13 @@ mod tests {
             Preview::Error(m) => assert_eq!(m, "No Match for argument: no-such-package"),
             other => panic!("{other:?}"),
         }
+        let yum32 = nomatch.replace(
+            "No Match for argument: no-such-package",
+            "No package no-such-package available.",
+        );
+        assert!(
+            matches!(parse_shell_preview(&yum32, &[]), Preview::Error(m) if m == "No package no-such-package available.")
+        );
         // A package to remove that is not installed: nothing to do, as for dnf.
         assert_eq!(
             parse_shell_preview(nomatch, &["no-such-package".to_string()]),
