@@ -1,11 +1,17 @@
 //! Package facts: which package manager a host has, and a transaction previewed by it.
 //!
 //! The preview is the seed's check mode made honest: the very transaction a `packages` step
-//! will run, with `--assumeno`, whose table lists every package (formats::dnftx).
+//! will run, with `--assumeno`, whose table lists every package (formats::dnftx). A yum
+//! too old for `--assumeno` (before 3.4.3: CentOS 4's 2.4, CentOS 5's 3.2) stages the
+//! same transaction in `yum shell` with `ts solve` and `ts list` instead, never `run`
+//! (formats::yumshell). Where even that cannot be honest (repository files an earlier step
+//! writes, which such a yum cannot be pointed at), the preview says so.
 
 use sha1::{Digest, Sha1};
 
 use crate::formats::dnftx::{Preview, parse_preview};
+use crate::formats::yumshell::parse_shell_preview;
+use crate::remote::pkg::OLD_YUM_TEST;
 
 use crate::remote::script::Script;
 use crate::remote::transaction::PkgCommand;
@@ -17,8 +23,11 @@ use super::{CommandOutput, Fact, FactError};
 pub enum PackageTool {
     /// dnf (Fedora, RHEL 8 and later).
     Dnf,
-    /// yum (CentOS 4 to 7).
+    /// yum 3.4.3 or later (CentOS 7), which previews with `--assumeno`.
     Yum,
+    /// A yum before 3.4.3 (CentOS 4's 2.4, CentOS 5's 3.2): no `--assumeno`, no
+    /// `--setopt`, no `--disableplugin`; previews in `yum shell`.
+    OldYum,
 }
 
 impl PackageTool {
@@ -26,12 +35,33 @@ impl PackageTool {
     pub fn as_str(self) -> &'static str {
         match self {
             PackageTool::Dnf => "dnf",
-            PackageTool::Yum => "yum",
+            PackageTool::Yum | PackageTool::OldYum => "yum",
+        }
+    }
+
+    /// The tool a yum of this `--version` first line is: before 3.4.3 (when `--assumeno`
+    /// arrived: yum git e902a685, 2011-07, just after the 3.4.3 mark; CentOS 7's 3.4.3 has
+    /// it), or unreadable, it is the old one.
+    pub fn yum_of_version(version: &str) -> PackageTool {
+        let parts: Vec<Option<u32>> = version
+            .trim()
+            .split('.')
+            .map(|p| {
+                let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .collect();
+        match parts.as_slice() {
+            [Some(a), Some(b), Some(c), ..] if (*a, *b, *c) >= (3, 4, 3) => PackageTool::Yum,
+            [Some(a), Some(b), ..] if (*a, *b) >= (3, 5) => PackageTool::Yum,
+            [Some(a), ..] if *a >= 4 => PackageTool::Yum,
+            _ => PackageTool::OldYum,
         }
     }
 }
 
-/// Which of dnf and yum the host has (dnf first, as the systems that have both prefer it).
+/// Which of dnf and yum the host has (dnf first, as the systems that have both prefer it),
+/// and for yum whether it is one before 3.4.3 (the first line of `yum --version`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PackageManager;
 
@@ -43,13 +73,17 @@ impl Fact for PackageManager {
     }
 
     fn script(&self, s: &mut Script) {
-        s.code("if command -v dnf >/dev/null 2>&1; then echo dnf; elif command -v yum >/dev/null 2>&1; then echo yum; fi");
+        s.code("if command -v dnf >/dev/null 2>&1; then echo dnf; elif command -v yum >/dev/null 2>&1; then echo yum; yum --noplugins --version 2>/dev/null | { IFS= read -r l; printf '%s\\n' \"$l\"; }; fi");
     }
 
     fn parse(&self, output: &CommandOutput) -> Result<Option<PackageTool>, FactError> {
-        match String::from_utf8_lossy(&output.stdout).trim() {
+        let text = String::from_utf8_lossy(&output.stdout);
+        let mut lines = text.lines();
+        match lines.next().map(str::trim).unwrap_or("") {
             "dnf" => Ok(Some(PackageTool::Dnf)),
-            "yum" => Ok(Some(PackageTool::Yum)),
+            "yum" => Ok(Some(PackageTool::yum_of_version(
+                lines.next().unwrap_or(""),
+            ))),
             "" => Ok(None),
             other => Err(FactError::Malformed {
                 fact: self.name(),
@@ -59,7 +93,8 @@ impl Fact for PackageManager {
     }
 }
 
-/// A transaction run with `--assumeno` by whichever manager the host has: what it would do.
+/// A transaction previewed by whichever manager the host has: with `--assumeno` (dnf, yum
+/// 3.4.3 and later), or in `yum shell` without `run` (older yum): what it would do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackagesPreview {
     /// The transaction.
@@ -99,6 +134,51 @@ impl Fact for PackagesPreview {
 
     fn script(&self, s: &mut Script) {
         s.code("if command -v dnf >/dev/null 2>&1; then pm=dnf; elif command -v yum >/dev/null 2>&1; then pm=yum; else echo 'Error: neither dnf nor yum is installed'; exit 127; fi\n");
+        s.code(OLD_YUM_TEST);
+        s.code("if [ -n \"$vmup_old_yum\" ]; then\n");
+        if self.staged.is_empty() {
+            s.code(&format!("echo \"{OLD_YUM_MARK} $vmup_yum_version\"\n"));
+            s.append(self.command.old_yum_preview());
+        } else {
+            // yum before 3.2.27 has no `--setopt=reposdir`: it reads only the directory
+            // its yum.conf names, where the planned files are not yet.
+            s.code(&format!("echo \"{STAGED_MARK} $vmup_yum_version\"\n"));
+        }
+        s.code("else\n");
+        self.modern_script(s);
+        s.code("fi\n");
+    }
+
+    /// dnf and yum exit 1 when they decline with `--assumeno`, so the status alone says
+    /// nothing; the table and its `Error:` lines do. An old yum's output starts with the
+    /// script's own mark line.
+    fn parse(&self, output: &CommandOutput) -> Result<Preview, FactError> {
+        let text = String::from_utf8_lossy(&output.stdout);
+        if let Some(rest) = text.strip_prefix(OLD_YUM_MARK) {
+            let (_, shell) = rest.split_once('\n').unwrap_or((rest, ""));
+            return Ok(parse_shell_preview(shell, self.command.tx.removed()));
+        }
+        if let Some(rest) = text.strip_prefix(STAGED_MARK) {
+            let version = rest.lines().next().unwrap_or("").trim();
+            let names: Vec<&str> = self.staged.iter().map(|(n, _)| n.as_str()).collect();
+            return Ok(Preview::Unavailable(format!(
+                "yum {version} (before 3.4.3) can only preview in `yum shell` with the repositories on disk, and {} is written by an earlier step of this run (such a yum has no `--setopt=reposdir` to read it from elsewhere)",
+                names.join(", ")
+            )));
+        }
+        Ok(parse_preview(&text, output.status))
+    }
+}
+
+/// First line of an old yum's preview output: the shell preview follows.
+const OLD_YUM_MARK: &str = "vmup-preview: yum-shell";
+/// First and only line when an old yum cannot preview with planned repository files.
+const STAGED_MARK: &str = "vmup-preview: staged-repositories";
+
+impl PackagesPreview {
+    /// The `--assumeno` preview (dnf, yum 3.4.3 and later), with the planned repository
+    /// files in a private copy of the repository directory.
+    fn modern_script(&self, s: &mut Script) {
         if self.staged.is_empty() {
             s.append(self.command.script(None, "--assumeno"));
             return;
@@ -120,16 +200,7 @@ impl Fact for PackagesPreview {
         }
         s.code("VMUP_REPOSDIR=$vmup_stage\n");
         s.append(self.command.script(None, "--assumeno"));
-        s.code("\n)");
-    }
-
-    /// dnf and yum exit 1 when they decline with `--assumeno`, so the status alone says
-    /// nothing; the table and its `Error:` lines do.
-    fn parse(&self, output: &CommandOutput) -> Result<Preview, FactError> {
-        Ok(parse_preview(
-            &String::from_utf8_lossy(&output.stdout),
-            output.status,
-        ))
+        s.code("\n)\n");
     }
 }
 
@@ -152,9 +223,24 @@ mod tests {
             Ok(Some(PackageTool::Dnf))
         );
         assert_eq!(
-            PackageManager.parse(&out("yum", 0)),
+            PackageManager.parse(&out("yum\n3.4.3\n", 0)),
             Ok(Some(PackageTool::Yum))
         );
+        for old in [
+            "yum\n2.4.3\n",
+            "yum\n3.2.22\n",
+            "yum\n3.4.2\n",
+            "yum\n",
+            "yum",
+        ] {
+            assert_eq!(
+                PackageManager.parse(&out(old, 0)),
+                Ok(Some(PackageTool::OldYum)),
+                "{old:?}"
+            );
+        }
+        assert_eq!(PackageTool::yum_of_version("3.4.10"), PackageTool::Yum);
+        assert_eq!(PackageTool::yum_of_version("4.0"), PackageTool::Yum);
         assert_eq!(PackageManager.parse(&out("", 0)), Ok(None));
         assert!(PackageManager.parse(&out("zypper", 0)).is_err());
     }

@@ -101,13 +101,14 @@ pub enum Preview {
     Transaction(Vec<TxPackage>),
     /// The package manager refused: its message.
     Error(String),
+    /// No honest preview of this transaction exists on this host (a yum too old to read
+    /// the repository files earlier steps write): why. The step runs only with
+    /// `preview = "none"`, and then the plan says the packages are not previewed.
+    Unavailable(String),
 }
 
 /// Parses the combined output of `dnf|yum --assumeno ...` and its exit status.
 pub fn parse_preview(output: &str, status: i32) -> Preview {
-    let mut packages = Vec::new();
-    let mut section: Option<TxAction> = None;
-    let mut pending_name: Option<String> = None;
     let mut nothing = false;
     let lines: Vec<&str> = output.lines().collect();
     for (i, line) in lines.iter().enumerate() {
@@ -124,6 +125,35 @@ pub fn parse_preview(output: &str, status: i32) -> Preview {
         if line.starts_with("Nothing to do") || line.starts_with("No Packages marked") {
             nothing = true;
         }
+    }
+    let packages = read_table(&lines);
+    if !packages.is_empty() {
+        Preview::Transaction(packages)
+    } else if nothing || status == 0 {
+        Preview::Nothing
+    } else {
+        let tail: Vec<&str> = lines
+            .iter()
+            .rev()
+            .filter(|l| !l.trim().is_empty())
+            .take(5)
+            .copied()
+            .collect();
+        Preview::Error(format!(
+            "exit status {status}: {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        ))
+    }
+}
+
+/// The packages of a transaction table (dnf's, or yum's from 2.4 on: the same section
+/// headers and `NAME ARCH VERSION REPOSITORY SIZE` rows), in table order. Lines outside
+/// a known section are skipped.
+pub fn read_table(lines: &[&str]) -> Vec<TxPackage> {
+    let mut packages = Vec::new();
+    let mut section: Option<TxAction> = None;
+    let mut pending_name: Option<String> = None;
+    for line in lines {
         if !line.starts_with(' ') {
             section = line.strip_suffix(':').and_then(section_action);
             pending_name = None;
@@ -161,23 +191,7 @@ pub fn parse_preview(output: &str, status: i32) -> Preview {
             _ => {}
         }
     }
-    if !packages.is_empty() {
-        Preview::Transaction(packages)
-    } else if nothing || status == 0 {
-        Preview::Nothing
-    } else {
-        let tail: Vec<&str> = lines
-            .iter()
-            .rev()
-            .filter(|l| !l.trim().is_empty())
-            .take(5)
-            .copied()
-            .collect();
-        Preview::Error(format!(
-            "exit status {status}: {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join(" / ")
-        ))
-    }
+    packages
 }
 
 fn section_action(header: &str) -> Option<TxAction> {

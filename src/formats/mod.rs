@@ -13,3 +13,4 @@ pub mod lines;
 pub mod rpmqa;
 pub mod rpmver;
 mod text;
+pub mod yumshell;

@@ -38,3 +38,36 @@ pub const PM_FN: &str = r#"vmup_pm() {
   "$pm" --disableplugin='*' "$@"
 }
 "#;
+
+/// `vmup_yum_old ARGS`: a yum too old for `--assumeno` (before 3.4.3), with only options
+/// yum 2.4 knows. yum 2.4's `cli.py` (the 2.4.0 mark, git cb0b9a25) parses `-t -C -c -R
+/// -d -e -y --version --installroot --enablerepo --disablerepo --exclude --obsoletes
+/// --noplugins` and exits 1 on any other ("Command line error: no such option"):
+/// `--disableplugin` came in 3.2.1 (e2bdf5c2, 2007), `--setopt` in 3.2.28 (32fa4bda,
+/// 2010), `--assumeno` with 3.4.3 (e902a685, 2011-07, just after the 3.4.3 version mark;
+/// CentOS 7's 3.4.3 has it). So plugins are off with `--noplugins`, and
+/// `-d 2` makes sure `ts list` and `Finished Transaction` (logged at level 2) are printed
+/// whatever debuglevel yum.conf sets. A local tree gets `-c` and `--installroot`; its
+/// repository directory is what that yum.conf says (no `reposdir` override exists).
+pub const OLD_YUM_FN: &str = r#"vmup_yum_old() {
+  if [ -n "$VMUP_ROOT" ]; then
+    case $VMUP_ROOT in /*) r=$VMUP_ROOT ;; *) r=$PWD/$VMUP_ROOT ;; esac
+    set -- -c "$r/etc/yum.conf" --installroot="$r" "$@"
+  fi
+  yum --noplugins -d 2 "$@"
+}
+"#;
+
+/// Shell that sets `vmup_old_yum` to 1 when `$pm` is a yum without `--assumeno` (first line
+/// of `yum --version` before 3.4.3, or unreadable: the subset of options every yum knows
+/// is the safe guess), and `vmup_yum_version` to that line.
+pub const OLD_YUM_TEST: &str = r#"vmup_old_yum=; vmup_yum_version=
+if [ "$pm" = yum ]; then
+  vmup_yum_version=$(yum --noplugins --version 2>/dev/null | { IFS= read -r l; printf '%s' "$l"; })
+  case $vmup_yum_version in
+    [0-2].*|3.[0-3].*|3.4.[0-2]|3.4.[0-2][!0-9]*) vmup_old_yum=1 ;;
+    [3-9].*|[1-9][0-9]*.*) ;;
+    *) vmup_old_yum=1 ;;
+  esac
+fi
+"#;

@@ -6,7 +6,7 @@
 //! package. Every package name and repository option reaches the shell through
 //! [`Script::arg`], so through the one quoting function.
 
-use super::pkg::PM_FN;
+use super::pkg::{OLD_YUM_FN, PM_FN};
 use super::script::Script;
 
 /// What the transaction does, whichever manager runs it.
@@ -27,6 +27,16 @@ pub enum Transaction {
         /// One package replacing another: dnf runs it as `swap`.
         swap: bool,
     },
+}
+
+impl Transaction {
+    /// The packages it removes by name.
+    pub fn removed(&self) -> &[String] {
+        match self {
+            Transaction::Remove(p) | Transaction::Shell { remove: p, .. } => p,
+            Transaction::Update | Transaction::Install(_) => &[],
+        }
+    }
 }
 
 /// A transaction with the repositories it may use.
@@ -103,9 +113,9 @@ impl PkgCommand {
                 swap,
             } => {
                 let file = format!(
-                    "remove {}\ninstall {}\nrun\n",
-                    remove.join(" "),
-                    install.join(" ")
+                    "{}{}run\n",
+                    shell_line("remove", remove),
+                    shell_line("install", install)
                 );
                 let swap_args: Vec<String> =
                     [vec!["swap".to_string()], remove.clone(), install.clone()].concat();
@@ -133,6 +143,105 @@ impl PkgCommand {
         s.code(" 2>&1\n");
         s
     }
+
+    /// The transaction as lines of a `yum shell` file (2.4's `shell.py` commands
+    /// `update`, `install`, `remove`), without `run`.
+    fn shell_commands(&self) -> String {
+        match &self.tx {
+            Transaction::Update => "update\n".into(),
+            Transaction::Install(p) => shell_line("install", p),
+            Transaction::Remove(p) => shell_line("remove", p),
+            Transaction::Shell {
+                remove, install, ..
+            } => format!(
+                "{}{}",
+                shell_line("remove", remove),
+                shell_line("install", install)
+            ),
+        }
+    }
+
+    /// Writes `file` (the shell commands and `tail`) to a temporary file and runs
+    /// `vmup_yum_old REPO-OPTIONS... [-y] shell FILE`.
+    fn old_yum_shell(&self, yes: bool, tail: &str) -> Script {
+        let mut s = Script::new();
+        s.code(OLD_YUM_FN);
+        let file = format!("{}{tail}", self.shell_commands());
+        s.code("t=$(mktemp) || exit 1\n{");
+        s.printf_bytes(file.as_bytes());
+        s.code("; } > \"$t\"\nvmup_yum_old");
+        if yes {
+            s.code(" -y");
+        }
+        for o in &self.repo_options {
+            s.arg(o.as_bytes());
+        }
+        s.arg(b"shell");
+        s
+    }
+
+    /// The preview a yum without `--assumeno` can give (yum 2.4 and 3.2 `shell.py`): the
+    /// transaction's commands, `ts solve`, `ts list`, `exit`; never `run`, so nothing is
+    /// downloaded or installed. Read by formats::yumshell.
+    pub fn old_yum_preview(&self) -> Script {
+        let mut s = self.old_yum_shell(false, "ts solve\nts list\nexit\n");
+        s.code(" \"$t\" 2>&1; st=$?; rm -f \"$t\"; (exit $st)\n");
+        s
+    }
+
+    /// The same transaction run for real by a yum without `--assumeno`: `yum -y update`,
+    /// `install` or `remove` (whose exit status yum 2.4's `yummain.py` sets), or for
+    /// install and remove together a shell file ending in `run`. The shell exits 0
+    /// whatever its `run` did, so success is its `Finished Transaction` line.
+    pub fn old_yum_script(&self) -> Script {
+        if let Transaction::Shell { .. } = self.tx {
+            let mut s = self.old_yum_shell(true, "run\nexit\n");
+            s.code(
+                " \"$t\" > \"$t.out\" 2>&1; st=$?; cat \"$t.out\"\n\
+                 if [ $st -eq 0 ] && ! grep -q '^Finished Transaction' \"$t.out\"; then echo 'vmup: yum shell did not finish the transaction'; st=1; fi\n\
+                 rm -f \"$t\" \"$t.out\"; (exit $st)\n",
+            );
+            return s;
+        }
+        let mut s = Script::new();
+        s.code(OLD_YUM_FN);
+        s.code("vmup_yum_old -y");
+        for o in &self.repo_options {
+            s.arg(o.as_bytes());
+        }
+        let (verb, names): (&[u8], &[String]) = match &self.tx {
+            Transaction::Install(p) => (b"install", p),
+            Transaction::Remove(p) => (b"remove", p),
+            _ => (b"update", &[]),
+        };
+        s.arg(verb);
+        for n in names {
+            s.arg(n.as_bytes());
+        }
+        s.code(" 2>&1\n");
+        s
+    }
+}
+
+/// One line of a yum/dnf shell file: the command and its words, each quoted for the
+/// shell's `shlex.split` when it holds anything but plain package-spec characters.
+fn shell_line(command: &str, words: &[String]) -> String {
+    let mut line = command.to_string();
+    for w in words {
+        line.push(' ');
+        let plain = !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-:*?[]@%=^,/~".contains(c));
+        if plain {
+            line.push_str(w);
+        } else {
+            line.push('\'');
+            line.push_str(&w.replace('\'', "'\"'\"'"));
+            line.push('\'');
+        }
+    }
+    line.push('\n');
+    line
 }
 
 #[cfg(test)]
@@ -212,5 +321,84 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("--assumeno\nshell\n/"), "{out}");
+    }
+
+    /// Runs a script with a fake yum printing its arguments and its shell file.
+    fn run_with_fake_yum(script: Script, root: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("yum");
+        std::fs::write(
+            &path,
+            "#!/bin/sh\necho yum; for a in \"$@\"; do echo \"$a\"; done\nfor a in \"$@\"; do [ -f \"$a\" ] && cat \"$a\"; done\necho Finished Transaction\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut text = format!("VMUP_ROOT='{root}'\n").into_bytes();
+        text.extend(script.finish().unwrap());
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(String::from_utf8(text).unwrap())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    dir.path().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn old_yum_preview_is_a_shell_script_without_run_and_only_yum24_options() {
+        let cmd = PkgCommand {
+            tx: Transaction::Update,
+            repo_options: vec!["--disablerepo=*".into(), "--enablerepo=monash*".into()],
+        };
+        let out = run_with_fake_yum(cmd.old_yum_preview(), "");
+        let (argv, file) = out.split_once("\nshell\n").unwrap();
+        assert_eq!(
+            argv,
+            "yum\n--noplugins\n-d\n2\n--disablerepo=*\n--enablerepo=monash*"
+        );
+        assert!(
+            file.ends_with("\nupdate\nts solve\nts list\nexit\nFinished Transaction\n"),
+            "{file}"
+        );
+        for modern in ["--assumeno", "--setopt", "--disableplugin", "-y", "run"] {
+            assert!(!out.lines().any(|l| l == modern), "{modern} in {out}");
+        }
+    }
+
+    #[test]
+    fn old_yum_applies_with_yes_and_a_shell_file_for_swaps_under_a_root() {
+        let update = PkgCommand {
+            tx: Transaction::Install(vec!["it's".into(), "python24".into()]),
+            repo_options: Vec::new(),
+        };
+        assert_eq!(
+            run_with_fake_yum(update.old_yum_script(), ""),
+            "yum\n--noplugins\n-d\n2\n-y\ninstall\nit's\npython24\nFinished Transaction\n"
+        );
+        let swap = PkgCommand {
+            tx: Transaction::Shell {
+                remove: vec!["Gpulse".into()],
+                install: vec!["it's".into()],
+                swap: true,
+            },
+            repo_options: Vec::new(),
+        };
+        let out = run_with_fake_yum(swap.old_yum_script(), "/srv/g");
+        assert!(
+            out.starts_with("yum\n--noplugins\n-d\n2\n-c\n/srv/g/etc/yum.conf\n--installroot=/srv/g\n-y\nshell\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\nremove Gpulse\ninstall 'it'\"'\"'s'\nrun\nexit\n"),
+            "{out}"
+        );
     }
 }

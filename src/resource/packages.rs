@@ -9,10 +9,17 @@
 //! time with its message, so nothing is applied there. A swap is one transaction (dnf
 //! `swap`; yum: a `yum shell` file with remove, install, run), so no state has neither
 //! package.
+//!
+//! A yum too old for `--assumeno` (before 3.4.3: CentOS 4 and 5) previews the same
+//! transaction in `yum shell` (`ts solve`, `ts list`, never `run`) and applies it with
+//! only the options yum 2.4 knows. Where no honest preview exists on a host (such a yum
+//! cannot read repository files an earlier step of the run writes), the plan says so and
+//! the step runs there only with `preview = "none"`, its packages listed as not previewed.
 
 use serde::Deserialize;
+use toml::Spanned;
 
-use crate::facts::packages::{PackageManager, PackagesPreview};
+use crate::facts::packages::{PackageManager, PackageTool, PackagesPreview};
 use crate::facts::{Fact, FactKey, PathFact};
 use crate::formats::dnftx::{Preview, TxAction, TxPackage};
 use crate::formats::ini::IniFile;
@@ -43,6 +50,9 @@ pub struct PackagesSpec {
     pub disable_repos: Vec<String>,
     /// Replace one package by another in one transaction.
     pub swap: Option<SwapSpec>,
+    /// `"none"`: on a host where no honest preview of the transaction exists, run it
+    /// without one (the plan says so). Hosts that can preview it still do.
+    pub preview: Option<Spanned<String>>,
 }
 
 /// `swap = { remove = "Gpulse", install = "APAC-gateway-gridpulse" }`.
@@ -60,7 +70,22 @@ pub struct SwapSpec {
 pub struct PackagesResource {
     command: PkgCommand,
     preview: PackagesPreview,
+    /// `preview = "none"` was given.
+    unpreviewed_ok: bool,
 }
+
+/// yum 2.4's `installonlypkgs` when yum.conf sets none (`yum/config.py`, 2.4.0).
+const YUM24_INSTALLONLY: [&str; 9] = [
+    "kernel",
+    "kernel-bigmem",
+    "kernel-enterprise",
+    "kernel-smp",
+    "kernel-modules",
+    "kernel-debug",
+    "kernel-unsupported",
+    "kernel-source",
+    "kernel-devel",
+];
 
 /// Where yum and dnf read `.repo` files.
 const REPOS_DIR: &str = "/etc/yum.repos.d";
@@ -93,6 +118,19 @@ impl FromSpec for PackagesResource {
                 return Err(bad(format!("{repo:?} is not a repository id or glob")));
             }
         }
+        let unpreviewed_ok = match &spec.preview {
+            None => false,
+            Some(p) if p.get_ref() == "none" => true,
+            Some(p) => {
+                return Err(SpecError::at(
+                    p.span(),
+                    format!(
+                        "`preview` can only be \"none\" (run without a preview where the host cannot give one), got {:?}",
+                        p.get_ref()
+                    ),
+                ));
+            }
+        };
         let kinds = usize::from(spec.update)
             + usize::from(spec.swap.is_some())
             + usize::from(!spec.install.is_empty() || !spec.remove.is_empty());
@@ -138,6 +176,7 @@ impl FromSpec for PackagesResource {
                 staged: Vec::new(),
             },
             command,
+            unpreviewed_ok,
         })
     }
 }
@@ -183,9 +222,18 @@ impl Resource for PackagesResource {
                     "{shown} refuses the transaction: {message}"
                 )));
             }
+            Preview::Unavailable(why) if !self.unpreviewed_ok => {
+                return Err(PlanError::Refused(format!(
+                    "{shown} cannot be previewed on this host: {why}; give the step `preview = \"none\"` to run it here without a preview"
+                )));
+            }
+            Preview::Unavailable(why) => return self.unpreviewed(tool, &shown, &why),
             Preview::Transaction(p) => p,
         };
         let mut remarks = Vec::new();
+        if tool == PackageTool::OldYum {
+            remarks.extend(self.old_yum_installonly(view, &mut packages)?);
+        }
         // The preview was made before the run: a package an earlier step's transaction
         // removes (the seed's python24, gone after the update) is installed again by this
         // one, though the preview found it installed.
@@ -213,13 +261,7 @@ impl Resource for PackagesResource {
         Ok(StepPlan {
             changes: vec![Planned {
                 summary: format!("{shown}: {} package(s) in one transaction", packages.len()),
-                action: Action::Run {
-                    script: self
-                        .command
-                        .script(Some(pm == "dnf"), "-y")
-                        .finish()
-                        .map_err(|e| PlanError::Internal(e.to_string()))?,
-                },
+                action: self.run(tool)?,
                 detail: Some(detail.join("\n")),
             }],
             note: None,
@@ -231,6 +273,77 @@ impl Resource for PackagesResource {
 }
 
 impl PackagesResource {
+    /// The transaction as this host's tool runs it for real.
+    fn run(&self, tool: PackageTool) -> Result<Action, PlanError> {
+        let script = match tool {
+            PackageTool::Dnf => self.command.script(Some(true), "-y"),
+            PackageTool::Yum => self.command.script(Some(false), "-y"),
+            PackageTool::OldYum => self.command.old_yum_script(),
+        };
+        Ok(Action::Run {
+            script: script
+                .finish()
+                .map_err(|e| PlanError::Internal(e.to_string()))?,
+        })
+    }
+
+    /// The change of a step run without a preview (`preview = "none"` on a host that
+    /// cannot give one): it always runs, and says so.
+    fn unpreviewed(&self, tool: PackageTool, shown: &str, why: &str) -> Result<StepPlan, PlanError> {
+        Ok(StepPlan {
+            changes: vec![Planned {
+                summary: format!("{shown}: packages not previewed (preview = \"none\")"),
+                action: self.run(tool)?,
+                detail: Some(format!(
+                    "the packages of this transaction are not previewed on this host: {why}"
+                )),
+            }],
+            note: None,
+            warning: None,
+            promises: Vec::new(),
+            transaction: Vec::new(),
+        })
+    }
+
+    /// yum before 3.4.3 lists an update of an install-only package under `Updating:` but
+    /// installs it beside the old version (yum 2.4 `depsolve.py`: `populateTs` adds the
+    /// update as an install when `allowedMultipleInstalls`): those entries become installs.
+    /// The names are those of `installonlypkgs` in /etc/yum.conf as the run will have it,
+    /// else yum 2.4's default list (`yum/config.py`).
+    fn old_yum_installonly(
+        &self,
+        view: &HostView<'_>,
+        packages: &mut [TxPackage],
+    ) -> Result<Option<String>, PlanError> {
+        let conf = match view.path("/etc/yum.conf")? {
+            PathFact::File {
+                content: Some(c), ..
+            } => IniFile::parse(c).get(b"main", b"installonlypkgs"),
+            _ => None,
+        };
+        let names: Vec<String> = match conf {
+            Some(v) => String::from_utf8_lossy(&v)
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect(),
+            None => YUM24_INSTALLONLY.iter().map(|s| s.to_string()).collect(),
+        };
+        let mut changed = Vec::new();
+        for p in packages.iter_mut() {
+            if p.action == TxAction::Upgrade && names.contains(&p.name) {
+                p.action = TxAction::Install;
+                changed.push(p.name.clone());
+            }
+        }
+        Ok((!changed.is_empty()).then(|| {
+            format!(
+                "(this yum lists {} as updated; as install-only packages they are installed beside the current version)",
+                changed.join(", ")
+            )
+        }))
+    }
+
     /// The packages this step installs by name that an earlier step's transaction removes
     /// and this step's preview does not install, as the installs they become.
     fn removed_earlier(
@@ -311,240 +424,4 @@ impl PackagesResource {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::facts::Facts;
-    use crate::remote::Expect;
-
-    fn resource(spec: &str) -> PackagesResource {
-        PackagesResource::from_spec(&toml::from_str(spec).unwrap()).unwrap()
-    }
-
-    fn facts(r: &PackagesResource, pm: &str, preview: &str, status: i32) -> Facts {
-        let mut facts = Facts::default();
-        facts.insert(&PackageManager, pm.as_bytes(), 0);
-        facts.insert(&r.preview, preview.as_bytes(), status);
-        for (_, path) in CONFIGS {
-            facts.paths.insert(
-                path.into(),
-                PathFact::root_file(
-                    b"[main]
-gpgcheck=0
-",
-                ),
-            );
-        }
-        facts
-    }
-
-    #[test]
-    fn a_package_an_earlier_transaction_removes_is_installed_again() {
-        // The seed's Grid host: the update removed python24; the preview, made before the
-        // run, finds it installed.
-        let r = resource("install = [\"python24\", \"python24-devel\"]");
-        let facts = facts(&r, "yum", "Nothing to do\n", 0);
-        let mut view = HostView::new(&facts);
-        assert_eq!(r.plan(&view).unwrap().changes.len(), 0);
-        let removed = |name: &str| TxPackage {
-            action: TxAction::Remove,
-            name: name.into(),
-            arch: "i386".into(),
-            version: "2.4.3-21.el4".into(),
-            repo: "installed".into(),
-        };
-        view.record_transaction(
-            "step 4 (full update)",
-            &[removed("python24"), removed("python24-devel"), removed("other")],
-        );
-        let plan = r.plan(&view).unwrap();
-        assert_eq!(
-            plan.changes[0].summary,
-            "yum install python24 python24-devel: 2 package(s) in one transaction"
-        );
-        let detail = plan.changes[0].detail.clone().unwrap_or_default();
-        assert!(
-            detail.contains("install python24-2.4.3-21.el4.i386 from the enabled repositories"),
-            "{detail}"
-        );
-        assert!(
-            detail.contains("the preview found python24 installed, but step 4 (full update) removes it"),
-            "{detail}"
-        );
-        assert_eq!(plan.transaction.len(), 2, "later values see the reinstall");
-    }
-
-    fn script(plan: &StepPlan) -> String {
-        match &plan.changes[0].action {
-            Action::Run { script } => String::from_utf8_lossy(script).into_owned(),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn pinned_update_lists_every_package_and_repo() {
-        let r = resource("update = true\ndisable_repos = [\"*\"]\nenable_repos = [\"monash*\"]");
-        let f = facts(
-            &r,
-            "dnf",
-            include_str!("../formats/testdata/dnf-pinned.txt"),
-            1,
-        );
-        let plan = r.plan(&HostView::new(&f)).unwrap();
-        assert_eq!(plan.changes.len(), 1);
-        assert_eq!(
-            plan.changes[0].summary,
-            "dnf --disablerepo=* --enablerepo=monash* update: 2 package(s) in one transaction"
-        );
-        assert_eq!(
-            plan.changes[0].detail.as_deref(),
-            Some(
-                "upgrade kernel-xenU-2.6.9-78.EL.noarch from monash-a\nupgrade kernel-xenU-devel-2.6.9-78.EL.noarch from monash-a"
-            )
-        );
-        assert!(
-            script(&plan)
-                .contains("vmup_pm dnf -y '--disablerepo=*' '--enablerepo=monash*' 'update' 2>&1"),
-            "{}",
-            script(&plan)
-        );
-    }
-
-    #[test]
-    fn swap_is_one_dnf_transaction() {
-        let r = resource("swap = { remove = \"Gpulse\", install = \"APAC-gateway-gridpulse\" }");
-        let f = facts(
-            &r,
-            "dnf",
-            include_str!("../formats/testdata/dnf-swap.txt"),
-            1,
-        );
-        let plan = r.plan(&HostView::new(&f)).unwrap();
-        let detail = plan.changes[0].detail.clone().unwrap();
-        assert!(detail.contains("install APAC-gateway-gridpulse-2.0-1.noarch from other-b"));
-        assert!(detail.contains("remove Gpulse-1.0-1.noarch"));
-        assert!(script(&plan).contains("vmup_pm dnf -y 'swap' 'Gpulse' 'APAC-gateway-gridpulse'"));
-    }
-
-    #[test]
-    fn swap_with_yum_is_a_shell_transaction() {
-        let r = resource("swap = { remove = \"Gpulse\", install = \"APAC-gateway-gridpulse\" }");
-        let f = facts(
-            &r,
-            "yum",
-            include_str!("../formats/testdata/yum-update.txt"),
-            1,
-        );
-        let plan = r.plan(&HostView::new(&f)).unwrap();
-        let s = script(&plan);
-        assert!(
-            s.contains("remove Gpulse\ninstall APAC-gateway-gridpulse\nrun\n"),
-            "{s}"
-        );
-        assert!(s.contains("vmup_pm yum -y 'shell' \"$t\""), "{s}");
-    }
-
-    #[test]
-    fn refused_transaction_fails_the_plan_with_the_managers_words() {
-        let r = resource("swap = { remove = \"Gpulse\", install = \"broken-gridpulse\" }");
-        let f = facts(
-            &r,
-            "dnf",
-            include_str!("../formats/testdata/dnf-swaperr.txt"),
-            1,
-        );
-        let e = r.plan(&HostView::new(&f)).unwrap_err().to_string();
-        assert!(
-            e.contains("nothing provides missing-thing needed by broken-gridpulse"),
-            "{e}"
-        );
-        assert!(
-            e.starts_with("dnf swap Gpulse broken-gridpulse refuses"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn nothing_to_do_is_unchanged() {
-        let r = resource("install = [\"Gpulse\"]");
-        let f = facts(
-            &r,
-            "dnf",
-            include_str!("../formats/testdata/dnf-noop.txt"),
-            0,
-        );
-        let plan = r.plan(&HostView::new(&f)).unwrap();
-        assert!(plan.changes.is_empty());
-        assert_eq!(
-            plan.note.as_deref(),
-            Some("dnf install Gpulse: nothing to do")
-        );
-    }
-
-    #[test]
-    fn an_earlier_installonlypkgs_edit_turns_upgrades_into_installs() {
-        let r = resource("update = true");
-        let f = facts(
-            &r,
-            "dnf",
-            include_str!("../formats/testdata/dnf-update.txt"),
-            1,
-        );
-        let mut view = HostView::new(&f);
-        view.simulate(&Action::WriteFile {
-            path: "/etc/dnf/dnf.conf".into(),
-            expect: Expect::Absent,
-            content: b"[main]\ngpgcheck=0\ninstallonlypkgs=kernel kernel-xenU kernel-xenU-devel\n"
-                .to_vec(),
-            mode: 0o644,
-            owner: None,
-        });
-        let plan = r.plan(&view).unwrap();
-        let detail = plan.changes[0].detail.clone().unwrap();
-        assert!(
-            detail.starts_with(
-                "install kernel-xenU-2.6.9-78.EL.noarch from monash-a\ninstall kernel-xenU-devel"
-            ),
-            "{detail}"
-        );
-        assert!(
-            detail
-                .contains("an earlier step adds kernel-xenU, kernel-xenU-devel to installonlypkgs"),
-            "{detail}"
-        );
-    }
-
-    /// yum lowercases option names: an earlier step's `InstallOnlyPkgs` is installonlypkgs.
-    #[test]
-    fn installonlypkgs_is_found_in_any_case() {
-        let r = resource("update = true");
-        let f = facts(
-            &r,
-            "yum",
-            include_str!("../formats/testdata/yum-update.txt"),
-            1,
-        );
-        let mut view = HostView::new(&f);
-        view.simulate(&Action::WriteFile {
-            path: "/etc/yum.conf".into(),
-            expect: Expect::Absent,
-            content: b"[main]\nInstallOnlyPkgs=kernel kernel-xenU kernel-xenU-devel\n".to_vec(),
-            mode: 0o644,
-            owner: None,
-        });
-        let plan = r.plan(&view).unwrap();
-        let detail = plan.changes[0].detail.clone().unwrap();
-        assert!(
-            detail
-                .contains("an earlier step adds kernel-xenU, kernel-xenU-devel to installonlypkgs"),
-            "{detail}"
-        );
-    }
-
-    #[test]
-    fn one_kind_of_transaction_per_step() {
-        let spec: PackagesSpec = toml::from_str("update = true\ninstall = [\"x\"]").unwrap();
-        assert!(PackagesResource::from_spec(&spec).is_err());
-        let spec: PackagesSpec = toml::from_str("install = [\"-y\"]").unwrap();
-        assert!(PackagesResource::from_spec(&spec).is_err());
-    }
-}
+mod tests;

@@ -559,6 +559,18 @@ mod tests {
     }
 
     #[test]
+    fn packages_preview_refusals_point_at_the_value() {
+        let e = error("[[step]]\npackages = { update = true, previw = \"none\" }\n");
+        assert!(e.starts_with("rb.toml:2:"), "{e}");
+        assert!(e.contains("unknown field `previw`"), "{e}");
+        let e = error("[[step]]\npackages = { update = true, preview = \"off\" }\n");
+        assert!(
+            e.starts_with("rb.toml:2:39: `preview` can only be \"none\""),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn grid_example_reads() {
         let rb = Runbook::parse(
             Path::new("examples/grid.toml"),

@@ -28,6 +28,7 @@ mod fleet_reboot;
 mod fleet_recreate;
 mod fleet_seed;
 mod fleet_vm;
+mod fleet_yum24;
 mod interrupt;
 mod legacy_ssh;
 mod local_resources;

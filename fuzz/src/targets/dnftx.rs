@@ -1,11 +1,13 @@
-//! dnf/yum transaction tables (`parse_preview`, `config_warnings`): no panic; a
-//! transaction is never empty, and every package in it has a version and a repository
-//! (the columns it was read from; a name can be empty in a garbled `replacing .arch` line).
+//! dnf/yum transaction tables (`parse_preview`, `config_warnings`, and old yum's shell
+//! preview, `yumshell::parse_shell_preview`, on the same text): no panic; a transaction is
+//! never empty, and every package in it has a version and a repository (the columns it
+//! was read from; a name can be empty in a garbled `replacing .arch` line).
 //!
 //! Input: the exit status on the first line (a number; anything else is 1), the output
 //! after it (invalid UTF-8 replaced).
 
 use vmup::formats::dnftx::{Preview, config_warnings, parse_preview};
+use vmup::formats::yumshell::parse_shell_preview;
 
 use crate::input::split_header;
 
@@ -15,8 +17,14 @@ pub fn check(data: &[u8]) {
     let (header, body) = split_header(data);
     let status: i32 = String::from_utf8_lossy(header).trim().parse().unwrap_or(1);
     let output = String::from_utf8_lossy(body);
-    match parse_preview(&output, status) {
-        Preview::Nothing => {}
+    well_formed(parse_preview(&output, status));
+    well_formed(parse_shell_preview(&output, &["Gpulse".to_string()]));
+    let _ = config_warnings(&output);
+}
+
+fn well_formed(preview: Preview) {
+    match preview {
+        Preview::Nothing | Preview::Error(_) | Preview::Unavailable(_) => {}
         Preview::Transaction(packages) => {
             assert!(!packages.is_empty(), "an empty transaction is Nothing");
             for p in &packages {
@@ -27,7 +35,5 @@ pub fn check(data: &[u8]) {
                 let _ = p.describe();
             }
         }
-        Preview::Error(_) => {}
     }
-    let _ = config_warnings(&output);
 }
