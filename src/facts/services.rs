@@ -69,8 +69,12 @@ pub struct ServiceInfo {
     pub header: Option<(Vec<u8>, u8, u8)>,
     /// SysV: its rc links.
     pub links: Vec<RcLink>,
-    /// Whether it runs: Some(true/false) on a running host, None on a tree.
+    /// Whether it runs: Some(true/false) on a running host, None on a tree or when the
+    /// init script cannot say (then `status_unknown` says why).
     pub running: Option<bool>,
+    /// On a running host: why `SCRIPT status` did not tell whether it runs (no status
+    /// action, LSB's 4 "unknown", a script that failed to run).
+    pub status_unknown: Option<String>,
 }
 
 impl ServiceInfo {
@@ -120,7 +124,19 @@ vmup_sysv() {
       for l in "$R"/[SK][0-9][0-9]"$n"; do { [ -L "$l" ] || [ -e "$l" ]; } && echo "link $lv $d ${l##*/}"; done
     done
   done
-  if [ -z "$VMUP_ROOT" ] && [ -n "$s" ]; then "$s" status >/dev/null 2>&1 </dev/null; echo "status $?"; fi
+  if [ -z "$VMUP_ROOT" ] && [ -n "$s" ]; then vmup_sysv_status "$s"; fi
+}
+"##;
+
+/// `vmup_sysv_status SCRIPT`: its `status` action's exit code, and what its words say
+/// where old scripts' codes do not (see [`sysv_status`]).
+pub const SYSV_STATUS_FN: &str = r##"vmup_sysv_status() {
+  o=$("$1" status 2>&1 </dev/null); st=$?
+  echo "status $st"
+  case $o in
+    *[Uu]sage:*) echo "status-says usage" ;;
+    *"is stopped"*|*"not running"*|*"dead but"*) echo "status-says stopped" ;;
+  esac
 }
 "##;
 
@@ -134,6 +150,7 @@ impl Fact for ServiceState {
     fn script(&self, s: &mut Script) {
         s.code(RPM_FN);
         s.code("n=").word(self.name.as_bytes()).newline();
+        s.code(SYSV_STATUS_FN);
         s.code(SERVICE_FN);
         s.code(
             "if [ -z \"$VMUP_ROOT\" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then\n\
@@ -170,9 +187,12 @@ impl Fact for ServiceState {
             header: None,
             links: Vec::new(),
             running: None,
+            status_unknown: None,
         };
         let mut backend = None;
         let mut load = None;
+        let mut status = None;
+        let mut says = None;
         for line in String::from_utf8_lossy(&output.stdout).lines() {
             let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
             let rest = rest.trim();
@@ -209,7 +229,8 @@ impl Fact for ServiceState {
                         });
                     }
                 }
-                "status" => info.running = rest.parse::<i32>().ok().map(|s| s == 0),
+                "status" => status = rest.parse::<i32>().ok(),
+                "status-says" => says = Some(rest.to_string()),
                 _ => {}
             }
         }
@@ -221,6 +242,12 @@ impl Fact for ServiceState {
             Backend::SystemdRoot => info.unit_state.as_deref().is_some_and(|u| u != "not-found"),
             Backend::Chkconfig | Backend::SysvLinks => info.script.is_some(),
         };
+        if let Some(code) = status {
+            match sysv_status(code, says.as_deref(), info.script.as_deref().unwrap_or("")) {
+                Ok(running) => info.running = Some(running),
+                Err(why) => info.status_unknown = Some(why),
+            }
+        }
         if info.backend == Backend::Systemd {
             info.running = info
                 .active
@@ -231,14 +258,46 @@ impl Fact for ServiceState {
     }
 }
 
+/// What `SCRIPT status` exiting `code` means, with what its output said (`usage`,
+/// `stopped`). LSB 3.1 (iniscrptact): 0 running, 1 dead with a pid file, 2 dead with a
+/// lock file, 3 not running, 4 unknown. CentOS 4/5's `status()` in
+/// /etc/rc.d/init.d/functions returns the same 0-3 ("is running...", "dead but pid file
+/// exists", "dead but subsys locked", "is stopped"); pre-LSB scripts may exit 0 whatever
+/// `status` printed, or have no status action at all (their usage line, exit 1 or 2).
+pub fn sysv_status(code: i32, says: Option<&str>, script: &str) -> Result<bool, String> {
+    match (code, says) {
+        (_, Some("usage")) => Err(format!(
+            "{script} has no status action (it printed its usage, exit {code})"
+        )),
+        (0, Some("stopped")) => Ok(false),
+        (0, _) => Ok(true),
+        (1..=3, _) => Ok(false),
+        (4, _) => Err(format!(
+            "{script} status says the state is unknown (exit 4)"
+        )),
+        (126 | 127, _) => Err(format!("{script} could not be run (exit {code})")),
+        (other, _) => Err(format!(
+            "{script} status exited {other}, which says neither running nor stopped"
+        )),
+    }
+}
+
 /// `haldaemon      0:off   1:off   2:off   3:on    4:on    5:on    6:off` -> [3, 4, 5].
+/// An xinetd-based service (`rsync          on`, listed by chkconfig without runlevels)
+/// runs in every runlevel xinetd does: `on` reads as 2-5.
 pub fn parse_chkconfig_list(line: &str, name: &str) -> Option<Vec<u8>> {
     let mut words = line.split_whitespace();
-    if words.next() != Some(name) {
+    if words.next()?.trim_end_matches(':') != name {
         return None;
     }
+    let rest: Vec<&str> = words.collect();
+    match rest.as_slice() {
+        ["on"] => return Some(vec![2, 3, 4, 5]),
+        ["off"] => return Some(Vec::new()),
+        _ => {}
+    }
     Some(
-        words
+        rest.iter()
             .filter_map(|w| w.split_once(':'))
             .filter(|(_, state)| *state == "on")
             .filter_map(|(level, _)| level.parse().ok())

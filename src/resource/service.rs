@@ -256,7 +256,13 @@ impl ServiceResource {
             return Ok(());
         };
         let name = &self.name;
+        if let (Some(_), Some(why)) = (self.running, &info.status_unknown) {
+            return Err(PlanError::Refused(format!(
+                "cannot tell whether {name} runs: {why}; leave `running` out of this step, or give the script a status action"
+            )));
+        }
         match (self.running, info.running) {
+            (_, None) if info.status_unknown.is_some() => Ok(()),
             (_, None) => self.tree_running(notes),
             (Some(false), Some(true)) => {
                 changes.push(run(format!("stop {name} ({script} stop)"), &[script, "stop"]));

@@ -170,4 +170,53 @@ fn sysv_daemon_cpus_and_the_dbus_user_for_real_over_ssh() {
             .ssh(g2, "getent passwd dbus || echo none")
             .contains("none")
     );
+
+    // Old init scripts whose status code does not say it: a pre-LSB one that exits 0
+    // saying "is stopped" is stopped (nothing to do); one without a status action cannot
+    // be judged, so `running` on it is refused at plan time, naming the script.
+    fleet.exec(
+        g2,
+        "printf '#!/bin/sh\\ncase \"$1\" in status) echo \"cpuspeed is stopped\"; exit 0;; *) exit 0;; esac\\n' > /etc/rc.d/init.d/cpuspeed && \
+         printf '#!/bin/sh\\ncase \"$1\" in start|stop) exit 0;; *) echo \"Usage: $0 {start|stop}\"; exit 1;; esac\\n' > /etc/rc.d/init.d/apmd && \
+         chmod 755 /etc/rc.d/init.d/cpuspeed /etc/rc.d/init.d/apmd",
+    );
+    std::fs::write(
+        fleet.path("old-scripts.toml"),
+        "[[step]]\nservice = { name = \"cpuspeed\", running = false }\n",
+    )
+    .unwrap();
+    let old = fleet.vmup(&[
+        "plan",
+        "-i",
+        "inventory.toml",
+        "old-scripts.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        g2,
+        "--json",
+    ]);
+    assert_eq!(old.code, 0, "pre-LSB stopped: {}{}", old.stdout, old.stderr);
+    std::fs::write(
+        fleet.path("old-scripts.toml"),
+        "[[step]]\nservice = { name = \"apmd\", running = false }\n",
+    )
+    .unwrap();
+    let old = fleet.vmup(&[
+        "plan",
+        "-i",
+        "inventory.toml",
+        "old-scripts.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        g2,
+        "--json",
+    ]);
+    assert_eq!(old.code, 1, "{}{}", old.stdout, old.stderr);
+    let error = old.hosts()[g2.as_str()]["error"].to_string();
+    assert!(
+        error.contains("cannot tell whether apmd runs: /etc/rc.d/init.d/apmd has no status action"),
+        "{error}"
+    );
 }

@@ -50,7 +50,7 @@ fn chkconfig_lists_of_centos_4_and_5() {
 
 #[test]
 fn old_status_codes_mean_not_running() {
-    for code in [1, 2, 3, 4] {
+    for code in [1, 2, 3] {
         let info = fact("mdmonitor")
             .parse(&out(&format!(
                 "backend sysv\nscript /etc/init.d/mdmonitor\nstatus {code}\n"
@@ -145,4 +145,94 @@ fn systemd_units_in_a_tree_are_read_with_systemctl_root() {
     assert!(info.exists && info.enabled());
     let none = gather(dir.path(), "mdmonitor");
     assert!(!none.exists, "{none:?}");
+}
+
+/// `chkconfig --list NAME` of an xinetd-based service (chkconfig 1.3 on CentOS 4/5), and
+/// the same service as the full listing shows it (`\tNAME:\tSTATE`).
+#[test]
+fn chkconfig_lists_xinetd_services() {
+    assert_eq!(
+        parse_chkconfig_list("rsync          \ton", "rsync"),
+        Some(vec![2, 3, 4, 5])
+    );
+    assert_eq!(
+        parse_chkconfig_list("\trsync:\toff", "rsync"),
+        Some(Vec::new())
+    );
+    assert_eq!(parse_chkconfig_list("rsyncd \ton", "rsync"), None);
+}
+
+/// Init scripts as CentOS 4 and 5 ship them, and older ones: each run by the fact's own
+/// shell function, its output parsed.
+#[test]
+fn init_script_status_of_lsb_and_pre_lsb_scripts() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // (script body for `status`, running?, or the reason it is unknown)
+    let cases: &[(&str, &str, Result<bool, &str>)] = &[
+        // CentOS 4 `status()` from /etc/rc.d/init.d/functions, and LSB codes.
+        (
+            "running",
+            "echo 'hald (pid 2345) is running...'; exit 0",
+            Ok(true),
+        ),
+        ("stopped", "echo 'hald is stopped'; exit 3", Ok(false)),
+        (
+            "pidfile",
+            "echo 'hald dead but pid file exists'; exit 1",
+            Ok(false),
+        ),
+        (
+            "locked",
+            "echo 'hald dead but subsys locked'; exit 2",
+            Ok(false),
+        ),
+        // Pre-LSB: `status hald` without passing its code on.
+        ("prelsb", "echo 'hald is stopped'; exit 0", Ok(false)),
+        ("prelsb2", "echo 'cpuspeed is not running'", Ok(false)),
+        // No status action: the usage line.
+        (
+            "nostatus",
+            "echo 'Usage: /etc/init.d/nostatus {start|stop|restart}' >&2; exit 1",
+            Err("has no status action (it printed its usage, exit 1)"),
+        ),
+        ("unknown", "exit 4", Err("the state is unknown (exit 4)")),
+        ("odd", "exit 9", Err("exited 9")),
+    ];
+    for (name, body, want) in cases {
+        let script = dir.path().join(name);
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\ncase \"$1\" in\n  status) {body} ;;\n  *) echo \"Usage: $0 {{start|stop}}\"; exit 1 ;;\nesac\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let ran = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{SYSV_STATUS_FN}vmup_sysv_status \"$1\""))
+            .arg("sh")
+            .arg(&script)
+            .output()
+            .unwrap();
+        let text = format!(
+            "backend chkconfig\nscript /etc/rc.d/init.d/{name}\n{}",
+            String::from_utf8_lossy(&ran.stdout)
+        );
+        let info = fact(name).parse(&out(&text)).unwrap();
+        match want {
+            Ok(running) => {
+                assert_eq!(info.running, Some(*running), "{name}: {text}");
+                assert_eq!(info.status_unknown, None, "{name}");
+            }
+            Err(why) => {
+                assert_eq!(info.running, None, "{name}: {text}");
+                let said = info.status_unknown.clone().unwrap_or_default();
+                assert!(said.contains(why), "{name}: {said}");
+                assert!(
+                    said.starts_with(&format!("/etc/rc.d/init.d/{name} ")),
+                    "{said}"
+                );
+            }
+        }
+    }
 }
