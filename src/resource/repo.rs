@@ -134,6 +134,16 @@ impl FromSpec for RepoResource {
     }
 }
 
+impl RepoResource {
+    /// The directory the repository file is in (`/etc/yum.repos.d`).
+    fn directory(&self) -> String {
+        match self.path.rsplit_once('/') {
+            Some(("", _)) | None => "/".to_string(),
+            Some((dir, _)) => dir.to_string(),
+        }
+    }
+}
+
 impl Resource for RepoResource {
     fn subject(&self) -> Option<&str> {
         Some(&self.path)
@@ -141,6 +151,9 @@ impl Resource for RepoResource {
 
     fn facts(&self, _scope: &Scope) -> Vec<FactKey> {
         let mut keys = vec![file_fact(&self.path)];
+        if let Want::Set { .. } = &self.want {
+            keys.push(stat_fact(&self.directory()));
+        }
         if let Want::DisableAll { backup: Some(b) } = &self.want {
             keys.push(stat_fact(b));
         }
@@ -153,6 +166,18 @@ impl Resource for RepoResource {
         };
         match &self.want {
             Want::Set { section, keys } => {
+                let directory = self.directory();
+                if *view.path(&self.path)? == PathFact::Absent
+                    && !matches!(
+                        view.path(&directory)?,
+                        PathFact::Dir { .. } | PathFact::Symlink { .. }
+                    )
+                {
+                    return Err(PlanError::Refused(format!(
+                        "{} cannot be created: {directory} is not a directory here (is yum or dnf installed? the package manager owns it)",
+                        self.path
+                    )));
+                }
                 let file = editable_file(view, &self.path, true)?;
                 let mut ini = IniFile::parse(file.bytes());
                 let mut changed = Vec::new();
@@ -312,6 +337,23 @@ mod tests {
         facts
             .paths
             .insert("/etc/yum.repos.d/Monash-base.repo".into(), PathFact::Absent);
+        // No /etc/yum.repos.d: refused at plan time, not left to fail in the apply.
+        facts
+            .paths
+            .insert("/etc/yum.repos.d".into(), PathFact::Absent);
+        let refused = r.plan(&HostView::new(&facts)).unwrap_err().to_string();
+        assert!(
+            refused.contains("/etc/yum.repos.d/Monash-base.repo cannot be created: /etc/yum.repos.d is not a directory here"),
+            "{refused}"
+        );
+        facts.paths.insert(
+            "/etc/yum.repos.d".into(),
+            PathFact::Dir {
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            },
+        );
         let plan = r.plan(&HostView::new(&facts)).unwrap();
         let Action::WriteFile { content, .. } = &plan.changes[0].action else {
             panic!()
