@@ -4,7 +4,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use vmup::engine::recreate::{RecreateOptions, RecreateWork};
+use vmup::engine::lifecycle::RecreateStepWork;
+use vmup::engine::recreate::RecreateOptions;
+use vmup::runbook::lifecycle::When;
 use vmup::engine::{HostDetail, HostReport};
 use vmup::resource::Need;
 
@@ -14,8 +16,10 @@ use super::exit::Exit;
 use super::{fleet, setup};
 
 /// Recreates the selected guests and prints how each came back. Exit 0 when every guest is
-/// back on its host's kernel; 1 when one failed or did not come back; 5 when one was
-/// refused because the doctor says it would not boot.
+/// back on its host's kernel and its next boot would find its modules (judged as `vmup
+/// check` does, as the runbook's `recreate` step does); 1 when one failed, did not come
+/// back or would not boot next time; 5 when one was refused because the doctor says it
+/// would not boot.
 pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.inventory)?;
     let options = fleet::options(&args.fleet)?;
@@ -26,13 +30,14 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
         &connector,
         &[Need::BootedKernel, Need::RamdiskDrivers],
     )?;
-    let work = RecreateWork {
+    let work = RecreateStepWork {
         connector: &connector,
         options: RecreateOptions {
             shutdown_timeout: Duration::from_secs(args.shutdown_timeout),
             boot_timeout: Duration::from_secs(args.boot_timeout),
             force: args.force,
         },
+        when: When::Always,
     };
     let (reports, summary) = fleet::run(
         "recreate",

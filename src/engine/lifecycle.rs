@@ -161,10 +161,12 @@ impl HostWork for RecreateStepWork<'_> {
             ));
             return report;
         }
-        report.notes.push(
+        report.notes.push(if fresh.steps.is_empty() {
+            "after the recreate: its next boot checked".into()
+        } else {
             "after the recreate: the runbook applied again and verified; its next boot checked"
-                .into(),
-        );
+                .into()
+        });
         let spent = ctx.report(&job.host.name, report.phase, report.status);
         report.elapsed = spent.elapsed;
         report.round_trips = spent.round_trips;
