@@ -87,7 +87,7 @@ pub fn boot_test_script(spec: &BootTestSpec) -> Result<Vec<u8>, NulByte> {
          m=$(od -An -c -j 514 -N 4 -- \"$k\" | tr -d ' \\n')\n\
          [ \"$m\" = HdrS ] || {{ echo \"untestable $k is not a bzImage (a Xen PV-only kernel such as a classic xenU cannot be booted by QEMU)\"; exit 0; }}\n\
          [ -z \"$disk\" ] || [ -r \"$disk\" ] || {{ echo \"untestable the guest's disk $disk is not readable on this host\"; exit 0; }}\n\
-         log=$(mktemp) || exit 1\n\
+         log=$(mktemp \"${{TMPDIR:-/tmp}}/vmup-boot.XXXXXX\") || exit 1\n\
          trap 'rm -f \"$log\"' EXIT\n\
          accel=tcg; [ -w /dev/kvm ] && accel=kvm\n\
          set -- -accel $accel -m 512 -smp 1 -kernel \"$k\" -append \"$a\" -nic none -display none -monitor none -no-reboot -snapshot -serial \"file:$log\"\n\
