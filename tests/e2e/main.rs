@@ -30,6 +30,7 @@ mod fleet_seed;
 mod fleet_vm;
 mod interrupt;
 mod local_resources;
+mod old_shells;
 mod openssh_real;
 mod packages;
 mod repo_files;
