@@ -3,9 +3,10 @@
 //! guest with a real rpm database, run once as the reference (this machine's `/bin/sh` and
 //! PATH) and then under `dash`, `busybox sh`, `bash --posix` and `mksh` with a PATH of only
 //! what README.md's "remote requirements" table names. Facts (path and command facts, the
-//! booted-kernel walk in `kernels`, `conflicts`, the plan with its package preview and
-//! initrd listing) must be byte-identical to the reference's, the apply must leave the same
-//! tree and converge. A script that calls a tool missing from the table gets "not found"
+//! booted-kernel walk in `kernels` and `doctor`, `conflicts`, the plan with its package
+//! preview and initrd listing, the preview on a yum host) must be byte-identical to the
+//! reference's; the applies (the seed's steps, then an initrd rebuild by a stand-in dracut
+//! and its proof) must leave the same tree and converge. A script that calls a tool missing from the table gets "not found"
 //! there and its facts differ, so the test fails.
 
 mod requirements;
@@ -98,6 +99,31 @@ hosts = "hosts"
 initrd = { kernel = "2.6.9-67.0.1.ELxenU", path = "/boot/initrd-2.6.9-67.0.1.ELxenU-xendrv.img", drivers = ["xenblk", "xennet"], omit_scsi = true, tool = "dracut" }
 "#;
 
+/// dracut for the initrd step, without its 30 s: when every driver is under `--kmoddir`, the
+/// image built once by [`template`] (the same bytes for every shell).
+fn fake_dracut(image: &Path) -> String {
+    format!(
+        "for a; do out=$a; done\n\
+         while [ $# -gt 0 ]; do case $1 in --kmoddir) m=$2; shift ;; --add-drivers) drivers=$2; shift ;; esac; shift; done\n\
+         for d in $drivers; do [ -n \"$(find \"$m\" -name \"$d.ko*\")\" ] || {{ echo \"dracut-install: Failed to find module '$d'\" >&2; exit 0; }}; done\n\
+         echo \"dracut: *** Creating initramfs image file '$out' done ***\"\n\
+         cp {} \"$out\"\n",
+        image.display()
+    )
+}
+
+/// yum 2.4 is not on this machine: a yum that prints what it was given (a file's content
+/// rather than its random temporary name) and declines, as `--assumeno` does.
+const FAKE_YUM: &str = r#"echo yum
+for a; do
+  case $a in
+    --setopt=reposdir=*vmup-stage.*) echo "--setopt=reposdir=STAGE:"; ls "${a#--setopt=reposdir=}" ;;
+    *) if [ -f "$a" ]; then echo "file:"; cat "$a"; else echo "$a"; fi ;;
+  esac
+done
+exit 1
+"#;
+
 /// The seed's machines before the runbook: built once, copied for each shell.
 fn template() -> PkgFleet {
     let f = PkgFleet::new(&["ng2"], BOOTED);
@@ -172,19 +198,41 @@ fn template() -> PkgFleet {
         &format!("{modules}/kernel/drivers/xen/netfront/xennet.ko"),
         b"net",
     );
+    // The image xen1 has lacks xennet (the initrd step rebuilds it), after an early archive.
+    let tree = initrd_tree(f.fleet.path());
+    let pack = |files: &str, early: bool| {
+        let early = if early {
+            "(cd early && find kernel | cpio -o -H newc --quiet) && "
+        } else {
+            ""
+        };
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "cd \"$1\" && {early}find {files} | sort | cpio -o -H newc --quiet | gzip -n -c"
+            ))
+            .arg("sh")
+            .arg(&tree)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
     let image = f
         .fleet
         .file("xen1", &format!("/boot/initrd-{BOOTED}-xendrv.img"));
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg("cd \"$1\" && (cd early && find kernel | cpio -o -H newc --quiet) && find init lib | sort | cpio -o -H newc --quiet | gzip -c")
-        .arg("sh")
-        .arg(initrd_tree(f.fleet.path()))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::write(image, out.stdout).unwrap();
+    std::fs::write(
+        image,
+        pack("init lib/modules/*/kernel/drivers/xen/blkfront", true),
+    )
+    .unwrap();
+    std::fs::write(rebuilt_image(&f), pack("init lib", false)).unwrap();
     f
+}
+
+/// The image the fake dracut writes (outside the hosts' trees).
+fn rebuilt_image(f: &PkgFleet) -> PathBuf {
+    f.fleet.path().join("initrd-tree/rebuilt.img")
 }
 
 /// The tree an old mkinitrd image holds: init and the two Xen drivers; and an early
@@ -260,7 +308,7 @@ struct Outcome {
 /// Facts only (`facts_only`) stops after the facts, which then say how a command failed
 /// rather than failing the test.
 fn outcome(
-    template: &Path,
+    template: &PkgFleet,
     scratch: &Path,
     shell: Option<&Shell>,
     table: &[requirements::Requirement],
@@ -274,7 +322,7 @@ fn outcome(
     let _ = std::fs::remove_dir_all(&fleet);
     let cp = Command::new("cp")
         .arg("-a")
-        .arg(template)
+        .arg(template.fleet.path())
         .arg(&fleet)
         .status()
         .unwrap();
@@ -284,6 +332,19 @@ fn outcome(
     let bin = match shell {
         Some(s) => shells::bin_dir(&dir, s, table, &absent),
         None => shells::full_bin_dir(&dir, &absent),
+    };
+    shells::stub(&bin, "dracut", &fake_dracut(&rebuilt_image(template)));
+    // A yum host: no dnf, and a yum that shows what it was asked.
+    let yum_bin = {
+        let d = dir.join("yum");
+        let mut absent = absent.to_vec();
+        absent.push("dnf");
+        let bin = match shell {
+            Some(s) => shells::bin_dir(&d, s, table, &absent),
+            None => shells::full_bin_dir(&d, &absent),
+        };
+        shells::stub(&bin, "yum", FAKE_YUM);
+        bin
     };
     let home = &repos().home;
     let run = |args: &[&str]| shells::vmup(shell, &bin, &fleet, home, args);
@@ -319,6 +380,27 @@ fn outcome(
             facts.push((format!("{host} {rb}"), got));
         }
     }
+    let r = shells::vmup(
+        shell,
+        &yum_bin,
+        &fleet,
+        home,
+        &[
+            "facts",
+            "-i",
+            "inventory.toml",
+            "ng2",
+            "--runbook",
+            "seed.toml",
+            "--json",
+        ],
+    );
+    let got = if facts_only && r.code != 0 {
+        format!("exit {}: {}", r.code, r.stderr)
+    } else {
+        checked(r, "facts on a yum host", &[0])
+    };
+    facts.push(("ng2 seed.toml, yum".to_string(), got));
     if facts_only {
         return Outcome {
             facts,
@@ -361,7 +443,20 @@ fn outcome(
         "apply",
         &[0],
     );
+    checked(
+        run(&["apply", "-i", "inventory.toml", "initrd.toml", "--json"]),
+        "initrd apply",
+        &[0],
+    );
     let again = run(&["plan", "-i", "inventory.toml", "seed.toml", "--json"]);
+    let again_initrd = run(&["plan", "-i", "inventory.toml", "initrd.toml", "--json"]);
+    let rebuilt =
+        std::fs::read(fleet.join(format!("xen1/boot/initrd-{BOOTED}-xendrv.img"))).unwrap();
+    assert_eq!(
+        rebuilt,
+        std::fs::read(rebuilt_image(template)).unwrap(),
+        "{name}: the initrd was rebuilt"
+    );
     let tree = snapshot(&fleet);
     Outcome {
         facts,
@@ -371,7 +466,7 @@ fn outcome(
         initrd_plan,
         doctor,
         tree_after_apply: tree,
-        plan_after_apply: again.code,
+        plan_after_apply: again.code.max(again_initrd.code),
     }
 }
 
@@ -464,7 +559,7 @@ fn the_seed_gives_the_same_facts_and_converges_under_every_shell() {
     let template = template();
     let scratch = tempfile::tempdir().unwrap();
     let table = requirements::table();
-    let reference = outcome(template.fleet.path(), scratch.path(), None, &table, false);
+    let reference = outcome(&template, scratch.path(), None, &table, false);
     assert_eq!(reference.plan_after_apply, 0, "the reference run converges");
     assert!(
         reference.plan.contains("APAC-gateway-gridpulse"),
@@ -478,18 +573,28 @@ fn the_seed_gives_the_same_facts_and_converges_under_every_shell() {
     );
     assert!(reference.kernels.contains(BOOTED), "{}", reference.kernels);
     assert!(
+        reference.initrd_plan.contains("dracut"),
+        "the initrd is rebuilt: {}",
+        reference.initrd_plan
+    );
+    let yum = &reference
+        .facts
+        .iter()
+        .find(|(w, _)| w.ends_with("yum"))
+        .unwrap()
+        .1;
+    assert!(
+        yum.contains("shell")
+            && yum.contains(r"file:\nremove Gpulse\ninstall APAC-gateway-gridpulse"),
+        "the yum preview: {yum}"
+    );
+    assert!(
         reference.doctor.contains("xendrv.img"),
         "{}",
         reference.doctor
     );
     for shell in &SHELLS {
-        let got = outcome(
-            template.fleet.path(),
-            scratch.path(),
-            Some(shell),
-            &table,
-            false,
-        );
+        let got = outcome(&template, scratch.path(), Some(shell), &table, false);
         for ((what, a), (_, b)) in reference.facts.iter().zip(&got.facts) {
             same(a, b, &format!("{}: facts of {what}", shell.name));
         }
@@ -538,14 +643,8 @@ fn a_tool_missing_from_the_table_fails_the_comparison() {
     let template = template();
     let scratch = tempfile::tempdir().unwrap();
     let table = requirements::table();
-    let reference = outcome(template.fleet.path(), scratch.path(), None, &table, true);
-    let same_table = outcome(
-        template.fleet.path(),
-        scratch.path(),
-        Some(&SHELLS[1]),
-        &table,
-        true,
-    );
+    let reference = outcome(&template, scratch.path(), None, &table, true);
+    let same_table = outcome(&template, scratch.path(), Some(&SHELLS[1]), &table, true);
     assert_eq!(
         reference.facts, same_table.facts,
         "busybox sh with the whole table"
@@ -556,13 +655,7 @@ fn a_tool_missing_from_the_table_fails_the_comparison() {
             .filter(|r| r.command != missing)
             .cloned()
             .collect();
-        let got = outcome(
-            template.fleet.path(),
-            scratch.path(),
-            Some(&SHELLS[1]),
-            &fewer,
-            true,
-        );
+        let got = outcome(&template, scratch.path(), Some(&SHELLS[1]), &fewer, true);
         assert_ne!(
             reference.facts, got.facts,
             "without {missing} the facts must differ"

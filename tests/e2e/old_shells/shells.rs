@@ -127,6 +127,20 @@ pub fn bin_dir(dir: &Path, shell: &Shell, table: &[Requirement], absent: &[&str]
     bin
 }
 
+/// Puts a stand-in for the runbook's tool `name` into `bin` (the machine has none, or the
+/// real one would be too slow): `body` runs with the machine's PATH.
+pub fn stub(bin: &Path, name: &str, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let at = bin.join(name);
+    let _ = std::fs::remove_file(&at);
+    std::fs::write(
+        &at,
+        format!("#!/bin/sh\nPATH={SYSTEM_PATH}; export PATH\n{body}"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// The reference run's `PATH`: everything on the machine's own PATH but `absent`, so a
 /// script that needs a program missing from the table works there and not under test.
 pub fn full_bin_dir(dir: &Path, absent: &[&str]) -> PathBuf {
