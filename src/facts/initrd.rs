@@ -28,8 +28,11 @@ pub const MODULE_SUFFIXES: &[&str] = &[".ko", ".ko.xz", ".ko.zst", ".ko.gz"];
 /// The `cpio` fallback walks the image archive by archive: at each 512-byte boundary it reads
 /// six bytes of magic; an uncompressed cpio (`070701`, `070702`) is listed by `cpio -t` from
 /// that offset on the file itself (stdin seekable, so `wc -c` then says where cpio stopped:
-/// cpio reads and writes archives in 512-byte blocks), zero blocks are padding, and the first
-/// compressed archive is piped whole through its decompressor into `cpio -t`.
+/// GNU cpio reads whole 512-byte blocks, busybox's stops right after the trailer, so the next
+/// archive is at the first boundary from there), zero blocks are padding, and the first
+/// compressed archive is piped whole through its decompressor into `cpio -t`. `--quiet`
+/// (GNU cpio's since before CentOS 4; busybox takes it too) keeps GNU's "N blocks" line out
+/// of the listing, which is then the same whichever cpio made it.
 pub const INITRD_FN: &str = r#"vmup_initrd_ls() {
   if command -v lsinitrd >/dev/null 2>&1; then echo 'via lsinitrd'; lsinitrd -- "$1"; return; fi
   if command -v lsinitramfs >/dev/null 2>&1; then echo 'via lsinitramfs'; lsinitramfs "$1"; return; fi
@@ -42,9 +45,8 @@ vmup_initrd_cpio() {
     vi_m=$(tail -c +$((vi_off + 1)) -- "$1" 2>/dev/null | od -A n -t x1 -N 6 | tr -d ' \n')
     case $vi_m in
       30373037303[12])
-        { vi_left=$( { dd bs=512 skip=$((vi_off / 512)) count=0 2>/dev/null; cpio -t >&3 || exit 1; wc -c; } < "$1"); } 3>&1 || return 1
-        vi_off=$((vi_size - vi_left))
-        [ $((vi_off % 512)) = 0 ] || { echo "vmup: the cpio archive before offset $vi_off does not end on a 512-byte block"; return 1; }
+        { vi_left=$( { dd bs=512 skip=$((vi_off / 512)) count=0 2>/dev/null; cpio -t --quiet >&3 || exit 1; wc -c; } < "$1"); } 3>&1 || return 1
+        vi_off=$(( (vi_size - vi_left + 511) / 512 * 512 ))
         continue ;;
       000000000000) vi_off=$((vi_off + 512)); continue ;;
       1f8b*) vi_z='gzip -dc' ;;
@@ -56,7 +58,7 @@ vmup_initrd_cpio() {
       *) echo "vmup: unknown initrd format at offset $vi_off (magic bytes $vi_m)"; return 1 ;;
     esac
     command -v "${vi_z%% *}" >/dev/null 2>&1 || { echo "vmup: ${vi_z%% *} is needed to read this initrd and is not installed"; return 1; }
-    tail -c +$((vi_off + 1)) -- "$1" | $vi_z | cpio -t
+    tail -c +$((vi_off + 1)) -- "$1" | $vi_z | cpio -t --quiet
     return
   done
 }

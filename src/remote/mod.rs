@@ -9,6 +9,8 @@ pub mod pkg;
 pub mod quote;
 pub mod root;
 pub mod script;
+#[cfg(test)]
+pub(crate) mod test_shells;
 pub mod transaction;
 
 pub use apply::{Action, Expect};

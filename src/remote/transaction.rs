@@ -120,7 +120,7 @@ impl PkgCommand {
                 let swap_args: Vec<String> =
                     [vec!["swap".to_string()], remove.clone(), install.clone()].concat();
                 let shell = |s: &mut Script| {
-                    s.code("t=$(mktemp) || exit 1\n{");
+                    s.code("t=$(mktemp \"${TMPDIR:-/tmp}/vmup-tx.XXXXXX\") || exit 1\n{");
                     s.printf_bytes(file.as_bytes());
                     s.code("; } > \"$t\"\n");
                     args(s, &["shell".into()]);

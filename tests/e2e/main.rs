@@ -32,6 +32,7 @@ mod fleet_yum24;
 mod interrupt;
 mod legacy_ssh;
 mod local_resources;
+mod old_shells;
 mod openssh_real;
 mod packages;
 mod repo_files;

@@ -87,7 +87,7 @@ pub fn boot_test_script(spec: &BootTestSpec) -> Result<Vec<u8>, NulByte> {
          m=$(od -An -c -j 514 -N 4 -- \"$k\" | tr -d ' \\n')\n\
          [ \"$m\" = HdrS ] || {{ echo \"untestable $k is not a bzImage (a Xen PV-only kernel such as a classic xenU cannot be booted by QEMU)\"; exit 0; }}\n\
          [ -z \"$disk\" ] || [ -r \"$disk\" ] || {{ echo \"untestable the guest's disk $disk is not readable on this host\"; exit 0; }}\n\
-         log=$(mktemp) || exit 1\n\
+         log=$(mktemp \"${{TMPDIR:-/tmp}}/vmup-boot.XXXXXX\") || exit 1\n\
          trap 'rm -f \"$log\"' EXIT\n\
          accel=tcg; [ -w /dev/kvm ] && accel=kvm\n\
          set -- -accel $accel -m 512 -smp 1 -kernel \"$k\" -append \"$a\" -nic none -display none -monitor none -no-reboot -snapshot -serial \"file:$log\"\n\
@@ -175,17 +175,16 @@ mod tests {
             timeout_secs: 5,
         })
         .unwrap();
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(String::from_utf8_lossy(&script).as_ref())
-            .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
-            .output()
-            .unwrap();
-        let (v, _) = parse_boot_test(&String::from_utf8_lossy(&out.stdout));
-        assert!(
-            matches!(&v, BootTest::Untestable(w) if w.contains("is not a bzImage")),
-            "{v:?}"
-        );
+        // Under dash, busybox sh, bash --posix and mksh, with busybox's od, tr and mktemp.
+        for run in crate::remote::test_shells::run_each(&script, dir.path(), || {}) {
+            let (v, _) = parse_boot_test(&run.stdout);
+            assert!(
+                matches!(&v, BootTest::Untestable(w) if w.contains("is not a bzImage")),
+                "{}: {v:?} {}",
+                run.shell,
+                run.stderr
+            );
+        }
         assert!(!dir.path().join("qemu-system-x86_64.ran").exists());
     }
 }

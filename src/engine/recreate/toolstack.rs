@@ -317,18 +317,34 @@ mod tests {
         Command::new("chmod").arg("+x").arg(&xl).status().unwrap();
     }
 
+    /// Runs `script` with the fake tools of `dir` first on PATH, under each of dash, busybox
+    /// sh, bash --posix and mksh (busybox's applets as the base tools), each from the same
+    /// state of the fake domains: all must agree on the exit status, the output and the
+    /// state they leave (the calls log included).
     fn run(dir: &std::path::Path, script: &[u8]) -> (i32, String, String) {
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(String::from_utf8_lossy(script).as_ref())
-            .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        use crate::remote::test_shells::{restore, run_each, state};
+        let start = state(dir, &["xl"]);
+        let mut ends = Vec::new();
+        let mut first = true;
+        let runs = run_each(script, dir, || {
+            if !first {
+                ends.push(state(dir, &["xl"]));
+                restore(dir, &start, &["xl"]);
+            }
+            first = false;
+        });
+        ends.push(state(dir, &["xl"]));
+        for (r, end) in runs.iter().zip(&ends).skip(1) {
+            assert_eq!(
+                (r.code, &r.stdout, end),
+                (runs[0].code, &runs[0].stdout, &ends[0]),
+                "{} differs from {}: {}",
+                r.shell,
+                runs[0].shell,
+                r.stderr
+            );
+        }
+        (runs[0].code, runs[0].stdout.clone(), runs[0].stderr.clone())
     }
 
     #[test]

@@ -249,6 +249,48 @@ fn the_cpio_fallback_reads_past_an_early_microcode_archive() {
     );
 }
 
+/// busybox's cpio stops reading right after the early archive's trailer, not at the end of its
+/// 512-byte block as GNU cpio does: the main archive is found all the same, and neither cpio
+/// adds a line of its own ("N blocks").
+#[test]
+fn the_cpio_fallback_lists_alike_with_gnu_and_busybox_cpio() {
+    let busybox = Path::new("/usr/bin/busybox");
+    if !busybox.exists() {
+        eprintln!("skipped: no busybox (scripts/install-deps.sh installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut image_bytes = archive(dir.path(), &["kernel/x86/microcode/GenuineIntel.bin"], None);
+    image_bytes.extend(archive(dir.path(), &MAIN, Some("gzip -c")));
+    let image = dir.path().join("initrd.img");
+    std::fs::write(&image, &image_bytes).unwrap();
+    let (gnu, ok) = cpio_fallback(&image);
+    assert!(ok, "{gnu}");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(busybox, bin.join("cpio")).unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{INITRD_FN}vmup_initrd_cpio \"$1\""))
+        .arg("sh")
+        .arg(&image)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .output()
+        .unwrap();
+    let small = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{small}");
+    assert_eq!(gnu, small);
+    assert!(!gnu.contains("blocks"), "{gnu}");
+    assert!(gnu.contains("virtio_blk.ko"), "{gnu}");
+}
+
 #[test]
 fn the_cpio_fallback_refuses_what_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,6 +17,11 @@
 //!   temporary link and a rename;
 //! - a rename checks its destination is free; a removal checks what it removes.
 //!
+//! A rename is `vmup_mv`: plain `mv -f` (rename(2)) when the new name is not a directory;
+//! over a directory or a symlink to one, where `mv` would move *into* it, `mv -T`, which
+//! coreutils has only since 5.3.0 (CentOS 4 has 5.2.1), else Python's `os.rename` (every
+//! yum host has Python: yum is written in it).
+//!
 //! Every value is quoted and every command ends its options with `--` before them. The
 //! script ignores SIGINT, SIGHUP and SIGPIPE (a Ctrl-C at the terminal or a dropped
 //! connection lets a started apply finish: every change in it is atomic), and removes its
@@ -38,6 +43,14 @@ vmup_isfile() { [ -f "$1" ] && [ ! -L "$1" ]; }
 vmup_isdir() { [ -d "$1" ] && [ ! -L "$1" ]; }
 vmup_islink() { [ -L "$1" ] && [ "$(readlink -- "$1")" = "$2" ]; }
 vmup_parent() { d=${1%/*}; [ -z "$d" ] || [ -d "$d" ] || vmup_fail "$2" error "$d is not a directory (the plan needs it to exist)"; }
+vmup_mv() {
+  [ -d "$2" ] || { mv -f -- "$1" "$2"; return; }
+  mv -f -T -- "$1" "$2" 2>/dev/null && return 0
+  for vm_py in python python2 python3; do
+    command -v $vm_py >/dev/null 2>&1 || continue
+    $vm_py -c 'import os, sys; os.rename(sys.argv[1], sys.argv[2])' "$1" "$2" 2>/dev/null; return
+  done; return 1
+}
 t=; o=
 trap 'rm -f -- "$t" "$o"' 0
 trap 'rm -f -- "$t" "$o"; exit 143' 15
@@ -135,7 +148,7 @@ fn change(s: &mut Script, i: usize, action: &Action) {
                     s.code("o=\"$p.vmup-old.$$\"\nif ln -- \"$p\" \"$o\" 2>/dev/null; then\n");
                     check(s, i, expect, "$o");
                     s.code(&format!(
-                        "mv -f -T -- \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\n"
+                        "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\n"
                     ));
                     // The old inode, read once more after the rename: an in-place write that
                     // slipped in is put back.
@@ -144,13 +157,13 @@ fn change(s: &mut Script, i: usize, action: &Action) {
                         i,
                         expect,
                         "$o",
-                        "mv -f -T -- \"$o\" \"$p\"; o=; ",
+                        "vmup_mv \"$o\" \"$p\"; o=; ",
                         "$p was written while it was being replaced; the other writer's content is back",
                     );
                     s.code("rm -f -- \"$o\"; o=\nelse\n");
                     check(s, i, expect, "$p");
                     s.code(&format!(
-                        "mv -f -T -- \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nfi\n"
+                        "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nfi\n"
                     ));
                 }
                 Expect::Absent => {
@@ -161,7 +174,7 @@ fn change(s: &mut Script, i: usize, action: &Action) {
                 other => {
                     check(s, i, other, "$p");
                     s.code(&format!(
-                        "mv -f -T -- \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\n"
+                        "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\n"
                     ));
                 }
             }
@@ -188,7 +201,7 @@ fn change(s: &mut Script, i: usize, action: &Action) {
                 ));
                 check(s, i, expect, "$p");
                 s.code(&format!(
-                    "mv -f -T -- \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nt=\n"
+                    "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nt=\n"
                 ));
             }
         }
@@ -199,7 +212,7 @@ fn change(s: &mut Script, i: usize, action: &Action) {
             check(s, i, expect, "$p");
             s.code(&format!(
                 "vmup_absent \"$q\" || vmup_fail {i} changed \"$q exists\"\n\
-                 mv -T -- \"$p\" \"$q\" || vmup_fail {i} error \"cannot rename $p to $q\"\n"
+                 vmup_mv \"$p\" \"$q\" || vmup_fail {i} error \"cannot rename $p to $q\"\n"
             ));
         }
         Action::Remove { path, expect } => {

@@ -101,6 +101,57 @@ fn symlink_over_link_to_directory_is_replaced_not_entered() {
     assert_eq!(std::fs::read_dir(dir.path().join("d")).unwrap().count(), 0);
 }
 
+/// coreutils 5.2.1 (CentOS 4) has no `mv -T` (new in 5.3.0): a link to a directory is still
+/// replaced, not entered, and files and renames never need it.
+#[test]
+fn without_mv_t_a_link_to_a_directory_is_still_replaced_and_files_are_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    symlink("d", root.join("l")).unwrap();
+    std::fs::write(root.join("f"), b"old\n").unwrap();
+    std::fs::create_dir(root.join("tls")).unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    wrapper(
+        &bin,
+        "mv",
+        r#"for a in "$@"; do case $a in -[a-zA-Z]*T*) echo "mv: invalid option -- 'T'" >&2; exit 1 ;; esac; done"#,
+    );
+    let (out, _) = run_with(
+        &[
+            Action::Symlink {
+                path: "/l".into(),
+                target: b"vmlinuz-2".to_vec(),
+                expect: Expect::Symlink(b"d".to_vec()),
+            },
+            Action::WriteFile {
+                path: "/f".into(),
+                expect: Expect::File(b"old\n".to_vec()),
+                content: b"new\n".to_vec(),
+                mode: 0o644,
+                owner: None,
+            },
+            Action::Rename {
+                from: "/tls".into(),
+                to: "/tls.disabled".into(),
+                expect: Expect::Dir,
+            },
+        ],
+        root.to_str().unwrap(),
+        &bin,
+    );
+    assert_eq!(out.done, vec![0, 1, 2], "{out:?}");
+    assert_eq!(
+        std::fs::read_link(root.join("l")).unwrap().to_str(),
+        Some("vmlinuz-2")
+    );
+    assert_eq!(std::fs::read_dir(root.join("d")).unwrap().count(), 0);
+    assert_eq!(std::fs::read(root.join("f")).unwrap(), b"new\n");
+    assert!(root.join("tls.disabled").is_dir());
+    assert_eq!(names(&root), ["d", "f", "l", "tls.disabled"]);
+}
+
 #[test]
 fn rename_refuses_existing_destination_and_stops() {
     let dir = tempfile::tempdir().unwrap();
