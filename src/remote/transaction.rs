@@ -167,7 +167,7 @@ impl PkgCommand {
         let mut s = Script::new();
         s.code(OLD_YUM_FN);
         let file = format!("{}{tail}", self.shell_commands());
-        s.code("t=$(mktemp) || exit 1\n{");
+        s.code("t=$(mktemp \"${TMPDIR:-/tmp}/vmup-tx.XXXXXX\") || exit 1\n{");
         s.printf_bytes(file.as_bytes());
         s.code("; } > \"$t\"\nvmup_yum_old");
         if yes {

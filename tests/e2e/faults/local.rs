@@ -461,8 +461,17 @@ pub fn run(seed: u64, target: usize) -> usize {
         let mut disks = Vec::new();
         for (name, line) in &lines {
             let root = hosts.join(name);
-            let inj = read_injected(base, name, Path::new(&format!("hosts/{name}")));
+            let mut inj = read_injected(base, name, Path::new(&format!("hosts/{name}")));
             let fired = !inj.inplace.is_empty() || !inj.replaced.is_empty() || inj.killed;
+            // A command timeout kills the script (SIGKILL, as a crash): on a loaded machine
+            // it can hit a host that had no `slow` fault, and its temporaries are then
+            // the next apply's to remove (the rerun below checks that they are).
+            if line["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("timed out"))
+            {
+                inj.killed = true;
+            }
             let kind = kinds[name];
             if fired || (kind == Kind::DiskFull && line["status"] == "failed") {
                 injected += 1;
