@@ -54,6 +54,41 @@ pub enum Command {
     Conflicts(ConflictsArgs),
     /// Build a throwaway local fleet and run the example runbook on it.
     Demo(DemoArgs),
+    /// Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash
+    /// > /etc/bash_completion.d/vmup`).
+    Completions(CompletionsArgs),
+    /// Print vmup's manual page (roff), or a subcommand's (`vmup man apply | man -l -`).
+    Man(ManArgs),
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells completion scripts are made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    /// bash (bash-completion).
+    Bash,
+    /// zsh (compinit).
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`vmup-apply(1)`); none: `vmup(1)`.
+    #[arg(value_name = "SUBCOMMAND", conflicts_with = "list")]
+    pub subcommand: Option<String>,
+    /// List the subcommands that have a page, one per line.
+    #[arg(long)]
+    pub list: bool,
 }
 
 /// A runbook over a fleet: what `plan`, `apply` and `check` all take.

@@ -4,6 +4,7 @@ mod args;
 mod check;
 mod conflicts;
 mod demo;
+mod docs;
 mod doctor;
 mod error;
 mod exit;
@@ -42,6 +43,8 @@ pub fn main() -> ExitCode {
         Command::Reboot(args) => reboot::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     };
     match result {
         Ok(code) => code.into(),

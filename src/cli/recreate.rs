@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use vmup::engine::lifecycle::RecreateStepWork;
 use vmup::engine::recreate::RecreateOptions;
-use vmup::runbook::lifecycle::When;
 use vmup::engine::{HostDetail, HostReport};
 use vmup::resource::Need;
+use vmup::runbook::lifecycle::When;
 
 use super::args::RecreateArgs;
 use super::error::CliError;

@@ -273,7 +273,9 @@ fn a_real_vm_boots_from_its_domain_config_is_updated_and_the_seeds_failure_is_re
     assert_eq!(line["status"], "changed", "{line}");
     assert_eq!(line["forced"], true, "{line}");
     assert!(
-        line["notes"].to_string().contains("after the recreate: its next boot checked"),
+        line["notes"]
+            .to_string()
+            .contains("after the recreate: its next boot checked"),
         "the command judges the next boot as the step does: {line}"
     );
     assert_eq!(line["cycled"]["was_running"], false, "{line}");

@@ -14,6 +14,7 @@ mod changed_underneath;
 mod check;
 mod commands;
 mod demo;
+mod docs;
 mod faults;
 mod fleet;
 mod fleet_check;

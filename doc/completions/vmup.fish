@@ -1,0 +1,159 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_vmup_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_vmup_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_vmup_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_vmup_using_subcommand
+    set -l cmd (__fish_vmup_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c vmup -n "__fish_vmup_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_needs_command" -s V -l version -d 'Print version'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "plan" -d 'Show, per host, the changes each step would make (with diffs); change nothing'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "apply" -d 'Plan, apply the changes, and verify that every host converged; then the runbook\'s `recreate` and `reboot` steps, on the machines whose apply converged'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "check" -d 'Per host, OK or Not OK with the reasons, as gridpulse reports; change nothing'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "facts" -d 'Show the facts vmup gathers from one host'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "kernels" -d 'Per guest: installed kernels, the one its host boots, the running one, and whether the next boot will find its modules'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "doctor" -d 'Per guest: will it boot? The chain from the host\'s config through the kernel, the guest\'s modules and the ramdisk\'s drivers to a console to log in on. Reads only'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "recreate" -d 'Shut each guest\'s domain down on its host, start it again from its config, and wait until it answers ssh running the kernel its host boots. Refuses a guest the doctor says would not boot'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "reboot" -d 'Reboot hosts without losing a guest: stop every guest a host runs, reboot it, prove the new boot, start the guests that ran and wait for each. Only hosts with guests or `role = "host"` are selected'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "conflicts" -d 'Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their diffs, and resolve them'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "demo" -d 'Build a throwaway local fleet and run the example runbook on it'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "completions" -d 'Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash > /etc/bash_completion.d/vmup`)'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "man" -d 'Print vmup\'s manual page (roff), or a subcommand\'s (`vmup man apply | man -l -`)'
+complete -c vmup -n "__fish_vmup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print the facts as one JSON object'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test-timeout -d 'Seconds a boot test may take before it counts as failed' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l resolve -d 'Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it, nothing is changed' -r -f -a "keep\t'Keep the current file and remove the package\'s `.rpmnew`'
+new\t'Install the `.rpmnew` and keep the current file as `FILE.vmup-old`'"
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand demo" -l dir -d 'Build the demo fleet here instead of a temporary directory (kept afterwards)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand man" -l list -d 'List the subcommands that have a page, one per line'
+complete -c vmup -n "__fish_vmup_using_subcommand man" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "plan" -d 'Show, per host, the changes each step would make (with diffs); change nothing'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "apply" -d 'Plan, apply the changes, and verify that every host converged; then the runbook\'s `recreate` and `reboot` steps, on the machines whose apply converged'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "check" -d 'Per host, OK or Not OK with the reasons, as gridpulse reports; change nothing'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "facts" -d 'Show the facts vmup gathers from one host'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "kernels" -d 'Per guest: installed kernels, the one its host boots, the running one, and whether the next boot will find its modules'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "doctor" -d 'Per guest: will it boot? The chain from the host\'s config through the kernel, the guest\'s modules and the ramdisk\'s drivers to a console to log in on. Reads only'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "recreate" -d 'Shut each guest\'s domain down on its host, start it again from its config, and wait until it answers ssh running the kernel its host boots. Refuses a guest the doctor says would not boot'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "reboot" -d 'Reboot hosts without losing a guest: stop every guest a host runs, reboot it, prove the new boot, start the guests that ran and wait for each. Only hosts with guests or `role = "host"` are selected'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "conflicts" -d 'Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their diffs, and resolve them'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "demo" -d 'Build a throwaway local fleet and run the example runbook on it'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "completions" -d 'Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash > /etc/bash_completion.d/vmup`)'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "man" -d 'Print vmup\'s manual page (roff), or a subcommand\'s (`vmup man apply | man -l -`)'
+complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
