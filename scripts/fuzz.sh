@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of vmup's parsers and editors with AFL++ (cargo-afl, stable Rust).
 #
 #   scripts/fuzz.sh --short              CI: replay the corpus, the planted-bug self check,
-#                                        then 12 s per target, two at a time (2 minutes)
+#                                        then 8 s per target, two at a time (1 minute)
 #   scripts/fuzz.sh 300                  long mode: 300 s per target
 #   scripts/fuzz.sh 300 ini lines        only these targets
 #   scripts/fuzz.sh --self-test          the planted bug: found with coverage, and not found
@@ -31,7 +31,7 @@ usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 
 mode=long seconds="" minimize=0 jobs=1 keep="" reuse=0 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
-    --short) mode=short; seconds=12; jobs=2 ;;
+    --short) mode=short; seconds=8; jobs=2 ;;
     --self-test) mode=selftest ;;
     --minimize) minimize=1 ;;
     --jobs) jobs=$2; shift ;;
@@ -100,10 +100,12 @@ fuzz() {
 selftest() {
   local start found
   start=$(date +%s)
-  AFL_BENCH_UNTIL_CRASH=1 fuzz selftest 60
+  # It is found in 15-40 s here; the bound is only for a fuzzer that cannot find it (the run
+  # stops at the first crash), so it is generous: a slow machine is not a broken fuzzer.
+  AFL_BENCH_UNTIL_CRASH=1 fuzz selftest 180
   found=$(field "$work/selftest" saved_crashes)
   if [ "${found:-0}" -lt 1 ]; then
-    echo "FAIL: the planted bug was not found in 60 s: coverage feedback is not working" >&2
+    echo "FAIL: the planted bug was not found in 180 s: coverage feedback is not working" >&2
     return 1
   fi
   echo "   planted bug found after $(field "$work/selftest" execs_done) executions," \

@@ -180,39 +180,27 @@ fn sysv_daemon_cpus_and_the_dbus_user_for_real_over_ssh() {
          printf '#!/bin/sh\\ncase \"$1\" in start|stop) exit 0;; *) echo \"Usage: $0 {start|stop}\"; exit 1;; esac\\n' > /etc/rc.d/init.d/apmd && \
          chmod 755 /etc/rc.d/init.d/cpuspeed /etc/rc.d/init.d/apmd",
     );
-    std::fs::write(
-        fleet.path("old-scripts.toml"),
-        "[[step]]\nservice = { name = \"cpuspeed\", running = false }\n",
-    )
-    .unwrap();
-    let old = fleet.vmup(&[
-        "plan",
-        "-i",
-        "inventory.toml",
-        "old-scripts.toml",
-        "-F",
-        "ssh_config",
-        "--limit",
-        g2,
-        "--json",
-    ]);
+    let plan_stopped = |service: &str| {
+        std::fs::write(
+            fleet.path("old-scripts.toml"),
+            format!("[[step]]\nservice = {{ name = \"{service}\", running = false }}\n"),
+        )
+        .unwrap();
+        fleet.vmup(&[
+            "plan",
+            "-i",
+            "inventory.toml",
+            "old-scripts.toml",
+            "-F",
+            "ssh_config",
+            "--limit",
+            g2,
+            "--json",
+        ])
+    };
+    let old = plan_stopped("cpuspeed");
     assert_eq!(old.code, 0, "pre-LSB stopped: {}{}", old.stdout, old.stderr);
-    std::fs::write(
-        fleet.path("old-scripts.toml"),
-        "[[step]]\nservice = { name = \"apmd\", running = false }\n",
-    )
-    .unwrap();
-    let old = fleet.vmup(&[
-        "plan",
-        "-i",
-        "inventory.toml",
-        "old-scripts.toml",
-        "-F",
-        "ssh_config",
-        "--limit",
-        g2,
-        "--json",
-    ]);
+    let old = plan_stopped("apmd");
     assert_eq!(old.code, 1, "{}{}", old.stdout, old.stderr);
     let error = old.hosts()[g2.as_str()]["error"].to_string();
     assert!(

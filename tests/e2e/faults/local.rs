@@ -533,10 +533,15 @@ pub fn run(seed: u64, target: usize) -> usize {
                 ));
             }
         }
-        let again = vmup(base, &["plan", "-i", "inventory.toml", "runbook.toml"], &[])
-            .wait_with_output()
-            .unwrap();
-        if again.status.code() != Some(0) {
+        // The rerun's own verify phase already re-read every host and found nothing to do
+        // (that is what its `changed`/`ok` means); a separate plan confirms it from a fresh
+        // process every fourth round, and on the first.
+        let again = (round % 4 == 1).then(|| {
+            vmup(base, &["plan", "-i", "inventory.toml", "runbook.toml"], &[])
+                .wait_with_output()
+                .unwrap()
+        });
+        if let Some(again) = again.filter(|a| a.status.code() != Some(0)) {
             bad.push(format!(
                 "the plan after the rerun is not empty:\n{}",
                 String::from_utf8_lossy(&again.stdout)
