@@ -263,20 +263,25 @@ mod tests {
         }
         let mut script = format!("VMUP_ROOT='{root}'\npm={pm}\n").into_bytes();
         script.extend(cmd.script(None, "--assumeno").finish().unwrap());
-        let out = std::process::Command::new("sh")
+        let out = sh_with_fakes(dir.path(), script);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `script` with `sh -c`, the fake tools in `fakes` first on PATH.
+    fn sh_with_fakes(fakes: &std::path::Path, script: Vec<u8>) -> std::process::Output {
+        std::process::Command::new("sh")
             .arg("-c")
             .arg(String::from_utf8(script).unwrap())
             .env(
                 "PATH",
                 format!(
                     "{}:{}",
-                    dir.path().display(),
+                    fakes.display(),
                     std::env::var("PATH").unwrap_or_default()
                 ),
             )
             .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .unwrap()
     }
 
     #[test]
@@ -335,19 +340,7 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         let mut text = format!("VMUP_ROOT='{root}'\n").into_bytes();
         text.extend(script.finish().unwrap());
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(String::from_utf8(text).unwrap())
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    dir.path().display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
-            .output()
-            .unwrap();
+        let out = sh_with_fakes(dir.path(), text);
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }

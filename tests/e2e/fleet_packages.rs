@@ -66,7 +66,8 @@ use crate::support::Run;
 /// Guests in the fleet (plus the dom0 xen1).
 const GUESTS: usize = 6;
 
-const REPOS: &str = r#"
+/// The seed's two repositories on every guest, served from the fleet's createrepo trees.
+pub const REPOS: &str = r#"
 [[step]]
 name = "Monash mirror (KAREN)"
 hosts = "guests"
@@ -92,7 +93,8 @@ hosts = "guests"
 packages = { update = true }
 "#;
 
-const PINNED: &str = r#"
+/// The seed's pinned update: every repository off but Monash's.
+pub const PINNED: &str = r#"
 [[step]]
 name = "pinned update"
 hosts = "guests"

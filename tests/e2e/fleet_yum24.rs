@@ -13,27 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::fleet::Fleet;
-use crate::fleet_packages::copy_repos;
+use crate::fleet_packages::{PINNED, REPOS, copy_repos};
 use crate::support::Run;
-
-const REPOS: &str = r#"
-[[step]]
-name = "Monash mirror (KAREN)"
-hosts = "guests"
-repo = { path = "/etc/yum.repos.d/Monash-updates.repo", section = "monash-updates", set = { name = "Distro updates at Monash", baseurl = "file:///srv/repos/monash", enabled = "1", gpgcheck = "0" } }
-
-[[step]]
-name = "CentOS updates"
-hosts = "guests"
-repo = { path = "/etc/yum.repos.d/CentOS-Base.repo", section = "centos-updates", set = { name = "CentOS updates", baseurl = "file:///srv/repos/centos", enabled = "1", gpgcheck = "0" } }
-"#;
-
-const PINNED: &str = r#"
-[[step]]
-name = "pinned update"
-hosts = "guests"
-packages = { update = true, disable_repos = ["*"], enable_repos = ["monash*"] }
-"#;
 
 /// A repository an earlier step of the same run writes, then an install from it only:
 /// yum 2.4 cannot be pointed at a staged copy of the repository directory.
