@@ -76,8 +76,15 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one J
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports' -r -F
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print the facts as one JSON object'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l fact -d 'Show only this fact (repeatable): hostname, cpus, kernel_release, an absolute path (its type, or a file\'s first line), or a command fact of the runbook by name' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l connect-timeout -d 'Seconds to wait for a connection' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r

@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand};
 /// Update fleets of host-booted virtual machines (Xen PV guests, KVM direct kernel boot)
 /// and the hosts that run them: facts -> plan -> apply -> verify, over ssh, in parallel.
 ///
-/// Exit codes: 0 converged / nothing to change / every host OK, 1 a host failed, was
-/// unreachable or (`check`) is Not OK, 2 bad input (nothing was run), 3 `plan` found pending
-/// changes, 5 a change was held back for safety (see the warnings), 130 interrupted.
+/// Exit codes: 0 converged / nothing to change / every host OK, 1 a host failed, was skipped
+/// or (`check`) is Not OK, 2 bad input (nothing was run), 3 `plan` found pending changes, 4 a
+/// host was unreachable and none failed, 5 a change was held back for safety (see the
+/// warnings), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "vmup", version, max_term_width = 100)]
 pub struct Cli {
@@ -31,7 +32,8 @@ pub enum Command {
     /// A host is Not OK when a step would change something (check-only steps included),
     /// cannot be planned or holds a change back, or, on a guest, when the kernel its host
     /// boots it with has no modules in it. An unreachable host is neither. Exit 0 when
-    /// every host is OK, 1 when one is Not OK, failed, was unreachable or was skipped.
+    /// every host is OK, 1 when one is Not OK, failed or was skipped, 4 when one was
+    /// unreachable and none of those.
     Check(CheckArgs),
     /// Show the facts vmup gathers from one host.
     Facts(FactsArgs),
@@ -162,18 +164,23 @@ pub struct FactsArgs {
     /// Inventory file (TOML).
     #[arg(short = 'i', long, value_name = "INVENTORY")]
     pub inventory: PathBuf,
-    /// The host to read.
-    #[arg(value_name = "HOST")]
-    pub host: String,
+    /// The host to read (one host by name gets every fact listed), or a pattern as
+    /// `--limit` takes; none: every host of the inventory, as a table.
+    #[arg(value_name = "HOST", conflicts_with = "limit")]
+    pub host: Option<String>,
     /// Gather exactly the facts this runbook needs (default: the seed's files).
     #[arg(long, value_name = "RUNBOOK")]
     pub runbook: Option<PathBuf>,
-    /// Print the facts as one JSON object.
+    /// Show only this fact (repeatable): hostname, cpus, kernel_release, an absolute path
+    /// (its type, or a file's first line), or a command fact of the runbook by name.
+    #[arg(long = "fact", value_name = "NAME")]
+    pub facts: Vec<String>,
+    /// Print one JSON object per host and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
-    /// ssh_config file for ssh and openssh transports.
-    #[arg(short = 'F', long, value_name = "FILE")]
-    pub ssh_config: Option<PathBuf>,
+    /// Fleet selection and parallelism.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Arguments of `demo`.

@@ -13,7 +13,8 @@ use super::exit::Exit;
 use super::{fleet, setup};
 
 /// Judges every selected host against the runbook and prints the verdicts. Exit 0 when
-/// every host is OK, 1 when one is Not OK, failed, was unreachable or skipped.
+/// every host is OK, 1 when one is Not OK, failed or skipped, 4 when one was unreachable
+/// and none of those.
 pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
     let inventory = setup::inventory(&args.run.inventory)?;
     let runbook = setup::runbook(&args.run.runbook)?;

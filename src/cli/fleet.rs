@@ -107,12 +107,14 @@ pub fn cancel_flag() -> Arc<AtomicBool> {
     }))
 }
 
-/// The documented exit code of a run: failures (and `check`'s Not OK hosts) first, then an
-/// interruption, then hosts left out, then changes held back for safety; `pending` is what
-/// hosts with changes mean (`plan`: changes pending).
+/// The documented exit code of a run: failures (and `check`'s Not OK hosts) first, then
+/// unreachable hosts, then an interruption, then hosts left out, then changes held back for
+/// safety; `pending` is what hosts with changes mean (`plan`: changes pending).
 pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Exit {
-    if summary.failed > 0 || summary.unreachable > 0 || summary.not_ok > 0 {
+    if summary.failed > 0 || summary.not_ok > 0 {
         Exit::HostFailed
+    } else if summary.unreachable > 0 {
+        Exit::Unreachable
     } else if summary.interrupted {
         Exit::Interrupted
     } else if summary.skipped > 0 {

@@ -22,6 +22,7 @@ pub mod gather;
 pub mod kernel_check;
 pub mod lifecycle;
 pub mod prepare;
+pub mod read_facts;
 pub mod reboot;
 pub mod recreate;
 pub mod report;

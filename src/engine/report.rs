@@ -155,6 +155,8 @@ pub enum HostDetail {
     Doctor(Box<super::doctor::GuestDoctor>),
     /// `vmup check`: the verdict on the host and the reasons for it.
     Check(Box<super::check::CheckDetail>),
+    /// `vmup facts`: the facts picked, as read.
+    Facts(Box<super::read_facts::FactsView>),
     /// `vmup conflicts`: the config conflicts found (and how they were resolved).
     Conflicts {
         /// Every leftover `.rpmnew`/`.rpmsave`/`.rpmorig` beside a config file.

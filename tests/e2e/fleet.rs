@@ -372,7 +372,7 @@ fn scenarios(transport: &str) {
     let down = guests[2].clone();
     fleet.sh("stop-host", &[&down]);
     let run = fleet.vmup(&args("apply", inv, &[]));
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, 4, "unreachable, none failed: {}", run.stdout);
     let st = statuses(&run);
     assert_eq!(st[&down], "unreachable");
     for g in guests.iter().filter(|g| **g != down) {
@@ -426,7 +426,7 @@ fn scenarios(transport: &str) {
     swapped[idx] = format!("{victim_addr} {other_key}");
     std::fs::write(fleet.path("known_hosts"), swapped.join("\n") + "\n").unwrap();
     let refused = fleet.vmup(&args("apply", inv, &["--limit", &victim]));
-    assert_eq!(refused.code, 1);
+    assert_eq!(refused.code, 4);
     let line = &refused.hosts()[&victim];
     assert_eq!(line["status"], "unreachable");
     let error = line["error"].as_str().unwrap();

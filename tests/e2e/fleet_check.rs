@@ -121,10 +121,10 @@ fn check_over_ssh_names_a_guest_booted_without_its_modules() {
         assert_eq!(line["verdict"], "OK", "{host}: {line}");
     }
 
-    // An unreachable guest is neither OK nor Not OK; the run still exits 1.
+    // An unreachable guest is neither OK nor Not OK; the run exits 4 (unreachable).
     fleet.sh("stop-host", &[fine]);
     let run = check(&fleet);
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.code, 4, "{}", run.stdout);
     let line = &run.hosts()[fine.as_str()];
     assert_eq!(line["status"], "unreachable", "{line}");
     assert_eq!(line["verdict"], serde_json::Value::Null);

@@ -158,7 +158,7 @@ fn a_host_said_to_be_legacy_gets_one_handshake_and_a_modern_one_is_refused_clear
 
     let modern = Setup::new(&sshd, "ssh", Some("modern"));
     let plan = modern.vmup("plan");
-    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.code, 4, "{}\n{}", plan.stdout, plan.stderr);
     let host = &plan.hosts()["old"];
     assert_eq!(host["status"], "unreachable", "{host}");
     let error = host["error"].as_str().unwrap_or_default();
@@ -201,7 +201,7 @@ fn a_server_with_nothing_in_common_is_refused_naming_both_sides() {
     let sshd = Sshd::start_with(&["ed25519"], NOTHING_IN_COMMON);
     let setup = Setup::new(&sshd, "ssh", None);
     let plan = setup.vmup("plan");
-    assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
+    assert_eq!(plan.code, 4, "{}\n{}", plan.stdout, plan.stderr);
     let host = &plan.hosts()["old"];
     assert_eq!(host["status"], "unreachable", "{host}");
     let error = host["error"].as_str().unwrap_or_default();

@@ -405,8 +405,17 @@ fn facts_shows_what_vmup_reads() {
     std::fs::create_dir_all(fleet.file("g", "/lib/tls")).unwrap();
     let run = fleet.vmup(&["facts", "-i", "inventory.toml", "g", "--json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let facts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let lines = run.json();
+    assert_eq!(
+        lines.len(),
+        2,
+        "a host line and the summary: {}",
+        run.stdout
+    );
+    let facts = &lines[0];
     assert_eq!(facts["host"], "g");
+    assert_eq!(facts["status"], "ok");
+    assert_eq!(lines[1]["summary"]["ok"], 1);
     assert_eq!(
         facts["cpus"].as_u64(),
         Some(2),

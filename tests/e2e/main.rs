@@ -21,6 +21,7 @@ mod fleet_check;
 mod fleet_commands;
 mod fleet_doctor;
 mod fleet_domain;
+mod fleet_facts;
 mod fleet_guest_side;
 mod fleet_initrd;
 mod fleet_kernels;

@@ -441,18 +441,18 @@ pub fn run(seed: u64, target: usize) -> usize {
                 ));
             }
         }
-        let any_failed = lines
-            .values()
-            .any(|l| l["status"] == "failed" || l["status"] == "unreachable");
+        let any = |status: &str| lines.values().any(|l| l["status"] == status);
+        let (any_failed, any_unreachable) = (any("failed"), any("unreachable"));
         let code = out.status.code();
-        let codes_ok = match (any_failed, signalled) {
-            (true, _) => code == Some(1),
-            (false, true) => code == Some(130) || code == Some(0),
-            (false, false) => code == Some(0),
+        let codes_ok = match (any_failed, any_unreachable, signalled) {
+            (true, _, _) => code == Some(1),
+            (false, true, _) => code == Some(4),
+            (false, false, true) => code == Some(130) || code == Some(0),
+            (false, false, false) => code == Some(0),
         };
         if !codes_ok {
             bad.push(format!(
-                "exit status {code:?} (failed: {any_failed}, signalled: {signalled})"
+                "exit status {code:?} (failed: {any_failed}, unreachable: {any_unreachable}, signalled: {signalled})"
             ));
         }
         if signalled {
