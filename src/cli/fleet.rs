@@ -85,7 +85,13 @@ pub fn run(
         let sink = progress::Progress::for_stderr(label, jobs.len());
         let result = run_fleet(label, jobs, work, options, &sink, &cancel);
         sink.finish();
-        print!("{}", safe(&render(&result.0, &result.1)));
+        let report = render(&result.0, &result.1);
+        let report = safe(&report);
+        if super::colour::stdout() {
+            print!("{}", super::colour::paint(&report));
+        } else {
+            print!("{report}");
+        }
         result
     }
 }

@@ -2,6 +2,7 @@
 
 mod args;
 mod check;
+mod colour;
 mod conflicts;
 mod demo;
 mod docs;
@@ -49,7 +50,11 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code.into(),
         Err(err) => {
-            eprintln!("{err}");
+            let text = err.to_string();
+            match text.strip_prefix("error:") {
+                Some(rest) if colour::stderr() => eprintln!("\x1b[1;31merror:\x1b[0m{rest}"),
+                _ => eprintln!("{text}"),
+            }
             err.exit_code().into()
         }
     }

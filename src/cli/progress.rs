@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::safe::safe;
 use vmup::engine::{Event, EventSink, Phase};
 
 /// Progress on standard error.
@@ -17,6 +19,8 @@ pub struct Progress {
     total: usize,
     /// The phase each running host is in, for the "facts 3 · apply 5" line.
     phases: Mutex<BTreeMap<String, Phase>>,
+    /// Statuses in colour (see `colour`).
+    colour: bool,
 }
 
 impl Progress {
@@ -38,6 +42,7 @@ impl Progress {
             done: AtomicUsize::new(0),
             total,
             phases: Mutex::new(BTreeMap::new()),
+            colour: super::colour::stderr(),
         }
     }
 
@@ -69,20 +74,26 @@ impl EventSink for Progress {
             }
             Event::HostFinished(report) => {
                 let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+                let status = report.status.as_str();
+                let status = if self.colour {
+                    super::colour::status(status)
+                } else {
+                    status.to_string()
+                };
+                // Host text is escaped before the colour is added, so only vmup's own
+                // escape sequences reach the terminal.
                 let line = format!(
-                    "[{n}/{}] {}: {} ({} change(s), {:.2}s){}",
+                    "[{n}/{}] {}: {status} ({} change(s), {:.2}s){}",
                     self.total,
-                    report.host,
-                    report.status.as_str(),
+                    safe(&report.host),
                     report.changes.len(),
                     report.elapsed.as_secs_f64(),
                     report
                         .error
                         .as_deref()
-                        .map(|e| format!(": {e}"))
+                        .map(|e| format!(": {}", safe(e)))
                         .unwrap_or_default()
                 );
-                let line = super::safe::safe(&line).into_owned();
                 match &self.bar {
                     Some(bar) => {
                         if let Ok(mut phases) = self.phases.lock() {

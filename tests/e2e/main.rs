@@ -12,6 +12,7 @@ mod bad_input;
 mod bad_values;
 mod changed_underneath;
 mod check;
+mod colour;
 mod commands;
 mod demo;
 mod docs;

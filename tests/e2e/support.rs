@@ -35,6 +35,8 @@ pub fn vmup(cwd: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_vmup"))
         .args(args)
         .current_dir(cwd)
+        // The reports compared here are plain whatever the caller's terminal settings.
+        .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("vmup runs");
     Run {
