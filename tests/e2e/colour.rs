@@ -1,4 +1,4 @@
-//! Colour on a real pseudo-terminal (util-linux `script`), none with `NO_COLOR`, in a pipe
+//! Colour on a real pseudo-terminal (`script` from bsdutils), none with `NO_COLOR`, in a pipe
 //! or in `--json`, and `CLICOLOR_FORCE` reaching a pipe; a host's own escape bytes stay
 //! escaped between vmup's colours.
 
@@ -42,7 +42,7 @@ fn on_a_terminal(fleet: &LocalFleet, args: &str, env: &[(&str, &str)]) -> String
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("script(1) from util-linux runs");
+    let out = cmd.output().expect("script(1) from bsdutils runs");
     // 4: the unreachable host.
     assert_eq!(
         out.status.code(),
