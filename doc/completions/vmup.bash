@@ -101,12 +101,16 @@ _vmup() {
 
     case "${cmd}" in
         vmup)
-            opts="-h -V --help --version plan apply check facts kernels doctor recreate reboot conflicts demo completions man help"
+            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot conflicts demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -115,7 +119,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -181,6 +185,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -189,7 +197,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__check)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,6 +259,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -259,12 +271,16 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__completions)
-            opts="-h --help bash zsh fish"
+            opts="-v -h --verbose --log-file --help bash zsh fish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -273,7 +289,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__conflicts)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --resolve --json --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --resolve --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,6 +347,10 @@ _vmup() {
                     COMPREPLY=($(compgen -W "keep new" -- "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -339,13 +359,17 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__demo)
-            opts="-h --dir --help"
+            opts="-v -h --dir --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -357,7 +381,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__doctor)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --boot-test --boot-test-timeout --json --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --boot-test --boot-test-timeout --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,6 +439,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -423,7 +451,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__facts)
-            opts="-i -l -f -F -h --inventory --runbook --fact --json --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --help"
+            opts="-i -l -f -F -v -h --inventory --runbook --fact --json --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +510,10 @@ _vmup() {
                     return 0
                     ;;
                 --command-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -689,7 +721,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__kernels)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --json --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +775,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -751,12 +787,16 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__man)
-            opts="-h --list --help"
+            opts="-v -h --list --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -765,7 +805,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -831,6 +871,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -839,7 +883,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -898,6 +942,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -909,7 +957,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -968,6 +1016,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

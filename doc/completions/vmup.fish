@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_vmup_global_optspecs
-    string join \n h/help V/version
+    string join \n v/verbose log-file= h/help V/version
 end
 
 function __fish_vmup_needs_command
@@ -24,6 +24,8 @@ function __fish_vmup_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c vmup -n "__fish_vmup_needs_command" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_needs_command" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_needs_command" -s V -l version -d 'Print version'
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "plan" -d 'Show, per host, the changes each step would make (with diffs); change nothing'
@@ -49,7 +51,9 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l connect-timeout -d 'S
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -61,7 +65,9 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l connect-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -72,7 +78,9 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -s F -l ssh-config -d '
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
@@ -84,7 +92,9 @@ complete -c vmup -n "__fish_vmup_using_subcommand facts" -l max-fail -d 'Stop st
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -94,7 +104,9 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l max-fail -d 'Stop 
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -105,8 +117,10 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s F -l ssh-config -d 
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test-timeout -d 'Seconds a boot test may take before it counts as failed' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -118,8 +132,10 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l connect-timeout -
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -131,8 +147,10 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l connect-timeout -d 
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -144,12 +162,20 @@ complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l connect-timeout 
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l resolve -d 'Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it, nothing is changed' -r -f -a "keep\t'Keep the current file and remove the package\'s `.rpmnew`'
 new\t'Install the `.rpmnew` and keep the current file as `FILE.vmup-old`'"
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand demo" -l dir -d 'Build the demo fleet here instead of a temporary directory (kept afterwards)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand demo" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand demo" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand completions" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand completions" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand man" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand man" -l list -d 'List the subcommands that have a page, one per line'
+complete -c vmup -n "__fish_vmup_using_subcommand man" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand man" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "plan" -d 'Show, per host, the changes each step would make (with diffs); change nothing'
 complete -c vmup -n "__fish_vmup_using_subcommand help; and not __fish_seen_subcommand_from plan apply check facts kernels doctor recreate reboot conflicts demo completions man help" -f -a "apply" -d 'Plan, apply the changes, and verify that every host converged; then the runbook\'s `recreate` and `reboot` steps, on the machines whose apply converged'

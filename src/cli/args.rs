@@ -17,6 +17,13 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Log what vmup does to standard error: -v connections and scripts, -vv the ssh
+    /// negotiation too, -vvv everything vmup records. Never a script's body or a value.
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Also append the log to FILE (at least what -vv shows; created mode 0600).
+    #[arg(long = "log-file", value_name = "FILE", global = true)]
+    pub log_file: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -61,6 +68,26 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print vmup's manual page (roff), or a subcommand's (`vmup man apply | man -l -`).
     Man(ManArgs),
+}
+
+impl Command {
+    /// The subcommand's name, for the log (its arguments may hold values: never logged).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Check(_) => "check",
+            Command::Facts(_) => "facts",
+            Command::Kernels(_) => "kernels",
+            Command::Doctor(_) => "doctor",
+            Command::Recreate(_) => "recreate",
+            Command::Reboot(_) => "reboot",
+            Command::Conflicts(_) => "conflicts",
+            Command::Demo(_) => "demo",
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
+        }
+    }
 }
 
 /// Arguments of `completions`.

@@ -14,6 +14,7 @@ mod fleet;
 mod human;
 mod json;
 mod kernels;
+mod logging;
 mod progress;
 mod reboot;
 mod recreate;
@@ -33,6 +34,11 @@ pub fn main() -> ExitCode {
     // ends in a summary (every host skipped) and exit 130.
     fleet::cancel_flag();
     let cli = Cli::parse();
+    if let Err(err) = logging::init(cli.verbose, cli.log_file.as_deref()) {
+        eprintln!("{err}");
+        return err.exit_code().into();
+    }
+    log::info!("vmup {} {}", env!("CARGO_PKG_VERSION"), cli.command.name());
     let result = match cli.command {
         Command::Plan(args) => run::run(args, vmup::engine::Mode::Plan),
         Command::Apply(args) => run::run(args, vmup::engine::Mode::Apply),
@@ -47,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };
+    log::logger().flush();
     match result {
         Ok(code) => code.into(),
         Err(err) => {

@@ -88,7 +88,20 @@ pub fn run_fleet(
                         }
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = batch.get(i) else { return };
+                        log::info!("{}: {label} started", job.host.name);
                         let mut report = work.run(job, &HostCtx::new(sink, cancel));
+                        log::info!(
+                            "{}: {label} ended {} in {:.3}s after {} round trip(s){}",
+                            job.host.name,
+                            report.status.as_str(),
+                            report.elapsed.as_secs_f64(),
+                            report.round_trips,
+                            report
+                                .error
+                                .as_deref()
+                                .map(|e| format!(": {e}"))
+                                .unwrap_or_default()
+                        );
                         if let Some(used) = job.transport.negotiated() {
                             report.notes.push(used.note());
                             report.ssh = Some(used);

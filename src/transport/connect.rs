@@ -56,8 +56,23 @@ impl Connector {
         &self.options
     }
 
-    /// The transport for `endpoint`; network transports connect on first use.
+    /// The transport for `endpoint`; network transports connect on first use. Each is
+    /// wrapped so its scripts are logged.
     pub fn transport(&self, endpoint: &Endpoint) -> Result<Box<dyn Transport>, ConnectError> {
+        let kind = match endpoint.kind {
+            TransportKind::Local => "local",
+            TransportKind::Ssh => "ssh",
+            TransportKind::Openssh => "openssh",
+        };
+        let inner = self.unlogged(endpoint)?;
+        Ok(Box::new(super::logged::Logged::new(
+            inner,
+            &endpoint.name,
+            kind,
+        )))
+    }
+
+    fn unlogged(&self, endpoint: &Endpoint) -> Result<Box<dyn Transport>, ConnectError> {
         let target = || SshTarget {
             name: endpoint.name.clone(),
             address: endpoint.address.clone(),

@@ -8,6 +8,7 @@
 pub mod connect;
 pub mod known_hosts;
 pub mod local;
+pub mod logged;
 pub mod openssh;
 mod pattern;
 pub mod scripted;

@@ -35,6 +35,7 @@ mod fleet_yum24;
 mod interrupt;
 mod legacy_ssh;
 mod local_resources;
+mod logging;
 mod old_shells;
 mod openssh_real;
 mod packages;

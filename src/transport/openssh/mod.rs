@@ -236,6 +236,15 @@ impl OpensshTransport {
         cmd.arg("-T");
         cmd.args(self.destination_args());
         cmd.arg("sh").arg("-s");
+        log::debug!(
+            "{}: {}",
+            self.target.name,
+            std::iter::once(cmd.get_program())
+                .chain(cmd.get_args())
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         // Its own process group: a Ctrl-C at the terminal must not kill the ssh client (and
         // with it a remote apply half-way); vmup decides what starts next.
         cmd.process_group(0);
@@ -256,6 +265,10 @@ impl Transport for OpensshTransport {
         let refused = |e: &TransportError| matches!(e, TransportError::Unreachable { reason, .. } if reason.contains("Unable to negotiate"));
         match self.run_with(script, legacy) {
             Err(e) if refused(&e) && !legacy && policy == AlgorithmPolicy::Auto => {
+                log::info!(
+                    "{}: ssh could not negotiate with ssh's defaults: trying the legacy options",
+                    self.target.name
+                );
                 self.legacy.store(true, Ordering::Relaxed);
                 self.run_with(script, true)
                     .map_err(|e| if refused(&e) { with_legacy_said(e) } else { e })

@@ -185,7 +185,10 @@ pub(super) async fn authenticate(
                                 .authenticate_publickey_with(user, key.clone(), hash, &mut agent)
                                 .await
                             {
-                                Ok(AuthResult::Success) => return Ok(()),
+                                Ok(AuthResult::Success) => {
+                                    log::debug!("{host}: {}accepted {label}", peer.via);
+                                    return Ok(());
+                                }
                                 Ok(AuthResult::Failure {
                                     remaining_methods, ..
                                 }) => {
@@ -233,7 +236,10 @@ pub(super) async fn authenticate(
             .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::clone(private), hash))
             .await
         {
-            Ok(AuthResult::Success) => return Ok(()),
+            Ok(AuthResult::Success) => {
+                log::debug!("{host}: {}accepted {label}", peer.via);
+                return Ok(());
+            }
             Ok(AuthResult::Failure {
                 remaining_methods, ..
             }) => {

@@ -130,11 +130,25 @@ pub(super) async fn connect(
         let mut legacy = policy == AlgorithmPolicy::Legacy
             || (index == last && remembered.load(Ordering::Relaxed));
         let (session, used) = loop {
+            log::info!(
+                "{host}: {}connecting to {}:{} as {} ({} algorithms)",
+                peer.via,
+                peer.hostname,
+                peer.port,
+                peer.user,
+                if legacy { "legacy" } else { "modern" }
+            );
             let stream = open_stream(host, &chain, index, jumps.last()).await?;
             match establish(shared, host, peer, stream, legacy).await {
                 Ok(done) => break done,
                 // Nothing was sent but the key exchange: a second handshake is safe.
-                Err(Failure::NoCommon(_)) if !legacy && policy == AlgorithmPolicy::Auto => {
+                Err(Failure::NoCommon(e)) if !legacy && policy == AlgorithmPolicy::Auto => {
+                    log::info!(
+                        "{host}: {}no {} algorithm in common with the modern set (server: {}): trying the legacy set",
+                        peer.via,
+                        kind_name(&e.kind),
+                        e.theirs.join(",")
+                    );
                     legacy = true;
                 }
                 Err(Failure::NoCommon(e)) => {
@@ -321,13 +335,26 @@ async fn establish(
         Ok(Ok(session)) => session,
     };
     let used = used.lock().ok().and_then(|u| u.clone());
+    if let Some(u) = &used {
+        log::debug!(
+            "{host}: {}key exchange {}, host key {}, cipher {}, mac {}",
+            peer.via,
+            u.kex,
+            u.host_key,
+            u.cipher,
+            u.mac
+        );
+    }
     match tokio::time::timeout(
         limit,
         authenticate(shared, host, peer, &mut session, legacy),
     )
     .await
     {
-        Ok(Ok(())) => Ok((session, used)),
+        Ok(Ok(())) => {
+            log::info!("{host}: {}authenticated as {}", peer.via, peer.user);
+            Ok((session, used))
+        }
         Ok(Err(e)) => Err(other(e)),
         Err(_) => Err(other(TransportError::Auth {
             host: host.to_string(),
