@@ -154,6 +154,11 @@ pub struct FleetArgs {
     /// Seconds a remote script may run before the host fails [default: no limit].
     #[arg(long, value_name = "SECS")]
     pub command_timeout: Option<u64>,
+    /// Run every remote script as root through `sudo -n sh -s` (or the host's
+    /// `become_method`), for logins that are not root; as `become = true` on every host.
+    /// Never prompts: a host whose sudo wants a password fails, naming the sudoers line.
+    #[arg(long = "become")]
+    pub become_root: bool,
 }
 
 /// Arguments of `facts`.
@@ -174,6 +179,9 @@ pub struct FactsArgs {
     /// ssh_config file for ssh and openssh transports.
     #[arg(short = 'F', long, value_name = "FILE")]
     pub ssh_config: Option<PathBuf>,
+    /// Read the host as root through `sudo -n sh -s` (or its `become_method`).
+    #[arg(long = "become")]
+    pub become_root: bool,
 }
 
 /// Arguments of `demo`.

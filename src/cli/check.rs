@@ -15,7 +15,7 @@ use super::{fleet, setup};
 /// Judges every selected host against the runbook and prints the verdicts. Exit 0 when
 /// every host is OK, 1 when one is Not OK, failed, was unreachable or skipped.
 pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.run.inventory)?;
+    let inventory = setup::inventory(&args.run.inventory, args.run.fleet.become_root)?;
     let runbook = setup::runbook(&args.run.runbook)?;
     let options = fleet::options(&args.run.fleet)?;
     let connector = fleet::connector(&args.run.fleet);

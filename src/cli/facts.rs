@@ -18,7 +18,10 @@ use super::exit::Exit;
 
 /// Gathers and prints one host's facts.
 pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
-    let inventory = Inventory::load(&args.inventory).map_err(CliError::input)?;
+    let mut inventory = Inventory::load(&args.inventory).map_err(CliError::input)?;
+    if args.become_root {
+        inventory.become_everywhere();
+    }
     let host = inventory.host(&args.host).ok_or_else(|| {
         CliError::input(format!(
             "{:?} is not in {}",

@@ -89,6 +89,7 @@ pub fn run_fleet(
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(job) = batch.get(i) else { return };
                         let mut report = work.run(job, &HostCtx::new(sink, cancel));
+                        report.become_method = job.host.endpoint().become_method;
                         if let Some(used) = job.transport.negotiated() {
                             report.notes.push(used.note());
                             report.ssh = Some(used);
