@@ -61,8 +61,14 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
     let transport = connector
         .transport(&host.endpoint())
         .map_err(CliError::input)?;
-    let facts = gather_facts(host, transport.as_ref(), &keys)
-        .map_err(|e| CliError::failed(format!("{}: {e}", host.name)))?;
+    let facts = gather_facts(host, transport.as_ref(), &keys).map_err(|e| {
+        // Transport errors name the host already.
+        let said = e.to_string();
+        match said.starts_with(&format!("{}: ", host.name)) {
+            true => CliError::failed(said),
+            false => CliError::failed(format!("{}: {said}", host.name)),
+        }
+    })?;
     if args.json {
         println!("{}", to_json(&host.name, &facts));
     } else {
