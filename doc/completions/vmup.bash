@@ -115,7 +115,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --help"
+            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -189,7 +189,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__check)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --help"
+            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,7 +273,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__conflicts)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --resolve --json --help"
+            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --resolve --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,7 +357,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__doctor)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --boot-test --boot-test-timeout --json --help"
+            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --boot-test --boot-test-timeout --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,7 +423,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__facts)
-            opts="-i -F -h --inventory --runbook --json --ssh-config --help"
+            opts="-i -F -h --inventory --runbook --json --ssh-config --become --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,7 +653,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__kernels)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --json --help"
+            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,7 +729,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --help"
+            opts="-i -l -f -F -e -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -803,7 +803,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --help"
+            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -873,7 +873,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --help"
+            opts="-i -l -f -F -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -49,6 +49,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l connect-timeout -d 'S
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
@@ -61,6 +62,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l connect-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
@@ -72,12 +74,14 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -s F -l ssh-config -d '
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print the facts as one JSON object'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l become -d 'Read the host as root through `sudo -n sh -s` (or its `become_method`)'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -87,6 +91,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l max-fail -d 'Stop 
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory file (TOML)' -r -F
@@ -98,6 +103,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s F -l ssh-config -d 
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test-timeout -d 'Seconds a boot test may take before it counts as failed' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help'
@@ -111,6 +117,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l connect-timeout -
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help'
@@ -124,6 +131,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l connect-timeout -d 
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help'
@@ -137,6 +145,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l connect-timeout 
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l resolve -d 'Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it, nothing is changed' -r -f -a "keep\t'Keep the current file and remove the package\'s `.rpmnew`'
 new\t'Install the `.rpmnew` and keep the current file as `FILE.vmup-old`'"
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand demo" -l dir -d 'Build the demo fleet here instead of a temporary directory (kept afterwards)' -r -F
