@@ -1,7 +1,8 @@
 //! `become` on the real test fleet: hosts that refuse root logins (`PermitRootLogin no`,
 //! tests/fleet/fleet.sh `become-host`) are planned, applied and verified as user vmup
 //! through a real sudo (and doas), over both ssh transports, and a host whose sudo wants a
-//! password fails at once with the documented message while the others converge.
+//! password fails at once with the documented message while the others converge. `vmup
+//! facts`, `kernels` and `recreate` (the dom0's side as root) take the same path.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -270,6 +271,35 @@ fn fleet_become_converges_through_sudo_and_doas_and_a_password_host_fails_fast()
         "{}",
         kernels.stdout
     );
+    // `vmup recreate`: the host-side script (xl on xen1, whose double logs to root's
+    // /var/log) and the wait for the guest, both as root through sudo. The guest is a
+    // namespace and comes back on the controller's kernel: reported, not recreated.
+    fleet.exec("xen1", ": > /var/log/vmup-xl-calls.log");
+    let recreate = fleet.vmup(&[
+        "recreate",
+        "-i",
+        "inv-ssh.toml",
+        "-F",
+        "ssh_config",
+        "--limit",
+        "g01",
+        "--force",
+        "--boot-timeout",
+        "20",
+        "--json",
+    ]);
+    let line = &recreate.hosts()["g01"];
+    assert_eq!(line["become"], "sudo", "{line}");
+    assert!(
+        line["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("came back running"),
+        "{line}"
+    );
+    let calls = fleet.exec("xen1", "cat /var/log/vmup-xl-calls.log");
+    assert!(calls.contains("xl shutdown -- G01"), "{calls}");
+    assert!(calls.contains("xl create -- /etc/xen/G01"), "{calls}");
 
     fleet.sh("reset", &[]);
     configure(&fleet);
