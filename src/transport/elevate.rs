@@ -84,9 +84,10 @@ pub fn refusal(
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.lines().find(|l| !l.trim().is_empty())?.trim();
     let kind = classify(method, out.status, first)?;
-    let who = user.unwrap_or("the ssh user");
+    // The OpenSSH transport may not know the login (ssh_config's `User`): a placeholder.
+    let who = user.unwrap_or("USER");
     let program = method.as_str();
-    let fix = match (method, kind) {
+    let mut fix = match (method, kind) {
         (_, Refusal::Missing) => format!("install {program} on {host}, or set become_method"),
         (BecomeMethod::Sudo, Refusal::NoNonInteractive) => format!(
             "{host}'s sudo is older than 1.7 and cannot be told never to prompt: log in as root there (become = false) or update sudo"
@@ -98,6 +99,9 @@ pub fn refusal(
             "let {who} run commands as root without a password on {host}: a line `permit nopass {who} as root` in /etc/doas.conf"
         ),
     };
+    if user.is_none() && matches!(kind, Refusal::Password | Refusal::NotAllowed) {
+        fix.push_str(" (USER: the user vmup logs in as)");
+    }
     Some(TransportError::Become {
         host: host.to_string(),
         method,
@@ -214,6 +218,16 @@ mod tests {
             refused(BecomeMethod::Doas, 1, "doas: Authorization required\n").unwrap_or_default();
         assert!(e.contains("permit nopass ops as root"), "{e}");
         assert!(refused(BecomeMethod::Doas, 1, "doas: Operation not permitted").is_some());
+        let out = RemoteOutput {
+            stdout: Vec::new(),
+            stderr: b"sudo: a password is required\n".to_vec(),
+            status: Some(1),
+        };
+        let e = refusal(BecomeMethod::Sudo, "g01", None, &out)
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("`USER ALL=(root) NOPASSWD: ALL`"), "{e}");
+        assert!(e.ends_with("(USER: the user vmup logs in as)"), "{e}");
     }
 
     #[test]
