@@ -119,7 +119,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,7 +197,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__check)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -289,7 +289,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__conflicts)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --resolve --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --resolve --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,7 +381,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__doctor)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --boot-test --boot-test-timeout --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --boot-test --boot-test-timeout --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,7 +451,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__facts)
-            opts="-i -l -f -F -v -h --inventory --runbook --fact --json --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --runbook --fact --json --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,7 +721,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__kernels)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -805,7 +805,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -883,7 +883,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -957,7 +957,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -52,6 +52,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'S
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
@@ -66,6 +67,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
@@ -79,6 +81,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -l connect-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -94,6 +97,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand facts" -l connect-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
@@ -105,6 +109,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
@@ -118,6 +123,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l connect-timeout -d 
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test-timeout -d 'Seconds a boot test may take before it counts as failed' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
@@ -133,6 +139,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l command-timeout -
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
@@ -148,6 +155,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l command-timeout -d 
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shutdown-timeout -d 'Seconds a domain may take to shut down' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
@@ -163,6 +171,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l command-timeout 
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l resolve -d 'Resolve `.rpmnew` files this way (identical pairs are cleaned up too); without it, nothing is changed' -r -f -a "keep\t'Keep the current file and remove the package\'s `.rpmnew`'
 new\t'Install the `.rpmnew` and keep the current file as `FILE.vmup-old`'"
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s h -l help -d 'Print help (see more with \'--help\')'

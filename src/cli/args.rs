@@ -183,6 +183,11 @@ pub struct FleetArgs {
     /// Seconds a remote script may run before the host fails [default: no limit].
     #[arg(long, value_name = "SECS")]
     pub command_timeout: Option<u64>,
+    /// Run every remote script as root through `sudo -n sh -s` (or the host's
+    /// `become_method`), for logins that are not root; as `become = true` on every host.
+    /// Never prompts: a host whose sudo wants a password fails, naming the sudoers line.
+    #[arg(long = "become")]
+    pub become_root: bool,
 }
 
 /// Arguments of `facts`.

@@ -16,7 +16,7 @@ use super::{fleet, setup};
 /// every host is OK, 1 when one is Not OK, failed or skipped, 4 when one was unreachable
 /// and none of those.
 pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.run.inventory)?;
+    let inventory = setup::inventory(&args.run.inventory, args.run.fleet.become_root)?;
     let runbook = setup::runbook(&args.run.runbook)?;
     let options = fleet::options(&args.run.fleet)?;
     let connector = fleet::connector(&args.run.fleet);

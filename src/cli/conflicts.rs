@@ -12,7 +12,7 @@ use super::{fleet, setup};
 /// Lists (and with `--resolve`, resolves) the conflicts of every selected host, in
 /// parallel. Exit 1 when a host could not be read or a resolution failed.
 pub fn run(args: ConflictsArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {

@@ -55,7 +55,7 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
         ("3. vmup plan again: nothing left to do", Mode::Plan),
     ] {
         println!("### {title}\n");
-        let inventory = setup::inventory(&inventory_path)?;
+        let inventory = setup::inventory(&inventory_path, false)?;
         let runbook = setup::runbook(&runbook_path)?;
         let connector = Connector::new(ConnectOptions {
             ssh_config: None,
@@ -82,7 +82,7 @@ pub fn run(args: DemoArgs) -> Result<Exit, CliError> {
     // Converged files are not the end: will each guest boot the kernel its host names,
     // with its modules there?
     println!("### 4. vmup kernels: will every guest boot the kernel its host names?\n");
-    let inventory = setup::inventory(&inventory_path)?;
+    let inventory = setup::inventory(&inventory_path, false)?;
     let jobs = prepare(
         &inventory,
         None,

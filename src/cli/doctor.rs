@@ -16,7 +16,7 @@ use super::{fleet, setup};
 /// Reads every selected guest's boot chain and prints the verdicts. Exit 1 when any guest
 /// would not boot cleanly (or could not be judged).
 pub fn run(args: DoctorArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let jobs = fleet::guest_jobs(

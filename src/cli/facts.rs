@@ -19,7 +19,7 @@ use super::{fleet, setup};
 
 /// Gathers the picked facts of every selected host and prints them.
 pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     if let Some(name) = &args.host {
         known_name(&inventory, name, &args.inventory)?;
     }
@@ -166,9 +166,10 @@ fn closing_line(s: &Summary) -> String {
 fn listing_of(report: &HostReport) -> String {
     let Some(v) = view(report) else {
         return format!(
-            "{}: {}: {}\n",
+            "== {} ({})\n  error ({} phase): {}\n",
             report.host,
             report.status.as_str(),
+            report.phase.as_str(),
             report.error.as_deref().unwrap_or("not read")
         );
     };

@@ -97,6 +97,7 @@ fn alike(a: &HostReport, b: &HostReport) -> bool {
         && a.error == b.error
         && a.warnings == b.warnings
         && a.findings == b.findings
+        && a.become_method == b.become_method
 }
 
 /// `a, b, c` or `a, b, c, ... and 47 more`.
@@ -114,6 +115,17 @@ fn host_list(names: &[&str]) -> String {
 }
 
 fn headline(mode: Mode, report: &HostReport) -> String {
+    // Which hosts were reached through sudo rather than a root login; a failed host's
+    // error already says how far it got.
+    match report.become_method {
+        Some(method) if !report.status.is_failure() => {
+            format!("{}, as root via {}", outcome(mode, report), method.as_str())
+        }
+        _ => outcome(mode, report),
+    }
+}
+
+fn outcome(mode: Mode, report: &HostReport) -> String {
     let n = report.changes.len();
     match (report.status, mode) {
         (Status::Changed, Mode::Plan) => format!("{n} change(s) pending"),

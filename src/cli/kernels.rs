@@ -15,7 +15,7 @@ use super::{fleet, setup};
 /// Reads the guests and their hosts and prints one report per guest. Exit 1 when a guest's
 /// next boot would break (or cannot be judged).
 pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let jobs = fleet::guest_jobs(&inventory, &args.fleet, &connector, &[Need::BootedKernel])?;

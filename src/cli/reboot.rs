@@ -18,7 +18,7 @@ use super::{fleet, setup};
 /// Reboots the selected hosts (rolling with `--serial`) and prints how each and its guests
 /// came back. Exit 0 when every host and guest is back, 1 otherwise.
 pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {

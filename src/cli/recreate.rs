@@ -21,7 +21,7 @@ use super::{fleet, setup};
 /// back or would not boot next time; 5 when one was refused because the doctor says it
 /// would not boot.
 pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.inventory)?;
+    let inventory = setup::inventory(&args.inventory, args.fleet.become_root)?;
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let jobs = fleet::guest_jobs(

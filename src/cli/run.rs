@@ -19,7 +19,7 @@ use super::{fleet, human, setup};
 
 /// Runs plan or apply and returns the exit code.
 pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
-    let inventory = setup::inventory(&args.run.inventory)?;
+    let inventory = setup::inventory(&args.run.inventory, args.run.fleet.become_root)?;
     let runbook = setup::runbook(&args.run.runbook)?;
     let earlier = if mode == Mode::Apply {
         read_retry_file(&args.retry_file)?

@@ -9,9 +9,14 @@ use vmup::runbook::Runbook;
 
 use super::error::CliError;
 
-/// Reads and checks the inventory.
-pub fn inventory(path: &Path) -> Result<Inventory, CliError> {
-    Inventory::load(path).map_err(CliError::input)
+/// Reads and checks the inventory; `become_everywhere` is `--become`: every host's scripts
+/// then run as root through sudo (or its `become_method`).
+pub fn inventory(path: &Path, become_everywhere: bool) -> Result<Inventory, CliError> {
+    let mut inventory = Inventory::load(path).map_err(CliError::input)?;
+    if become_everywhere {
+        inventory.become_everywhere();
+    }
+    Ok(inventory)
 }
 
 /// Reads and checks the runbook.

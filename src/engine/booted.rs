@@ -295,6 +295,8 @@ mod tests {
             port: None,
             transport: TransportKind::Local,
             ssh_algorithms: Default::default(),
+            become_root: false,
+            become_method: Default::default(),
             root: Some(root.to_path_buf()),
             role: if parent.is_some() {
                 Some(Role::Guest)

@@ -102,6 +102,7 @@ pub fn run_fleet(
                                 .map(|e| format!(": {e}"))
                                 .unwrap_or_default()
                         );
+                        report.become_method = job.host.endpoint().become_method;
                         if let Some(used) = job.transport.negotiated() {
                             report.notes.push(used.note());
                             report.ssh = Some(used);

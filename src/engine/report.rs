@@ -135,6 +135,10 @@ pub struct HostReport {
     /// The ssh algorithms used, when the host needed the legacy set (CentOS 4's sshd).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssh: Option<crate::transport::Negotiated>,
+    /// How its scripts ran as root (`become`: `"become": "sudo"`), so a report shows which
+    /// hosts were reached through sudo rather than a root login.
+    #[serde(rename = "become", skip_serializing_if = "Option::is_none")]
+    pub become_method: Option<crate::transport::BecomeMethod>,
     /// What a command other than plan/apply found (`kernels`, `conflicts`), shown in its
     /// own report and flattened into the host's JSON line.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -183,6 +187,7 @@ impl HostReport {
             elapsed: Duration::ZERO,
             round_trips: 0,
             ssh: None,
+            become_method: None,
             detail: None,
         }
     }

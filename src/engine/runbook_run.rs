@@ -14,6 +14,7 @@ use crate::formats::dnftx::config_warnings;
 use crate::remote::{Action, Expect};
 use crate::resource::{HostView, PlanError, Resource};
 use crate::runbook::context::{context, facts_for};
+use crate::transport::TransportError;
 
 use super::apply::apply;
 use super::diff::change_report;
@@ -98,6 +99,11 @@ fn pipeline(
     let actions: Vec<Action> = planned.iter().map(|c| c.action.clone()).collect();
     let (outcome, detail) = match apply(job, &actions, ctx) {
         Ok(found) => found,
+        // sudo refused to start the script: nothing ran, so nothing is in doubt.
+        Err(error @ HostError::Transport(TransportError::Become { .. })) => {
+            changes_out.clear();
+            return Err((Phase::Apply, error));
+        }
         Err(error) => {
             // Nothing came back: no change can be reported as made.
             changes_out.clear();

@@ -7,6 +7,7 @@
 
 pub mod amount;
 pub mod pattern;
+mod privilege;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,8 +17,9 @@ use toml::Spanned;
 
 use crate::source::{SourceError, read_text};
 use crate::transport::Endpoint;
+use privilege::{BecomeSaid, RawMethod};
 
-pub use crate::transport::{AlgorithmPolicy, TransportKind};
+pub use crate::transport::{AlgorithmPolicy, BecomeMethod, TransportKind};
 pub use amount::Amount;
 pub use pattern::{HostPattern, PatternError};
 
@@ -48,6 +50,8 @@ struct RawGroup {
     #[serde(default)]
     vars: Vars,
     ssh_algorithms: Option<AlgorithmPolicy>,
+    r#become: Option<Spanned<bool>>,
+    become_method: Option<Spanned<RawMethod>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,6 +61,8 @@ struct RawDefaults {
     port: Option<u16>,
     transport: Option<TransportKind>,
     ssh_algorithms: Option<AlgorithmPolicy>,
+    r#become: Option<Spanned<bool>>,
+    become_method: Option<Spanned<RawMethod>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -67,6 +73,8 @@ struct RawHost {
     port: Option<u16>,
     transport: Option<TransportKind>,
     ssh_algorithms: Option<AlgorithmPolicy>,
+    r#become: Option<Spanned<bool>>,
+    become_method: Option<Spanned<RawMethod>>,
     root: Option<Spanned<String>>,
     role: Option<Role>,
     host: Option<Spanned<String>>,
@@ -99,6 +107,12 @@ pub struct Host {
     /// Which ssh algorithms it is offered: its own `ssh_algorithms`, else its groups',
     /// else `[defaults]`'s, else `auto`.
     pub ssh_algorithms: AlgorithmPolicy,
+    /// `become`: its scripts run as root through [`Host::become_method`], for a login that
+    /// is not root (its own setting, else its groups', else `[defaults]`'s, else false;
+    /// `--become` sets it on every host).
+    pub become_root: bool,
+    /// `become_method`: sudo (default) or doas; what `become` and `--become` use.
+    pub become_method: BecomeMethod,
     /// For `local`: the directory every runbook path is taken under.
     pub root: Option<PathBuf>,
     /// Host, guest, or neither.
@@ -142,6 +156,10 @@ impl Host {
             kind: self.transport,
             root: self.root.clone(),
             algorithms: self.ssh_algorithms,
+            // The local transport runs as whoever runs vmup: an inherited `become` is
+            // ignored there (one on the host itself was refused).
+            become_method: (self.become_root && self.transport != TransportKind::Local)
+                .then_some(self.become_method),
         }
     }
 
@@ -186,6 +204,21 @@ impl Inventory {
             .iter()
             .filter_map(|(name, g)| g.ssh_algorithms.map(|a| (name.get_ref().as_str(), a)))
             .collect();
+        let at = |(span, message): privilege::Problem| SourceError::at(file, text, span, message);
+        let become_defaults = BecomeSaid {
+            enabled: raw.defaults.r#become.as_ref(),
+            method: raw.defaults.become_method.as_ref(),
+        };
+        privilege::check_method(become_defaults.method).map_err(at)?;
+        let mut group_become: BTreeMap<&str, BecomeSaid<'_>> = BTreeMap::new();
+        for (name, g) in &raw.groups {
+            privilege::check_method(g.become_method.as_ref()).map_err(at)?;
+            let said = BecomeSaid {
+                enabled: g.r#become.as_ref(),
+                method: g.become_method.as_ref(),
+            };
+            group_become.insert(name.get_ref().as_str(), said);
+        }
         let mut hosts = Vec::with_capacity(entries.len());
         for (name, spanned) in entries {
             let span = spanned.span();
@@ -346,6 +379,31 @@ impl Inventory {
                         .unwrap_or_default()
                 }
             };
+            let implicit = match (role, h.host.is_some()) {
+                (_, true) => Some("guests"),
+                (Some(Role::Host), false) => Some("hosts"),
+                _ => None,
+            };
+            let chain: Vec<&str> = groups
+                .iter()
+                .map(String::as_str)
+                .chain(implicit)
+                .chain(["all"])
+                .collect();
+            let become_own = BecomeSaid {
+                enabled: h.r#become.as_ref(),
+                method: h.become_method.as_ref(),
+            };
+            let become_setting = privilege::resolve(
+                &name,
+                span.clone(),
+                transport,
+                &become_own,
+                &chain,
+                &group_become,
+                &become_defaults,
+            )
+            .map_err(at)?;
             hosts.push(Host {
                 name,
                 address: h.address,
@@ -353,6 +411,8 @@ impl Inventory {
                 port: h.port.or(raw.defaults.port),
                 transport,
                 ssh_algorithms,
+                become_root: become_setting.enabled,
+                become_method: become_setting.method,
                 root,
                 role,
                 parent: h.host.map(Spanned::into_inner),
@@ -389,6 +449,15 @@ impl Inventory {
             inventory.group_vars.insert(name.into_inner(), group.vars);
         }
         Ok(inventory)
+    }
+
+    /// `--become`: every host's scripts run as root through its `become_method` (sudo
+    /// unless the inventory says doas), whatever its `become` says; local hosts still run
+    /// as the user running vmup.
+    pub fn become_everywhere(&mut self) {
+        for host in &mut self.hosts {
+            host.become_root = true;
+        }
     }
 
     /// The machine called `name`.

@@ -79,8 +79,11 @@ impl Connector {
             user: endpoint.user.clone(),
             port: endpoint.port,
             algorithms: endpoint.algorithms,
+            become_method: endpoint.become_method,
         };
         match endpoint.kind {
+            // `become` means nothing here: scripts run as whoever runs vmup (the inventory
+            // refuses `become` on a local host; an inherited one is ignored).
             TransportKind::Local => Ok(Box::new(
                 LocalTransport::with_root(&endpoint.name, endpoint.root.clone())
                     .with_command_timeout(self.options.command_timeout),
@@ -147,6 +150,7 @@ mod tests {
             kind: TransportKind::Local,
             root: Some(dir.path().to_path_buf()),
             algorithms: Default::default(),
+            become_method: Some(crate::transport::BecomeMethod::Sudo),
         };
         let connector = connector();
         let out = match connector

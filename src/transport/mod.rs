@@ -6,6 +6,7 @@
 //! and OpenSSH transports are drop-in replacements for each other.
 
 pub mod connect;
+pub mod elevate;
 pub mod known_hosts;
 pub mod local;
 pub mod logged;
@@ -19,6 +20,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+pub use elevate::BecomeMethod;
 
 /// How vmup reaches a machine; what `transport = "..."` says in the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -124,6 +127,9 @@ pub struct Endpoint {
     pub root: Option<PathBuf>,
     /// Which ssh algorithms it is offered.
     pub algorithms: AlgorithmPolicy,
+    /// How its scripts become root (`become`), or `None` to run them as the login user.
+    /// Only the network transports use it: the local one runs as whoever runs vmup.
+    pub become_method: Option<BecomeMethod>,
 }
 
 /// What one remote script produced; stdout and stderr are kept apart so that fact parsing
@@ -177,6 +183,19 @@ pub enum TransportError {
         host: String,
         /// The limit that was exceeded.
         after: Duration,
+    },
+    /// The login worked, but sudo or doas refused to run the script as root (a password is
+    /// needed, the user has no rule, the program is missing): nothing ran on the host.
+    #[error("{host}: {} -n refused to run the script as root ({said:?}); nothing ran. To fix: {fix}", method.as_str())]
+    Become {
+        /// Inventory name of the host.
+        host: String,
+        /// The become method that refused.
+        method: BecomeMethod,
+        /// Its message (the first line of stderr).
+        said: String,
+        /// What to configure on the host, naming the user.
+        fix: String,
     },
     /// Anything else on an established connection (channel closed, local spawn failure).
     #[error("{host}: {reason}")]

@@ -18,6 +18,7 @@ mod demo;
 mod docs;
 mod faults;
 mod fleet;
+mod fleet_become;
 mod fleet_check;
 mod fleet_commands;
 mod fleet_doctor;

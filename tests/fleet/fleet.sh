@@ -17,7 +17,7 @@ FIXTURES=$(cd -- "$FLEET_TOOLS/../../fixtures/centos4" && pwd)
 # list, so a base built from another list is never reused (nor touched: fleets of
 # other checkouts may have it mounted); a VMUP_TESTBED_CACHE built from another list
 # is rebuilt (its .vmup-base-packages says which).
-BASE_PACKAGES=openssh-server,rpm,dnf,python3,dracut-core,kmod,cpio,xz-utils,zstd
+BASE_PACKAGES=openssh-server,rpm,dnf,python3,dracut-core,kmod,cpio,xz-utils,zstd,sudo,opendoas
 BASE_KEY=$(printf '%s' "$BASE_PACKAGES" | sha256sum | cut -c1-8)
 BASE_CACHE=${VMUP_TESTBED_CACHE:-/var/cache/vmup-testbed/base-bookworm-$BASE_KEY}
 CACHE_ROOT=$(dirname -- "$BASE_CACHE")
@@ -75,6 +75,10 @@ usage: fleet.sh COMMAND ...
                                 stop one machine's sshd (connections refused;
                                 --unreachable: its link goes down too, timeouts)
   start-host DIR NAME           start it again
+  become-host DIR NAME [--password]
+                                root login refused on NAME; user vmup (the fleet's
+                                keys) may sudo/doas without a password (with
+                                --password: both ask for one)
   exec DIR NAME CMD...          run CMD inside machine NAME (no ssh)
   ctl DIR CMD...                run CMD in the controller network namespace
   count-commands DIR NAME       remote commands (exec/shell channels) NAME served
@@ -1126,6 +1130,52 @@ cmd_start_host() {
     wait_ready "$2"
 }
 
+# become-host: a machine of a site with `PermitRootLogin no`: user vmup (uid 1000, the
+# fleet's client keys) logs in, and becomes root through sudo (NOPASSWD) or doas
+# (`permit nopass`); with --password both want a password (which vmup never gives).
+# Written into the machine's upper dir (`reset` undoes it); sshd is restarted to read
+# its new config.
+cmd_become_host() {
+    local args=() password=0
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            --password) password=1; shift ;;
+            -*) die "unknown option for become-host: $1" ;;
+            *) args+=("$1"); shift ;;
+        esac
+    done
+    [[ ${#args[@]} -eq 2 ]] || die "usage: fleet.sh become-host DIR NAME [--password]"
+    local dir=${args[0]} name=${args[1]} sudoers doas
+    if (( password )); then
+        sudoers='vmup ALL=(root) ALL' doas='permit vmup as root'
+    else
+        sudoers='vmup ALL=(root) NOPASSWD: ALL' doas='permit nopass vmup as root'
+    fi
+    # useradd leaves the password locked ("!"), which sshd refuses even for a key
+    # (UsePAM no); "*" is no password at all: without NOPASSWD, `sudo -n` says "a
+    # password is required" as on a real site, and no password would ever do.
+    "$SELF" exec "$dir" "$name" sh -euc '
+        id vmup >/dev/null 2>&1 || useradd --uid 1000 --create-home --shell /bin/sh vmup
+        usermod -p "*" vmup
+        install -d -m 0700 -o vmup -g vmup /home/vmup/.ssh
+        install -m 0600 -o vmup -g vmup /root/.ssh/authorized_keys /home/vmup/.ssh/authorized_keys
+        printf "%s\n" "$1" >/etc/sudoers.d/vmup
+        chmod 0440 /etc/sudoers.d/vmup
+        printf "%s\n" "$2" >/etc/doas.conf
+        chmod 0600 /etc/doas.conf
+        sed -i "s/^PermitRootLogin .*/PermitRootLogin no/" /etc/ssh/sshd_config
+        grep -q "^PermitRootLogin no$" /etc/ssh/sshd_config
+    ' sh "$sudoers" "$doas" || die "become-host: setting up $name failed"
+    open_fleet "$dir"
+    lock_fleet
+    read_fleet
+    index_of "$name" >/dev/null
+    stop_machines "$name"
+    start_machines "$name"
+    wait_ready "$name"
+    say "$name: root login refused; user vmup; sudoers: $sudoers; doas.conf: $doas"
+}
+
 # exec: enter every namespace and the root of the machine's PID 1.
 cmd_exec() {
     [[ $# -ge 3 ]] || die "usage: fleet.sh exec DIR NAME CMD..."
@@ -1214,6 +1264,7 @@ main() {
         reset) cmd_reset "$@" ;;
         stop-host) cmd_stop_host "$@" ;;
         start-host) cmd_start_host "$@" ;;
+        become-host) cmd_become_host "$@" ;;
         exec) cmd_exec "$@" ;;
         ctl) cmd_ctl "$@" ;;
         count-commands) cmd_count_commands "$@" ;;

@@ -2,7 +2,8 @@
 //! in-process client does not cover (GSSAPI/Kerberos, smartcards, `Match`, `ProxyCommand`,
 //! host certificates...).
 //!
-//! Each run spawns `ssh ... <name> sh -s` with the script on stdin. The first run for a host
+//! Each run spawns `ssh ... <name> sh -s` with the script on stdin (`sudo -n sh -s` with
+//! `become`, see [`super::elevate`]). The first run for a host
 //! leaves a ControlMaster behind (`ControlPersist=60`, socket in a private 0700 directory),
 //! so later runs reuse that one authenticated connection and only pay for the client
 //! process (about 70 ms of CPU each on this testbed). `BatchMode=yes` means ssh never prompts;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::elevate::{refusal, remote_argv};
 use super::ssh::SshTarget;
 use super::ssh_config::SshConfig;
 use super::{AlgorithmPolicy, Negotiated, RemoteOutput, Transport, TransportError};
@@ -235,7 +237,8 @@ impl OpensshTransport {
         }
         cmd.arg("-T");
         cmd.args(self.destination_args());
-        cmd.arg("sh").arg("-s");
+        // `sh -s`, or `sudo -n sh -s` with become: fixed words, no value of the inventory.
+        cmd.args(remote_argv(self.target.become_method));
         log::debug!(
             "{}: {}",
             self.target.name,
@@ -424,7 +427,14 @@ impl OpensshTransport {
                 reason: format!("ssh: {line}"),
             });
         }
-        Ok(out)
+        let refused = self
+            .target
+            .become_method
+            .and_then(|m| refusal(m, &host, self.target.user.as_deref(), &out));
+        match refused {
+            Some(refused) => Err(refused),
+            None => Ok(out),
+        }
     }
 
     /// ssh's `Unable to negotiate ...` line for this host, if a fresh connection (no
@@ -490,6 +500,7 @@ fn make_socket_dir() -> std::io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::BecomeMethod;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -522,6 +533,7 @@ mod tests {
             user: Some("ops".into()),
             port: Some(2222),
             algorithms: AlgorithmPolicy::Auto,
+            become_method: None,
         });
         let cmd = transport.command(false);
         let args: Vec<String> = cmd
@@ -549,5 +561,41 @@ mod tests {
             assert!(option.contains("=+") || option.contains("=^"), "{option}");
         }
         assert!(!legacy.contains("StrictHostKeyChecking"));
+    }
+
+    #[test]
+    fn become_wraps_the_one_command_after_the_destination() {
+        let context = match OpensshContext::new(None, Duration::from_secs(3), None) {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        for (method, tail) in [
+            (None, vec!["--", "g01", "sh", "-s"]),
+            (
+                Some(BecomeMethod::Sudo),
+                vec!["--", "g01", "sudo", "-n", "sh", "-s"],
+            ),
+            (
+                Some(BecomeMethod::Doas),
+                vec!["--", "g01", "doas", "-n", "sh", "-s"],
+            ),
+        ] {
+            let transport = context.transport(SshTarget {
+                name: "g01".into(),
+                user: Some("-oops".into()),
+                become_method: method,
+                ..SshTarget::default()
+            });
+            let args: Vec<String> = transport
+                .command(false)
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            // Exactly the fixed words after `--`: the user goes to `-l` and nowhere else.
+            assert_eq!(args[args.len() - tail.len()..], tail[..], "{args:?}");
+            assert_eq!(args.iter().filter(|a| a.as_str() == "-oops").count(), 1);
+            let at = args.iter().position(|a| a == "-oops").unwrap_or(0);
+            assert_eq!(args[at - 1], "-l");
+        }
     }
 }

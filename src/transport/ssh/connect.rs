@@ -25,6 +25,8 @@ pub(super) struct Connection {
     pub(super) _jumps: Vec<Handle<ClientHandler>>,
     /// What the session with the target was made with, when the legacy set was offered.
     pub(super) negotiated: Option<Negotiated>,
+    /// The user logged in as on the target (named when sudo refuses it).
+    pub(super) user: String,
 }
 
 /// One machine on the way to the target (a jump host or the target itself).
@@ -164,6 +166,7 @@ pub(super) async fn connect(
             return Ok(Connection {
                 session,
                 _jumps: jumps,
+                user: peer.user.clone(),
                 negotiated: legacy.then(|| Negotiated {
                     legacy,
                     kex: used.as_ref().map(|u| u.kex.clone()),

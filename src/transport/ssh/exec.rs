@@ -1,6 +1,7 @@
 //! Running one script: the connection slot of a host (reused, or opened again when found
-//! closed before anything was sent), one `sh -s` exec channel per script, stdin fed while
-//! stdout and stderr are drained, and the command timeout.
+//! closed before anything was sent), one `sh -s` exec channel per script (`sudo -n sh -s`
+//! with `become`, see [`super::super::elevate`]), stdin fed while stdout and stderr are
+//! drained, and the command timeout.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use russh::client::Msg;
 use russh::{Channel, ChannelMsg, Sig};
 
+use super::super::elevate::{refusal, remote_command};
 use super::super::{Negotiated, RemoteOutput, TransportError};
 use super::connect::{Connection, connect};
 use super::{Shared, SshTarget, seconds};
@@ -33,13 +35,13 @@ impl Job {
     /// Runs one script, connecting first when needed.
     pub(super) async fn run(self, script: Vec<u8>) -> Result<RemoteOutput, TransportError> {
         let host = self.target.name.as_str();
-        let (connection, reused) = self.connection(false).await?;
+        let (mut connection, reused) = self.connection(false).await?;
         let channel = match self.open_channel(&connection).await {
             Ok(channel) => channel,
             // A connection that died since the last script (reboot, idle drop): nothing was
             // sent on it yet, so connecting again is safe.
             Err(_) if reused => {
-                let (connection, _) = self.connection(true).await?;
+                connection = self.connection(true).await?.0;
                 self.open_channel(&connection)
                     .await
                     .map_err(|reason| TransportError::Io {
@@ -55,7 +57,19 @@ impl Job {
             }
         };
         self.commands.fetch_add(1, Ordering::SeqCst);
-        exec_script(channel, script, self.shared.command_timeout, host).await
+        let method = self.target.become_method;
+        let out = exec_script(
+            channel,
+            &remote_command(method),
+            script,
+            self.shared.command_timeout,
+            host,
+        )
+        .await?;
+        match method.and_then(|m| refusal(m, host, Some(&connection.user), &out)) {
+            Some(refused) => Err(refused),
+            None => Ok(out),
+        }
     }
 
     /// Opens a session channel, bounded by the connect timeout (a silently dead peer would
@@ -91,9 +105,11 @@ impl Job {
     }
 }
 
-/// Runs `sh -s` on an open session channel with `script` as stdin.
+/// Runs `command` (`sh -s`, or it through sudo) on an open session channel with `script`
+/// as stdin.
 async fn exec_script(
     channel: Channel<Msg>,
+    command: &str,
     script: Vec<u8>,
     timeout: Option<Duration>,
     host: &str,
@@ -105,9 +121,9 @@ async fn exec_script(
     let (mut read, write) = channel.split();
     let exchange = async {
         write
-            .exec(true, "sh -s")
+            .exec(true, command)
             .await
-            .map_err(|e| io_error(format!("cannot start sh -s: {e}")))?;
+            .map_err(|e| io_error(format!("cannot start {command}: {e}")))?;
         // Feed stdin and drain stdout/stderr at the same time: a script that prints a lot
         // while its tail is still being sent would otherwise deadlock on flow control.
         let send = async {
@@ -149,7 +165,7 @@ async fn exec_script(
             }
         };
         if refused {
-            return Err(io_error("sshd refused to run sh -s".to_string()));
+            return Err(io_error(format!("sshd refused to run {command}")));
         }
         if out.status.is_none() && !closed {
             let detail = match send_result {

@@ -59,7 +59,7 @@ use russh::keys::PublicKey;
 
 use super::known_hosts::KnownHostsFile;
 use super::ssh_config::{self, SshConfig};
-use super::{AlgorithmPolicy, Negotiated, RemoteOutput, Transport, TransportError};
+use super::{AlgorithmPolicy, BecomeMethod, Negotiated, RemoteOutput, Transport, TransportError};
 use auth::KeyFile;
 use connect::Connection;
 use exec::Job;
@@ -102,6 +102,8 @@ pub struct SshTarget {
     pub port: Option<u16>,
     /// Which algorithms it is offered.
     pub algorithms: AlgorithmPolicy,
+    /// How its scripts become root (`sudo -n sh -s`), or `None` for `sh -s`.
+    pub become_method: Option<BecomeMethod>,
 }
 
 /// Shared state of one run: the tokio runtime all connections live on, the configuration,
