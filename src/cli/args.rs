@@ -58,6 +58,10 @@ pub enum Command {
     /// the new boot, start the guests that ran and wait for each. Only hosts with guests
     /// or `role = "host"` are selected.
     Reboot(RecreateArgs),
+    /// Run one command (or script) on every host PATTERN selects, in parallel: the seed's
+    /// ssh for-loops. Output is grouped by identical result; exit 1 when a host's command
+    /// failed, and the retry file names those hosts.
+    Run(AdHocArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),
@@ -82,6 +86,7 @@ impl Command {
             Command::Doctor(_) => "doctor",
             Command::Recreate(_) => "recreate",
             Command::Reboot(_) => "reboot",
+            Command::Run(_) => "run",
             Command::Conflicts(_) => "conflicts",
             Command::Demo(_) => "demo",
             Command::Completions(_) => "completions",
@@ -213,6 +218,36 @@ pub struct FactsArgs {
     /// Fleet selection and parallelism.
     #[command(flatten)]
     pub fleet: FleetArgs,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct AdHocArgs {
+    /// Inventory file (TOML).
+    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    pub inventory: PathBuf,
+    /// The hosts to run on: names, groups, globs, `!exclude`, `@FILE`, comma-separated
+    /// (`--limit` narrows it further).
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+    /// After `--`: the command. One word is a shell command line (`-- 'rpm -q kernel |
+    /// tail -1'`); several words are a command and its arguments, each passed as it is.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Run this shell script's contents on each host instead of a command.
+    #[arg(long, value_name = "FILE", conflicts_with = "command")]
+    pub script: Option<PathBuf>,
+    /// Fleet selection and parallelism.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Print one JSON object per host (with `exit_status`, `stdout`, `stderr`) and a
+    /// summary line, nothing else on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the hosts whose command failed, were unreachable or skipped
+    /// (removed when every host succeeds).
+    #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
+    pub retry_file: PathBuf,
 }
 
 /// Arguments of `demo`.

@@ -163,14 +163,17 @@ fn line_of_report(line: &str) -> String {
 /// `plan: ... in 0.05s: converged`: the verdict after the last `: `, coloured by what it
 /// says. Only the closing lines of vmup's commands are recognised.
 fn closing_line(line: &str) -> Option<String> {
-    const COMMANDS: [&str; 4] = ["plan: ", "apply: ", "check: ", "facts: "];
+    const COMMANDS: [&str; 5] = ["plan: ", "apply: ", "check: ", "facts: ", "run: "];
     if !COMMANDS.iter().any(|c| line.starts_with(c)) {
         return None;
     }
     let (head, verdict) = line.rsplit_once(": ")?;
     let colour = if verdict.starts_with("NOT ") || verdict.starts_with("not ") {
         RED
-    } else if verdict.starts_with("converged") || verdict.starts_with("all OK") {
+    } else if ["converged", "all OK", "all succeeded"]
+        .iter()
+        .any(|v| verdict.starts_with(v))
+    {
         GREEN
     } else if verdict.starts_with("changes pending") {
         YELLOW

@@ -101,7 +101,7 @@ fn alike(a: &HostReport, b: &HostReport) -> bool {
 }
 
 /// `a, b, c` or `a, b, c, ... and 47 more`.
-fn host_list(names: &[&str]) -> String {
+pub(super) fn host_list(names: &[&str]) -> String {
     const SHOWN: usize = 8;
     if names.len() <= SHOWN {
         names.join(", ")

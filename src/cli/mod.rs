@@ -1,5 +1,6 @@
 //! Command-line interface: one file per subcommand, reporters and exit codes beside them.
 
+mod adhoc;
 mod args;
 mod check;
 mod colour;
@@ -48,6 +49,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Recreate(args) => recreate::run(args),
         Command::Reboot(args) => reboot::run(args),
+        Command::Run(args) => adhoc::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => docs::completions(args),

@@ -162,7 +162,7 @@ const RETRY_HEADER: &str =
 
 /// The hosts an earlier apply left to retry. A file there that is not a vmup retry file is
 /// never overwritten: the run is refused before any host is touched.
-fn read_retry_file(path: &std::path::Path) -> Result<Vec<String>, CliError> {
+pub(super) fn read_retry_file(path: &std::path::Path) -> Result<Vec<String>, CliError> {
     match std::fs::read_to_string(path) {
         Ok(text) if text.starts_with("# vmup retry file") => Ok(text
             .lines()
@@ -186,7 +186,7 @@ fn read_retry_file(path: &std::path::Path) -> Result<Vec<String>, CliError> {
 /// Lists the hosts to retry (`--limit @FILE`): those of this run that did not converge,
 /// and those an earlier run listed that this one did not touch (a run on a subset never
 /// forgets the rest). Removes the file when nothing is left.
-fn write_retry_file(
+pub(super) fn write_retry_file(
     path: &std::path::Path,
     earlier: &[String],
     reports: &[HostReport],
@@ -224,7 +224,7 @@ fn write_retry_file(
     let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
     match written {
         Ok(()) if !quiet => eprintln!(
-            "retry the {} host(s) that did not converge with: --limit @{}",
+            "retry the {} host(s) that did not succeed with: --limit @{}",
             retry.len(),
             path.display()
         ),

@@ -9,6 +9,7 @@
 //! `recreate` and `reboot` steps after an apply ([`lifecycle`]). Everything
 //! reports through [`event::EventSink`]; nothing here prints.
 
+pub mod adhoc;
 pub mod apply;
 pub mod booted;
 pub mod check;

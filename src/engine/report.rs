@@ -159,6 +159,8 @@ pub enum HostDetail {
     Doctor(Box<super::doctor::GuestDoctor>),
     /// `vmup check`: the verdict on the host and the reasons for it.
     Check(Box<super::check::CheckDetail>),
+    /// `vmup run`: how the ad-hoc command ended and what it printed.
+    Command(Box<super::adhoc::CommandRun>),
     /// `vmup facts`: the facts picked, as read.
     Facts(Box<super::read_facts::FactsView>),
     /// `vmup conflicts`: the config conflicts found (and how they were resolved).

@@ -30,6 +30,7 @@ mod fleet_kernels;
 mod fleet_packages;
 mod fleet_reboot;
 mod fleet_recreate;
+mod fleet_run;
 mod fleet_seed;
 mod fleet_vm;
 mod fleet_yum24;
