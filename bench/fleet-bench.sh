@@ -236,8 +236,8 @@ prepare_size() {
 tool_cmd() {
     local tool=$1 dir=$2 rd=$3 n=$4
     case $tool in
-        vmup) CMD=("$VMUP" apply -i "$dir/inventory.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests) ;;
-        vmup-openssh) CMD=("$VMUP" apply -i "$rd/inventory-openssh.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests) ;;
+        vmup) CMD=("$VMUP" apply -i "$dir/inventory.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests --yes) ;;
+        vmup-openssh) CMD=("$VMUP" apply -i "$rd/inventory-openssh.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests --yes) ;;
         pyinfra) CMD=("$VENV/bin/pyinfra" -y --parallel "$n" "$rd/pyinfra_inventory.py" "$BENCH/pyinfra/deploy.py") ;;
         ansible) CMD=(env ANSIBLE_CONFIG="$BENCH/ansible/ansible.cfg" ANSIBLE_FORKS="$n"
                       ANSIBLE_SSH_ARGS="-C -o ControlMaster=auto -o ControlPersist=60s -F $dir/ssh_config"

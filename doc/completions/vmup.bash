@@ -125,7 +125,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -188,6 +188,18 @@ _vmup() {
                     return 0
                     ;;
                 --retry-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm-above)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -825,7 +837,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -888,6 +900,18 @@ _vmup() {
                     return 0
                     ;;
                 --retry-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm-above)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

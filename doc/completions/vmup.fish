@@ -52,9 +52,13 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l connect-timeout -d 'S
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l out -d '`plan`: save the plan in FILE (with what each host\'s plan was made from), for `apply --plan FILE` to apply exactly it' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l plan -d '`apply`: apply the plan saved in FILE, per host only if the host\'s plan made now is still that one (a file changed since refuses that host); the other hosts go on' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l confirm-above -d '`apply`: ask on a terminal only when more than N hosts would change' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s y -l yes -d '`apply`: do not ask. On a terminal (standard input and error), `apply` first shows the plan and asks before changing more than --confirm-above hosts; never elsewhere'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
@@ -67,9 +71,13 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l connect-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l out -d '`plan`: save the plan in FILE (with what each host\'s plan was made from), for `apply --plan FILE` to apply exactly it' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l plan -d '`apply`: apply the plan saved in FILE, per host only if the host\'s plan made now is still that one (a file changed since refuses that host); the other hosts go on' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l confirm-above -d '`apply`: ask on a terminal only when more than N hosts would change' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l log-file -d 'Also append the log to FILE (at least what -vv shows; created mode 0600)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s y -l yes -d '`apply`: do not ask. On a terminal (standard input and error), `apply` first shows the plan and asks before changing more than --confirm-above hosts; never elsewhere'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F

@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand};
 /// and the hosts that run them: facts -> plan -> apply -> verify, over ssh, in parallel.
 ///
 /// Exit codes: 0 converged / nothing to change / every host OK, 1 a host failed, was skipped
-/// or (`check`) is Not OK, 2 bad input (nothing was run), 3 `plan` found pending changes, 4 a
-/// host was unreachable and none failed, 5 a change was held back for safety (see the
-/// warnings), 130 interrupted.
+/// or (`check`) is Not OK, 2 bad input (nothing was run), 3 `plan` found pending changes (or
+/// an `apply` at a terminal was not confirmed), 4 a host was unreachable and none failed, 5 a
+/// change was held back for safety (see the warnings), 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "vmup", version, max_term_width = 100)]
 pub struct Cli {
@@ -154,6 +154,21 @@ pub struct RunArgs {
     /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
+    /// `plan`: save the plan in FILE (with what each host's plan was made from), for
+    /// `apply --plan FILE` to apply exactly it.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// `apply`: apply the plan saved in FILE, per host only if the host's plan made now is
+    /// still that one (a file changed since refuses that host); the other hosts go on.
+    #[arg(long, value_name = "FILE", conflicts_with = "out")]
+    pub plan: Option<PathBuf>,
+    /// `apply`: do not ask. On a terminal (standard input and error), `apply` first shows
+    /// the plan and asks before changing more than --confirm-above hosts; never elsewhere.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// `apply`: ask on a terminal only when more than N hosts would change.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub confirm_above: usize,
 }
 
 /// Arguments of `check`: those of `plan`, without a retry file (nothing is applied).

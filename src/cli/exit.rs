@@ -5,7 +5,7 @@
 //! | 0    | success: every host converged (apply), nothing would change (plan), every host is OK (check) |
 //! | 1    | at least one host failed or was skipped; `check`: or is Not OK |
 //! | 2    | bad input: inventory, runbook, pattern or arguments; nothing was run anywhere |
-//! | 3    | plan only: changes are pending on at least one host, none failed |
+//! | 3    | plan: changes are pending on at least one host, none failed; apply at a terminal: not confirmed, nothing changed |
 //! | 4    | at least one host was unreachable, none failed (Ansible's 4) |
 //! | 5    | a step held back a change for safety on at least one host (see its warnings); nothing failed |
 //! | 130  | interrupted (Ctrl-C / SIGTERM) before every host was done |
@@ -20,7 +20,8 @@ pub enum Exit {
     HostFailed = 1,
     /// Bad input; nothing touched.
     BadInput = 2,
-    /// Plan found pending changes.
+    /// Plan found pending changes (or an apply at a terminal was not confirmed: they are
+    /// still pending).
     ChangesPending = 3,
     /// A host could not be reached (connect, host key, authentication) and none failed:
     /// a script can retry later with the retry file, where a failure needs a look first.

@@ -16,6 +16,7 @@ mod human;
 mod json;
 mod kernels;
 mod logging;
+mod plan_file;
 mod progress;
 mod reboot;
 mod recreate;

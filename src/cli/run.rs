@@ -1,7 +1,10 @@
 //! `vmup plan` and `vmup apply`: run the runbook over the selected hosts.
 
+use std::io::IsTerminal;
 use vmup::engine::lifecycle::{self, RecreateStepWork};
 use vmup::engine::reboot::RebootWork;
+
+use vmup::engine::saved_plan::ReviewedApply;
 use vmup::engine::{
     FleetOptions, HostReport, Mode, RunbookWork, Selection, Status, Summary, prepare,
 };
@@ -14,13 +17,21 @@ use vmup::transport::connect::Connector;
 use super::args::RunArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::plan_file::{Inputs, PlanFile};
 use super::safe::safe;
 use super::{fleet, human, setup};
 
 /// Runs plan or apply and returns the exit code.
 pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
+    check_flags(&args, mode)?;
     let inventory = setup::inventory(&args.run.inventory, args.run.fleet.become_root)?;
     let runbook = setup::runbook(&args.run.runbook)?;
+    let inputs = || Inputs::of(&args.run.runbook, &args.run.inventory, &args.run.extra_vars);
+    // A saved plan made from other inputs is refused before any host is contacted.
+    let saved = match &args.plan {
+        Some(path) => Some((path, PlanFile::load(path, &inputs()?)?)),
+        None => None,
+    };
     let earlier = if mode == Mode::Apply {
         read_retry_file(&args.retry_file)?
     } else {
@@ -33,19 +44,64 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         extra_vars: &args.run.extra_vars,
         ..Selection::default()
     };
-    let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
-    let (mut reports, mut summary) = fleet::run(
-        label(mode),
-        &jobs,
-        &RunbookWork { mode },
-        &options,
-        args.run.json,
-        &|reports, summary| human::render(mode, reports, summary),
-    );
-    drop(jobs);
+    let mut jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
+    let interactive = mode == Mode::Apply
+        && saved.is_none()
+        && !args.yes
+        && !args.run.json
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    let (mut reports, mut summary) = if let Some((path, plan)) = saved {
+        jobs.retain(|j| plan.hosts.contains_key(&j.host.name));
+        if jobs.is_empty() {
+            return Err(CliError::input(format!(
+                "no host of the plan in {} is selected",
+                path.display()
+            )));
+        }
+        let work = ReviewedApply {
+            saved: plan
+                .hosts
+                .into_iter()
+                .map(|(host, saved)| (host, saved.fingerprint))
+                .collect(),
+            source: format!("the plan in {}", path.display()),
+        };
+        let done = fleet::run("apply", &jobs, &work, &options, args.run.json, &|r, s| {
+            human::render(Mode::Apply, r, s)
+        });
+        drop(jobs);
+        done
+    } else if interactive {
+        match confirmed_apply(jobs, &options, args.confirm_above) {
+            Some(done) => done,
+            None => return Ok(Exit::ChangesPending),
+        }
+    } else {
+        let done = fleet::run(
+            label(mode),
+            &jobs,
+            &RunbookWork { mode },
+            &options,
+            args.run.json,
+            &|reports, summary| human::render(mode, reports, summary),
+        );
+        drop(jobs);
+        done
+    };
     if mode == Mode::Plan && !args.run.json {
         for promise in lifecycle::promises(&runbook) {
             println!("{}", safe(&promise));
+        }
+    }
+    if let Some(out) = &args.out {
+        PlanFile::from_reports(inputs()?, &reports).save(out)?;
+        if !args.run.json {
+            eprintln!(
+                "plan saved in {}: apply exactly it with vmup apply --plan {}",
+                out.display(),
+                out.display()
+            );
         }
     }
     if mode == Mode::Apply && !runbook.lifecycle.is_empty() {
@@ -66,6 +122,90 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         Mode::Apply => Exit::Success,
     };
     Ok(fleet::exit_code(&reports, &summary, pending))
+}
+
+/// `--out` belongs to `plan`, `--plan`, `--yes` and `--confirm-above` to `apply`.
+fn check_flags(args: &RunArgs, mode: Mode) -> Result<(), CliError> {
+    let wrong = match mode {
+        Mode::Plan if args.plan.is_some() => Some("--plan FILE is for apply"),
+        Mode::Plan if args.yes => Some("--yes is for apply"),
+        Mode::Apply if args.out.is_some() => Some("--out FILE is for plan"),
+        _ => None,
+    };
+    match wrong {
+        Some(why) => {
+            Err(CliError::input(why).hint("vmup plan --out FILE, then vmup apply --plan FILE"))
+        }
+        None => Ok(()),
+    }
+}
+
+/// An apply at a terminal: every host planned and the plan shown, then, when more than
+/// `above` hosts would change, a question; a yes applies exactly the plan shown (each host
+/// against its fingerprint, over the connections already open). `None`: not confirmed,
+/// nothing changed.
+fn confirmed_apply(
+    jobs: Vec<vmup::engine::Job<'_>>,
+    options: &FleetOptions,
+    above: usize,
+) -> Option<(Vec<HostReport>, Summary)> {
+    let (planned, planned_summary) = fleet::run(
+        "plan",
+        &jobs,
+        &RunbookWork { mode: Mode::Plan },
+        options,
+        false,
+        &|r, s| human::render(Mode::Plan, r, s),
+    );
+    let changing: std::collections::BTreeMap<&str, &HostReport> = planned
+        .iter()
+        .filter(|r| matches!(r.status, Status::Changed | Status::Held) && r.fingerprint.is_some())
+        .map(|r| (r.host.as_str(), r))
+        .collect();
+    if changing.is_empty() || fleet::cancel_flag().load(std::sync::atomic::Ordering::SeqCst) {
+        return Some((planned.clone(), planned_summary));
+    }
+    if changing.len() > above {
+        let changes: usize = changing.values().map(|r| r.changes.len()).sum();
+        eprint!(
+            "\nApply {changes} change(s) on {} host(s) as planned above? Only \"yes\" applies: ",
+            changing.len()
+        );
+        let mut answer = String::new();
+        let said_yes = std::io::stdin().read_line(&mut answer).is_ok() && answer.trim() == "yes";
+        if !said_yes {
+            eprintln!("apply cancelled: nothing was changed");
+            return None;
+        }
+    }
+    let saved = changing
+        .iter()
+        .filter_map(|(h, r)| Some((h.to_string(), r.fingerprint.clone()?)))
+        .collect();
+    let (to_apply, _rest): (Vec<_>, Vec<_>) = jobs
+        .into_iter()
+        .partition(|j| changing.contains_key(j.host.name.as_str()));
+    let work = ReviewedApply {
+        saved,
+        source: "the plan shown".to_string(),
+    };
+    let (applied, applied_summary) =
+        fleet::run("apply", &to_apply, &work, options, false, &|r, s| {
+            human::render(Mode::Apply, r, s)
+        });
+    // Every host once: as applied, or as it was planned (nothing to change, or failed).
+    let mut by_host: std::collections::HashMap<String, HostReport> =
+        applied.into_iter().map(|r| (r.host.clone(), r)).collect();
+    let reports: Vec<HostReport> = planned
+        .into_iter()
+        .map(|r| by_host.remove(&r.host).unwrap_or(r))
+        .collect();
+    let summary = Summary::of(
+        &reports,
+        planned_summary.elapsed + applied_summary.elapsed,
+        fleet::cancel_flag().load(std::sync::atomic::Ordering::SeqCst),
+    );
+    Some((reports, summary))
 }
 
 /// The runbook's `recreate` and `reboot` steps after the apply, in order, each over the

@@ -28,6 +28,7 @@ pub mod reboot;
 pub mod recreate;
 pub mod report;
 pub mod runbook_run;
+pub mod saved_plan;
 pub mod work;
 
 pub use check::CheckWork;

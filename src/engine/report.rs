@@ -86,7 +86,7 @@ impl Status {
 }
 
 /// One change planned (or applied) on a host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ChangeReport {
     /// The step's label, e.g. `step 3 (serial console login)`.
     pub step: String,
@@ -143,6 +143,10 @@ pub struct HostReport {
     /// own report and flattened into the host's JSON line.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub detail: Option<HostDetail>,
+    /// What the plan was made from and what it planned (`plan`, `apply`): what `plan
+    /// --out` saves and `apply --plan` compares.
+    #[serde(skip)]
+    pub fingerprint: Option<super::saved_plan::Fingerprint>,
 }
 
 /// Command-specific findings on one host.
@@ -191,6 +195,7 @@ impl HostReport {
             ssh: None,
             become_method: None,
             detail: None,
+            fingerprint: None,
         }
     }
 

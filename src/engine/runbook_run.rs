@@ -22,6 +22,7 @@ use super::error::HostError;
 use super::gather::gather;
 use super::prepare::Job;
 use super::report::{ChangeReport, HostReport, Mode, Phase, Status};
+use super::saved_plan::{self, Fingerprint};
 use super::work::{HostCtx, HostWork};
 
 /// `plan` or `apply` of a runbook: the steps of each job through the pipeline.
@@ -42,23 +43,44 @@ struct PlannedChange {
 
 impl HostWork for RunbookWork {
     fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
-        let mut remarks = Remarks::default();
-        let mut changes: Vec<ChangeReport> = Vec::new();
-        let outcome = pipeline(job, self.mode, ctx, &mut remarks, &mut changes);
-        let (phase, status, error) = match outcome {
-            // A change held back for safety is not convergence, whatever else converged.
-            Ok((phase, _)) if !remarks.warnings.is_empty() => (phase, Status::Held, None),
-            Ok((phase, status)) => (phase, status, None),
-            Err((phase, error)) => (phase, error.status(), Some(error.to_string())),
-        };
-        let mut report = ctx.report(&job.host.name, phase, status);
-        report.changes = changes;
-        report.notes = remarks.notes;
-        report.warnings = remarks.warnings;
-        report.findings = remarks.findings;
-        report.error = error;
-        report
+        run_host(job, ctx, self.mode, None)
     }
+}
+
+/// One host through the pipeline in `mode`; with `expected` (a reviewed plan's fingerprint
+/// and where it came from), the host applies only if its plan made now is that one. The
+/// report carries the fingerprint of the plan made, for `plan --out`.
+pub fn run_host(
+    job: &Job<'_>,
+    ctx: &HostCtx<'_>,
+    mode: Mode,
+    expected: Option<(&Fingerprint, &str)>,
+) -> HostReport {
+    let mut remarks = Remarks::default();
+    let mut changes: Vec<ChangeReport> = Vec::new();
+    let mut made = None;
+    let outcome = pipeline(
+        job,
+        mode,
+        ctx,
+        &mut remarks,
+        &mut changes,
+        (expected, &mut made),
+    );
+    let (phase, status, error) = match outcome {
+        // A change held back for safety is not convergence, whatever else converged.
+        Ok((phase, _)) if !remarks.warnings.is_empty() => (phase, Status::Held, None),
+        Ok((phase, status)) => (phase, status, None),
+        Err((phase, error)) => (phase, error.status(), Some(error.to_string())),
+    };
+    let mut report = ctx.report(&job.host.name, phase, status);
+    report.changes = changes;
+    report.notes = remarks.notes;
+    report.warnings = remarks.warnings;
+    report.findings = remarks.findings;
+    report.error = error;
+    report.fingerprint = made;
+    report
 }
 
 fn pipeline(
@@ -67,6 +89,7 @@ fn pipeline(
     ctx: &HostCtx<'_>,
     remarks: &mut Remarks,
     changes_out: &mut Vec<ChangeReport>,
+    (expected, made): (Option<(&Fingerprint, &str)>, &mut Option<Fingerprint>),
 ) -> Result<(Phase, Status), (Phase, HostError)> {
     let host = &job.host.name;
     let mut keys =
@@ -83,7 +106,19 @@ fn pipeline(
         );
 
     ctx.phase(host, Phase::Facts);
-    let planned = gather_and_plan(job, &mut keys, ctx, Phase::Facts, Some(remarks))?;
+    let (planned, facts) = gather_and_plan(job, &mut keys, ctx, Phase::Facts, Some(remarks))?;
+    let fingerprint = saved_plan::fingerprint(&facts, planned.iter().map(|c| &c.report));
+    if let Some((saved, source)) = expected
+        && let Some(what) = saved_plan::differs(saved, &fingerprint)
+    {
+        return Err((
+            Phase::Plan,
+            HostError::Other(format!(
+                "{what} ({source}): nothing was applied here; review a new plan (vmup plan --out)"
+            )),
+        ));
+    }
+    *made = Some(fingerprint);
     changes_out.extend(planned.iter().map(|c| c.report.clone()));
     if planned.is_empty() {
         return Ok((Phase::Plan, Status::Ok));
@@ -184,6 +219,7 @@ fn pipeline(
     // A step that runs on every apply by design (`always = true`) is planned again here;
     // it is not left to do.
     let left: Vec<PlannedChange> = gather_and_plan(job, &mut keys, ctx, Phase::Verify, None)?
+        .0
         .into_iter()
         .filter(|c| c.converges)
         .collect();
@@ -211,7 +247,7 @@ fn gather_and_plan(
     ctx: &HostCtx<'_>,
     gathering: Phase,
     remarks: Option<&mut Remarks>,
-) -> Result<Vec<PlannedChange>, (Phase, HostError)> {
+) -> Result<(Vec<PlannedChange>, Facts), (Phase, HostError)> {
     // Each round plans at least one more step than the last, so a round per step ends it.
     let rounds = 1 + job.steps.len();
     let phase = if gathering == Phase::Facts {
@@ -232,7 +268,7 @@ fn gather_and_plan(
             if let Some(remarks) = remarks {
                 *remarks = round_remarks;
             }
-            return Ok(planned);
+            return Ok((planned, facts));
         }
         let before = keys.len();
         *keys = merge_keys(keys.drain(..).chain(missing));

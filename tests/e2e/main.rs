@@ -44,6 +44,7 @@ mod packages;
 mod repo_files;
 mod retry_file;
 mod safety;
+mod saved_plans;
 mod services;
 mod snapshots;
 mod ssh_real;
