@@ -21,6 +21,8 @@ pub struct Progress {
     phases: Mutex<BTreeMap<String, Phase>>,
     /// Statuses in colour (see `colour`).
     colour: bool,
+    /// Whether hosts make changes (`plan`, `apply`, `conflicts`): their lines count them.
+    changes: bool,
 }
 
 impl Progress {
@@ -43,6 +45,7 @@ impl Progress {
             total,
             phases: Mutex::new(BTreeMap::new()),
             colour: super::colour::stderr(),
+            changes: matches!(label, "plan" | "apply" | "conflicts"),
         }
     }
 
@@ -82,11 +85,15 @@ impl EventSink for Progress {
                 };
                 // Host text is escaped before the colour is added, so only vmup's own
                 // escape sequences reach the terminal.
+                let changes = if self.changes {
+                    format!("{} change(s), ", report.changes.len())
+                } else {
+                    String::new()
+                };
                 let line = format!(
-                    "[{n}/{}] {}: {status} ({} change(s), {:.2}s){}",
+                    "[{n}/{}] {}: {status} ({changes}{:.2}s){}",
                     self.total,
                     safe(&report.host),
-                    report.changes.len(),
                     report.elapsed.as_secs_f64(),
                     report
                         .error

@@ -302,6 +302,14 @@ pub fn run(seed: u64, target: usize) -> usize {
         tpl.display()
     ));
     let old = model::read(&reference, TRACKED);
+    let path_env = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Through the wrappers with a plan that injects nothing, so they count the calls a
+    // clean apply makes: every fault below is planned at one of them, and fires.
+    std::fs::write(base.join("plan.h00"), "count 0\n").unwrap();
     let out = vmup(
         base,
         &[
@@ -313,7 +321,10 @@ pub fn run(seed: u64, target: usize) -> usize {
             "h00",
             "--json",
         ],
-        &[],
+        &[
+            ("PATH", path_env.clone()),
+            ("VMUP_FAULT_DIR", base.display().to_string()),
+        ],
     )
     .wait_with_output()
     .unwrap();
@@ -322,12 +333,14 @@ pub fn run(seed: u64, target: usize) -> usize {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+    let calls: u64 = std::fs::read_to_string(base.join("count.h00"))
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(calls > 0, "a clean apply runs the wrapped tools");
+    eprintln!("fault injection: local trees: a clean apply makes {calls} wrapped calls");
     let new = model::read(&reference, TRACKED);
-    let path_env = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut injected = 0;
     let mut round = 0;
     while injected < target {
@@ -364,7 +377,7 @@ pub fn run(seed: u64, target: usize) -> usize {
             let k = if kind == Kind::Replace {
                 1
             } else {
-                1 + rng.below(25)
+                1 + rng.below(calls)
             };
             let word = match kind {
                 Kind::InPlace => Some("inplace"),
