@@ -18,6 +18,7 @@ mod logging;
 mod progress;
 mod reboot;
 mod recreate;
+mod report;
 mod run;
 mod safe;
 mod setup;
@@ -49,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Recreate(args) => recreate::run(args),
         Command::Reboot(args) => reboot::run(args),
         Command::Conflicts(args) => conflicts::run(args),
+        Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
