@@ -1,5 +1,6 @@
 //! The page itself: head with the inline CSS, one section per run (its summary, then its
-//! hosts grouped by outcome), the kernel matrix, and the inline JS for the filter box.
+//! hosts grouped by outcome), the kernel matrix ([`kernels::table`]), and the inline JS
+//! for the filter box.
 //!
 //! Everything that came from a run goes through [`escape::push`]; nothing from a run is
 //! put inside the `<script>` or `<style>` elements, so no host content can close them.
@@ -8,7 +9,7 @@ use std::fmt::Write;
 
 use super::escape::{self, push as esc};
 use super::group::{Group, groups};
-use super::input::{Change, GuestKernels, HostLine, Run, Status};
+use super::input::{Change, HostLine, Run, Status};
 use super::{Report, kernels};
 
 const CSS: &str = include_str!("assets/report.css");
@@ -39,7 +40,7 @@ pub fn page(report: &Report) -> String {
     for (i, run) in runs.iter().enumerate() {
         section(&mut out, i + 1, run);
     }
-    kernel_matrix(&mut out, &kernels::matrix(runs));
+    kernels::table(&mut out, &kernels::matrix(runs));
     let _ = write!(out, "</main>\n<script>\n{JS}</script>\n</body>\n</html>\n");
     out
 }
@@ -280,65 +281,6 @@ fn change_block(out: &mut String, change: &Change) {
         out.push_str("</pre>\n");
     }
     out.push_str("</div>\n");
-}
-
-fn kernel_matrix(out: &mut String, rows: &[&GuestKernels]) {
-    if rows.is_empty() {
-        return;
-    }
-    out.push_str(
-        "<section id=\"kernels\" aria-labelledby=\"kernels-h\">\n<h2 id=\"kernels-h\">Kernels</h2>\n\
-         <table class=\"kernels\">\n<caption>Per guest: installed kernels, the one its host boots, the running one, and the next boot</caption>\n\
-         <thead><tr><th scope=\"col\">guest</th><th scope=\"col\">installed</th><th scope=\"col\">booted by its host</th>\
-         <th scope=\"col\">running</th><th scope=\"col\">next boot</th></tr></thead>\n<tbody>\n",
-    );
-    for k in rows {
-        let verdict = if k.ok { "ok" } else { "bad" };
-        out.push_str("<tr class=\"kernel\" data-host=\"");
-        esc(out, &k.guest);
-        let _ = write!(out, "\" data-status=\"{verdict}\"><th scope=\"row\">");
-        esc(out, &k.guest);
-        out.push_str("</th><td class=\"installed\">");
-        if k.no_rpm_database {
-            out.push_str("<em>no rpm database</em>");
-        }
-        for (i, inst) in k.installed.iter().enumerate() {
-            if i > 0 {
-                out.push_str("<br>");
-            }
-            out.push_str("<span title=\"");
-            esc(out, &inst.package);
-            out.push_str("\">");
-            esc(out, &inst.release);
-            out.push_str("</span>");
-            if !inst.modules {
-                out.push_str(" <em>(no modules)</em>");
-            }
-        }
-        out.push_str("</td><td class=\"booted\">");
-        match (&k.booted, &k.booted_error) {
-            (Some(b), _) => {
-                esc(out, b.release.as_deref().unwrap_or("unknown release"));
-                if let Some(host) = &b.host {
-                    out.push_str(" <span class=\"via\">(");
-                    esc(out, host);
-                    out.push_str(")</span>");
-                }
-            }
-            (None, Some(e)) => {
-                out.push_str("<em>unknown: ");
-                esc(out, e);
-                out.push_str("</em>");
-            }
-            (None, None) => out.push_str("<em>unknown</em>"),
-        }
-        out.push_str("</td><td class=\"running\">");
-        esc(out, k.running.as_deref().unwrap_or("unknown"));
-        let _ = write!(out, "</td><td class=\"verdict {verdict}\">");
-        esc(out, &k.verdict);
-        out.push_str("</td></tr>\n");
-    }
-    out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 #[cfg(test)]
