@@ -5,8 +5,8 @@
 //! [`runbook`]), pure file formats ([`formats`]), what vmup reads from a host ([`facts`]),
 //! resources that plan changes from facts without I/O ([`resource`]), the generated remote
 //! scripts ([`remote`]), the ways to reach a machine ([`transport`]) and the engine that
-//! runs facts -> plan -> apply -> verify across the fleet ([`engine`]). See
-//! ARCHITECTURE.md for the map.
+//! runs facts -> plan -> apply -> verify across the fleet ([`engine`]), and the HTML page
+//! made from runs' JSON lines ([`report`]). See ARCHITECTURE.md for the map.
 
 pub mod demo;
 pub mod engine;
@@ -14,6 +14,7 @@ pub mod facts;
 pub mod formats;
 pub mod inventory;
 pub mod remote;
+pub mod report;
 pub mod resource;
 pub mod runbook;
 pub mod source;
@@ -32,6 +33,7 @@ mod layering {
         ("remote", &[]),
         ("formats", &[]),
         ("source", &[]),
+        ("report", &[]),
         ("facts", &["formats", "remote"]),
         ("resource", &["facts", "formats", "remote"]),
         ("inventory", &["source", "transport"]),

@@ -55,6 +55,9 @@ _vmup() {
             vmup,recreate)
                 cmd="vmup__subcmd__recreate"
                 ;;
+            vmup,report)
+                cmd="vmup__subcmd__report"
+                ;;
             vmup,run)
                 cmd="vmup__subcmd__run"
                 ;;
@@ -97,6 +100,9 @@ _vmup() {
             vmup__subcmd__help,recreate)
                 cmd="vmup__subcmd__help__subcmd__recreate"
                 ;;
+            vmup__subcmd__help,report)
+                cmd="vmup__subcmd__help__subcmd__report"
+                ;;
             vmup__subcmd__help,run)
                 cmd="vmup__subcmd__help__subcmd__run"
                 ;;
@@ -107,7 +113,7 @@ _vmup() {
 
     case "${cmd}" in
         vmup)
-            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot run conflicts demo completions man help"
+            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot run conflicts report demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,7 +549,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__help)
-            opts="plan apply check facts kernels doctor recreate reboot run conflicts demo completions man help"
+            opts="plan apply check facts kernels doctor recreate reboot run conflicts report demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -725,6 +731,20 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__help__subcmd__recreate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__help__subcmd__report)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1060,6 +1080,28 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__report)
+            opts="-v -h --html --verbose --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

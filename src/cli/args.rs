@@ -65,6 +65,12 @@ pub enum Command {
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),
+    /// Make one self-contained HTML page (no server, nothing fetched) from the `--json`
+    /// output of runs: the summary, hosts grouped by outcome with their diffs, command
+    /// output, errors and warnings, and the kernel matrix of `kernels`/`check` lines, with
+    /// a filter box. Several FILEs merge, e.g. an apply and a `kernels --json` of the same
+    /// fleet. Exit 0 once the page is written, 2 when a FILE is not vmup JSON lines.
+    Report(ReportArgs),
     /// Build a throwaway local fleet and run the example runbook on it.
     Demo(DemoArgs),
     /// Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash
@@ -88,6 +94,7 @@ impl Command {
             Command::Reboot(_) => "reboot",
             Command::Run(_) => "run",
             Command::Conflicts(_) => "conflicts",
+            Command::Report(_) => "report",
             Command::Demo(_) => "demo",
             Command::Completions(_) => "completions",
             Command::Man(_) => "man",
@@ -263,6 +270,18 @@ pub struct AdHocArgs {
     /// (removed when every host succeeds).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// JSON-lines files saved from `vmup apply --json > run.jsonl` (or plan, check,
+    /// kernels, recreate); `-` reads standard input. Their runs are shown in this order.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the HTML page here (`-`: standard output).
+    #[arg(long, value_name = "OUT")]
+    pub html: PathBuf,
 }
 
 /// Arguments of `demo`.

@@ -20,6 +20,7 @@ mod plan_file;
 mod progress;
 mod reboot;
 mod recreate;
+mod report;
 mod run;
 mod safe;
 mod setup;
@@ -52,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Reboot(args) => reboot::run(args),
         Command::Run(args) => adhoc::run(args),
         Command::Conflicts(args) => conflicts::run(args),
+        Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),

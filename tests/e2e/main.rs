@@ -42,6 +42,7 @@ mod old_shells;
 mod openssh_real;
 mod packages;
 mod repo_files;
+mod report;
 mod retry_file;
 mod safety;
 mod saved_plans;
