@@ -8,7 +8,8 @@
 # fleet's VM guest's root disk (`mkfs.ext4 -d`; its QEMU and dracut run inside the fleet's
 # dom0, from packages tests/fleet/vm.sh fetches with apt at run time), busybox and mksh
 # (tests/e2e/old_shells.rs runs every generated script under dash, busybox sh, bash
-# --posix and mksh, with busybox's applets as the only base tools), the Rust
+# --posix and mksh, with busybox's applets as the only base tools), ansible-core (the
+# Ansible inventory test compares vmup with `ansible-inventory --list`), the Rust
 # components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
 # that has them skips apt and cargo install.
 set -euo pipefail
@@ -16,7 +17,7 @@ set -euo pipefail
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
           iproute2 util-linux procps diffutils ca-certificates make gcc
           cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2 e2fsprogs
-          xen-utils-4.17 libvirt-clients busybox mksh)
+          xen-utils-4.17 libvirt-clients busybox mksh ansible-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
