@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet
-vmup=target/debug/vmup
+vmup="${CARGO_TARGET_DIR:-target}/debug/vmup"
 mkdir -p doc/completions doc/man
 "$vmup" completions bash > doc/completions/vmup.bash
 "$vmup" completions zsh > doc/completions/_vmup

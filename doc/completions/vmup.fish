@@ -39,7 +39,7 @@ complete -c vmup -n "__fish_vmup_needs_command" -f -a "demo" -d 'Build a throwaw
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "completions" -d 'Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash > /etc/bash_completion.d/vmup`)'
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "man" -d 'Print vmup\'s manual page (roff), or a subcommand\'s (`vmup man apply | man -l -`)'
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -50,8 +50,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l command-timeout -d 'S
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -62,8 +62,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l command-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l retry-file -d 'Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -74,12 +74,12 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -l command-timeout -d '
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s e -l extra-var -d 'Set a template variable for every host, over the runbook\'s and the inventory\'s (repeatable)' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print the facts as one JSON object'
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -88,8 +88,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l command-timeout -d 'Seconds a remote script may run before the host fails [default: no limit]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -100,8 +100,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l command-timeout -d 
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test-timeout -d 'Seconds a boot test may take before it counts as failed' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -113,8 +113,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shutdown-timeout 
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -126,8 +126,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shutdown-timeout -d
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l boot-timeout -d 'Seconds a guest may take from being created to answering ssh' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
-complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r

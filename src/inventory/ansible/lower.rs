@@ -206,7 +206,13 @@ fn ansible_names(message: &str) -> String {
     for key in VMUP_KEYS {
         out = out.replace(&format!("`{key}`"), &format!("`vmup_{key}`"));
     }
-    out.replace("transport = \"local\"", "vmup_transport=local")
+    out.replace(
+        "uses transport = \"local\" and needs `vmup_root`",
+        "uses the local transport (ansible_connection=local or vmup_transport=local) and \
+         needs `vmup_root`, the directory every runbook path is taken under (`/` for this \
+         machine itself)",
+    )
+    .replace("transport = \"local\"", "vmup_transport=local")
 }
 
 /// Refuses `vmup_` keys vmup does not have and Ansible settings vmup cannot honour.

@@ -193,3 +193,6 @@ impl ParseError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
