@@ -59,6 +59,29 @@ ansible_user=root
 ansible_become=true
 ansible_become_user=root
 
+# Same depth, disagreeing: the name decides (b1 over a1), not the file's order.
+[b1]  # a trailing comment
+pair v=b1host
+[b1:vars]
+same=b1
+[a1]
+pair
+[a1:vars]
+same=a1
+only=a1
+
+[late:vars]
+declared=after
+vports=80, 443
+cat="a" "b"
+[parent:children]
+late
+[late]
+latecomer hash=d#e esc="q\"x" uni=zürich f=2.5 neg=-3 t=(1,2) p=(1) ports=80,443 s="'a' 'b'"
+[empty]
+[empty:vars]
+unused=1
+
 [vms]
 ng1 vmup_host=xen1 vmup_domain=NG1 vmup_domain_config=/etc/xen/NG1 vmup_cpus=1
 img ansible_connection=local vmup_root=trees/img
@@ -77,6 +100,7 @@ all:
     date: 2001-12-14
     quoted: "yes"
     nested: &n {a: 1, b: [x, 2.5]}
+    more: [0o10, +12, 1_000, 0b101, .5, 1., 1.0e3, 1.0e+3, !!str 5, 0x_1f, 07_7, -0, Yes, NO, y]
   hosts:
     solo:
       ansible_host: 192.0.2.1
@@ -102,6 +126,8 @@ all:
       hosts:
         xen[a:b]:
           ansible_user: admin
+    single:
+      hosts: only1
     vms:
       hosts:
         g1:
@@ -239,14 +265,14 @@ fn compare(name: &str, text: &str) -> usize {
 #[test]
 fn ansible_ini_inventory_resolves_as_ansible_inventory_does() {
     let n = compare("hosts.ini", INI);
-    assert_eq!(n, 13);
+    assert_eq!(n, 15);
     // Without an extension the INI is found by content, as Ansible's default file is.
-    assert_eq!(compare("hosts", INI), 13);
+    assert_eq!(compare("hosts", INI), 15);
 }
 
 #[test]
 fn ansible_yaml_inventory_resolves_as_ansible_inventory_does() {
-    assert_eq!(compare("hosts.yml", YAML), 8);
+    assert_eq!(compare("hosts.yml", YAML), 9);
 }
 
 #[test]

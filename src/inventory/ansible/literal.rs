@@ -12,17 +12,12 @@ pub fn value(text: &str) -> Result<toml::Value, String> {
         i: 0,
     };
     p.skip_space();
-    match p.parse() {
-        Ok(v) => {
-            p.skip_space();
-            if p.at_end_or_comment() {
-                return v.ok_or_else(|| {
-                    "`None` (null) has no TOML value in vmup: leave the variable out or give it a value"
-                        .to_string()
-                });
-            }
-            Ok(toml::Value::String(text.to_string()))
-        }
+    match p.top() {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(
+            "`None` (null) has no TOML value in vmup: leave the variable out or give it a value"
+                .to_string(),
+        ),
         Err(Unsupported(why)) => Err(why),
         // Not a Python literal: Ansible keeps the text.
         Err(NotLiteral) => Ok(toml::Value::String(text.to_string())),
@@ -56,10 +51,53 @@ impl Parser<'_> {
         matches!(self.peek(), None | Some(b'#'))
     }
 
+    /// The whole text: one literal, or several separated by commas (a tuple, as Python
+    /// reads `80,443`), then nothing but a comment.
+    fn top(&mut self) -> Result<Option<toml::Value>, Failure> {
+        let first = self.parse()?;
+        self.skip_space();
+        if self.peek() != Some(b',') {
+            return if self.at_end_or_comment() {
+                Ok(first)
+            } else {
+                Err(NotLiteral)
+            };
+        }
+        let mut items = vec![first.ok_or_else(null_inside)?];
+        while self.peek() == Some(b',') {
+            self.i += 1;
+            self.skip_space();
+            if self.at_end_or_comment() {
+                break;
+            }
+            items.push(self.parse()?.ok_or_else(null_inside)?);
+            self.skip_space();
+        }
+        if self.at_end_or_comment() {
+            Ok(Some(toml::Value::Array(items)))
+        } else {
+            Err(NotLiteral)
+        }
+    }
+
     /// One literal; `None` for Python's `None`.
     fn parse(&mut self) -> Result<Option<toml::Value>, Failure> {
         match self.peek() {
-            Some(b'\'' | b'"') => self.string().map(|s| Some(toml::Value::String(s))),
+            Some(b'\'' | b'"') => {
+                // Adjacent strings concatenate: `'a' 'b'` is `ab`.
+                let mut text = self.string()?;
+                loop {
+                    let before = self.i;
+                    self.skip_space();
+                    if matches!(self.peek(), Some(b'\'' | b'"')) {
+                        text.push_str(&self.string()?);
+                    } else {
+                        self.i = before;
+                        break;
+                    }
+                }
+                Ok(Some(toml::Value::String(text)))
+            }
             Some(b'[') => self.sequence(b']').map(Some),
             Some(b'(') => self.sequence(b')').map(Some),
             Some(b'{') => self.dict().map(Some),
@@ -120,16 +158,24 @@ impl Parser<'_> {
     fn sequence(&mut self, close: u8) -> Result<toml::Value, Failure> {
         self.i += 1;
         let mut items = Vec::new();
+        let mut comma = false;
         loop {
             self.skip_space();
             if self.peek() == Some(close) {
                 self.i += 1;
+                // `(1)` is 1; `(1,)` and `()` are tuples.
+                if close == b')' && items.len() == 1 && !comma {
+                    return Ok(items.remove(0));
+                }
                 return Ok(toml::Value::Array(items));
             }
             items.push(self.parse()?.ok_or_else(null_inside)?);
             self.skip_space();
             match self.peek() {
-                Some(b',') => self.i += 1,
+                Some(b',') => {
+                    comma = true;
+                    self.i += 1;
+                }
                 Some(c) if c == close => {}
                 _ => return Err(NotLiteral),
             }
@@ -213,6 +259,11 @@ impl Parser<'_> {
         if let Some(n) = int {
             return Ok(toml::Value::Integer(if negative { -n } else { n }));
         }
+        if !body.is_empty() && body.bytes().all(|c| c.is_ascii_digit()) && !body.starts_with('0') {
+            return Err(Unsupported(format!(
+                "{word} is too large for a vmup number (64 bits): quote it to keep it as text"
+            )));
+        }
         let is_float = body.bytes().any(|c| matches!(c, b'.' | b'e' | b'E'))
             && body
                 .bytes()
@@ -262,6 +313,15 @@ mod tests {
         ] {
             assert_eq!(v(text), Str(text.into()), "{text}");
         }
+        assert_eq!(
+            v("80, 443"),
+            toml::Value::Array(vec![Integer(80), Integer(443)])
+        );
+        assert_eq!(v("(1)"), Integer(1));
+        assert_eq!(v("(1,)"), toml::Value::Array(vec![Integer(1)]));
+        assert_eq!(v("'a' \"b\""), Str("ab".into()));
+        assert_eq!(v("a,b"), Str("a,b".into()));
+        assert!(value("99999999999999999999").is_err());
         assert!(value("None").is_err());
         assert!(value("[None]").is_err());
     }

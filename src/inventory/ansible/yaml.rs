@@ -3,7 +3,7 @@
 //! Read as Ansible 2.14's `yaml` inventory plugin reads it, with PyYAML's YAML 1.1 scalars
 //! (`yes`/`on` are booleans, `010` is 8), since that is what Ansible's loader makes of the
 //! same file. What vmup cannot represent or would read differently is refused at its
-//! `line:column`: `!vault` and other tags, merge keys (`<<`), nulls as variable values,
+//! `line:column`: `!vault` and other tags (but `!!str` and `!unsafe`: text), merge keys (`<<`), nulls as variable values,
 //! sexagesimal numbers and timestamps other than a plain date, duplicate keys, a
 //! `plugin:` configuration instead of an inventory.
 
@@ -237,6 +237,15 @@ fn to_value(node: &Node) -> Result<toml::Value, ParseError> {
                 table.insert(name, var.value);
             }
             Ok(toml::Value::Table(table))
+        }
+        // `!!str 5` is the text 5; `!unsafe` only tells Ansible not to template it, and
+        // vmup never templates a variable's value.
+        Kind::Scalar(s, _, Some(tag))
+            if (tag.suffix == "str"
+                && matches!(tag.handle.as_str(), "!!" | "tag:yaml.org,2002:"))
+                || (tag.suffix == "unsafe" && tag.handle == "!") =>
+        {
+            Ok(toml::Value::String(s.clone()))
         }
         Kind::Scalar(_, _, Some(tag)) => {
             let what = if tag.suffix == "vault" {
