@@ -256,7 +256,8 @@ impl Inventory {
             toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
         let mut entries: Vec<(String, Spanned<RawHost>)> = raw.hosts.into_iter().collect();
         entries.sort_by_key(|(_, h)| h.span().start);
-        let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+        let names: std::collections::BTreeSet<String> =
+            entries.iter().map(|(n, _)| n.clone()).collect();
         let base = file.parent().unwrap_or(Path::new("."));
         let reserved = ["all", "hosts", "guests"];
         let group_algorithms: BTreeMap<&str, AlgorithmPolicy> = raw

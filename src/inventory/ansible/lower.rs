@@ -58,8 +58,18 @@ pub fn lower(file: &Path, model: &Model) -> Result<Inventory, SourceError> {
     };
     let order = |g: &&str| (depth.get(*g).copied().unwrap_or(1), g.to_string());
     let mut used_groups: BTreeSet<String> = BTreeSet::new();
+    let mut parents: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut direct: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, group) in &model.groups {
+        for (child, _) in &group.children {
+            parents.entry(child).or_default().push(name);
+        }
+        for host in &group.hosts {
+            direct.entry(host).or_default().push(name);
+        }
+    }
     for (name, def) in &model.hosts {
-        let mut groups = host_groups(model, name);
+        let mut groups = host_groups(&parents, direct.get(name.as_str()));
         groups.sort_by_key(order);
         for g in &groups {
             if matches!(*g, "hosts" | "guests") {
@@ -98,6 +108,17 @@ pub fn lower(file: &Path, model: &Model) -> Result<Inventory, SourceError> {
             ("user", ["ansible_user", "ansible_ssh_user"]),
             ("port", ["ansible_port", "ansible_ssh_port"]),
         ] {
+            if let [Some(a), Some(b)] = names.map(|n| merged.get(n))
+                && a.value != b.value
+            {
+                return Err(fail(ParseError::new(
+                    b.pos,
+                    format!(
+                        "{} and {} disagree for host {name}: keep one",
+                        names[0], names[1]
+                    ),
+                )));
+            }
             if let Some(var) = names.iter().find_map(|n| merged.get(n)) {
                 set(key, var);
             }
@@ -248,21 +269,15 @@ fn check_settings(model: &Model) -> Result<(), ParseError> {
 
 /// The groups a host is in: those naming it, their ancestors, or `ungrouped` (never
 /// `all`, which vmup gives every host).
-fn host_groups<'a>(model: &'a Model, host: &str) -> Vec<&'a str> {
+fn host_groups<'a>(
+    parents: &BTreeMap<&'a str, Vec<&'a str>>,
+    direct: Option<&Vec<&'a str>>,
+) -> Vec<&'a str> {
     let mut found: BTreeSet<&str> = BTreeSet::new();
-    let mut todo: Vec<&str> = model
-        .groups
-        .iter()
-        .filter(|(_, g)| g.hosts.iter().any(|h| h == host))
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let mut todo: Vec<&str> = direct.cloned().unwrap_or_default();
     while let Some(g) = todo.pop() {
         if found.insert(g) {
-            for (parent, group) in &model.groups {
-                if group.children.iter().any(|(c, _)| c == g) {
-                    todo.push(parent);
-                }
-            }
+            todo.extend(parents.get(g).into_iter().flatten());
         }
     }
     found.remove("all");

@@ -96,6 +96,8 @@ pub struct Model {
     pub groups: BTreeMap<String, Group>,
     /// Hosts in the order they first appear (Ansible's order, and vmup's file order).
     pub hosts: Vec<(String, HostDef)>,
+    /// Where each host is in `hosts`, so that large inventories read in linear time.
+    index: BTreeMap<String, usize>,
 }
 
 impl Model {
@@ -107,6 +109,7 @@ impl Model {
         Model {
             groups,
             hosts: Vec::new(),
+            index: BTreeMap::new(),
         }
     }
 
@@ -123,23 +126,20 @@ impl Model {
     /// Adds `host` to `group` (both declared as needed) with `vars` over its earlier ones.
     pub fn add_host(&mut self, group: &str, host: &str, pos: Pos, vars: VarMap) {
         self.add_group(group, pos);
-        let def = match self.hosts.iter().position(|(n, _)| n == host) {
-            Some(i) => &mut self.hosts[i].1,
-            None => {
-                self.hosts.push((
-                    host.to_string(),
-                    HostDef {
-                        pos,
-                        vars: VarMap::new(),
-                    },
-                ));
-                let last = self.hosts.len() - 1;
-                &mut self.hosts[last].1
-            }
-        };
-        def.vars.extend(vars);
+        let next = self.hosts.len();
+        let i = *self.index.entry(host.to_string()).or_insert(next);
+        if i == next {
+            self.hosts.push((
+                host.to_string(),
+                HostDef {
+                    pos,
+                    vars: VarMap::new(),
+                },
+            ));
+        }
+        self.hosts[i].1.vars.extend(vars);
         if let Some(g) = self.groups.get_mut(group)
-            && !g.hosts.iter().any(|h| h == host)
+            && (i == next || !g.hosts.iter().any(|h| h == host))
         {
             g.hosts.push(host.to_string());
         }

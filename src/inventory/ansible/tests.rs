@@ -194,6 +194,11 @@ fn errors_name_the_ansible_line_and_column() {
             "ansible_group_priority",
         ),
         ("[g]\nh\n[g:vars]\nx=None\n", "hosts.ini:4:3:", "null"),
+        (
+            "[g]\nh ansible_host=a\n[g:vars]\nansible_ssh_host=b\n",
+            "hosts.ini:4:1:",
+            "ansible_host and ansible_ssh_host disagree for host h",
+        ),
     ];
     for (text, at, what) in cases {
         let e = ini(text).unwrap_err();
