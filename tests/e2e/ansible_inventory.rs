@@ -299,3 +299,86 @@ fn ansible_host_list_resolves_as_ansible_inventory_does() {
     assert_eq!(web2.transport, TransportKind::Ssh);
     assert_eq!(web2.user, None);
 }
+
+/// What vmup does with an Ansible inventory, through the binary: the same plan as with
+/// its TOML twin (selection, templates rendered from Ansible's variable precedence, the
+/// local transport from `ansible_connection=local`), an apply, and the twin's second plan
+/// empty.
+#[test]
+fn an_ansible_inventory_plans_and_applies_like_its_toml_twin() {
+    use crate::support::LocalFleet;
+    let fleet = LocalFleet::new(&["web1", "db1", "other"]);
+    for host in ["web1", "db1", "other"] {
+        std::fs::create_dir_all(fleet.file(host, "/etc")).unwrap();
+    }
+    let ini = "\
+[web]
+web1 vmup_root=web1 site=web-own
+[db]
+db1 vmup_root=db1
+[prod:children]
+web
+db
+[prod:vars]
+site=prod
+[edge]
+other vmup_root=other
+[edge:vars]
+site=edge
+[all:vars]
+ansible_connection=local
+motd=hello
+";
+    let toml = r#"
+[defaults]
+transport = "local"
+[hosts.web1]
+root = "web1"
+groups = ["prod", "web"]
+vars = { site = "web-own" }
+[hosts.db1]
+root = "db1"
+groups = ["db", "prod"]
+[hosts.other]
+root = "other"
+groups = ["edge"]
+[groups.all.vars]
+motd = "hello"
+[groups.prod.vars]
+site = "prod"
+[groups.edge.vars]
+site = "edge"
+"#;
+    std::fs::write(fleet.path().join("hosts.ini"), ini).unwrap();
+    std::fs::write(fleet.path().join("inventory.toml"), toml).unwrap();
+    let rb = fleet.runbook(
+        r#"
+[[step]]
+hosts = "prod"
+file = { path = "/etc/motd", content = "{{ motd }} from {{ site }}\n" }
+"#,
+    );
+    let plan = |inv: &str| {
+        let run = fleet.vmup(&["plan", "-i", inv, rb]);
+        assert_eq!(run.code, 3, "{inv}: {}{}", run.stdout, run.stderr);
+        let timings = regex::Regex::new(r"[0-9]+\.[0-9]+s").unwrap();
+        timings.replace_all(&run.stdout, "T").into_owned()
+    };
+    assert_eq!(plan("hosts.ini"), plan("inventory.toml"));
+    let apply = fleet.vmup(&["apply", "-i", "hosts.ini", rb]);
+    assert_eq!(apply.code, 0, "{}{}", apply.stdout, apply.stderr);
+    assert_eq!(fleet.read("web1", "/etc/motd"), b"hello from web-own\n");
+    assert_eq!(fleet.read("db1", "/etc/motd"), b"hello from prod\n");
+    assert!(!fleet.file("other", "/etc/motd").exists());
+    let again = fleet.vmup(&["plan", "-i", "inventory.toml", rb]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    // A bad line stops the run before anything, at its place.
+    std::fs::write(fleet.path().join("bad.ini"), "[web]\nweb1 site\n").unwrap();
+    let bad = fleet.vmup(&["plan", "-i", "bad.ini", rb]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("bad.ini:2:6: expected key=value"),
+        "{}",
+        bad.stderr
+    );
+}
