@@ -177,11 +177,16 @@ pub fn lower(file: &Path, model: &Model) -> Result<Inventory, SourceError> {
         }
     }
     let mut inventory = Inventory::parse(file, &toml).map_err(|e| {
-        let pos = origins.get(e.line.wrapping_sub(1)).copied().flatten();
+        // A line vmup wrote itself (a table header) has no Ansible place: the file's.
+        let pos = origins
+            .get(e.line.wrapping_sub(1))
+            .copied()
+            .flatten()
+            .unwrap_or_default();
         SourceError {
             file: e.file,
-            line: pos.map_or(e.line, |p| p.line),
-            column: pos.map_or(e.column, |p| p.column),
+            line: pos.line,
+            column: pos.column,
             message: ansible_names(&e.message),
         }
     })?;

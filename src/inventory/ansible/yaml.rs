@@ -29,6 +29,27 @@ enum Kind {
 
 /// Parses YAML inventory text into the model.
 pub fn parse(text: &str) -> Result<Model, ParseError> {
+    read(text).map_err(|mut e| {
+        e.pos = within(text, e.pos);
+        e
+    })
+}
+
+/// `pos` moved inside `text`: the YAML parser places errors at the end of input on the
+/// line after the last and at the end of a line one column past it.
+fn within(text: &str, pos: Pos) -> Pos {
+    let lines: Vec<&str> = text.split('\n').collect();
+    let line = pos.line.clamp(1, lines.len());
+    let width = lines[line - 1].chars().count();
+    let column = if pos.line > lines.len() {
+        width + 1
+    } else {
+        pos.column.clamp(1, width + 1)
+    };
+    Pos { line, column }
+}
+
+fn read(text: &str) -> Result<Model, ParseError> {
     let root = load(text)?;
     let mut model = Model::new();
     let Some(root) = root else {
@@ -388,16 +409,44 @@ fn is_plain_date(s: &str) -> bool {
 
 /// Builds the node tree from the parser's events, keeping anchors for aliases.
 struct Builder {
+    lines: Lines,
     stack: Vec<(Pos, Vec<Node>, bool, usize)>,
     anchors: std::collections::HashMap<usize, Node>,
     root: Option<Node>,
     documents: usize,
 }
 
-fn pos_of(mark: Marker) -> Pos {
-    Pos {
-        line: mark.line(),
-        column: mark.col() + 1,
+/// Turns the parser's places into lines and columns of the text as every other vmup
+/// message counts them: lines end at `\n` only (YAML also breaks lines at a lone `\r`),
+/// from the marker's character index.
+struct Lines {
+    /// Character index where each line starts, and its width in characters.
+    lines: Vec<(usize, usize)>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for line in text.split('\n') {
+            let width = line.chars().count();
+            lines.push((start, width));
+            start += width + 1;
+        }
+        Lines { lines }
+    }
+
+    fn pos(&self, mark: Marker) -> Pos {
+        let index = mark.index();
+        let i = self
+            .lines
+            .partition_point(|(start, _)| *start <= index)
+            .saturating_sub(1);
+        let (start, width) = self.lines.get(i).copied().unwrap_or((0, 0));
+        Pos {
+            line: i + 1,
+            column: (index - start.min(index) + 1).min(width + 1),
+        }
     }
 }
 
@@ -415,7 +464,7 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = pos_of(mark);
+        let pos = self.lines.pos(mark);
         match ev {
             Event::DocumentStart => self.documents += 1,
             Event::Scalar(text, style, anchor, tag) => {
@@ -456,6 +505,7 @@ impl MarkedEventReceiver for Builder {
 
 fn load(text: &str) -> Result<Option<Node>, ParseError> {
     let mut builder = Builder {
+        lines: Lines::new(text),
         stack: Vec::new(),
         anchors: std::collections::HashMap::new(),
         root: None,
@@ -463,7 +513,7 @@ fn load(text: &str) -> Result<Option<Node>, ParseError> {
     };
     Parser::new_from_str(text)
         .load(&mut builder, true)
-        .map_err(|e| ParseError::new(pos_of(*e.marker()), e.info().to_string()))?;
+        .map_err(|e| ParseError::new(Lines::new(text).pos(*e.marker()), e.info().to_string()))?;
     if builder.documents > 1 {
         return Err(ParseError::new(
             Pos { line: 1, column: 1 },
@@ -514,6 +564,16 @@ mod tests {
         assert!(m.contains("unexpected key \"hostz\""), "{m}");
         let (l, c, m) = err("all:\n  hosts: [a, b\n");
         assert!(l >= 2 && c > 0, "{m}");
+        // Found by the ansible_inventory fuzz target: errors at the end of the input were
+        // placed on the line after the last.
+        let (l, c, m) = err("a: [");
+        assert_eq!((l, c), (1, 5), "{m}");
+        let (l, c, m) = err("{a: b\n");
+        assert!(l <= 2 && c == 1, "{m}");
+        // A lone `\r` breaks a YAML line but not a vmup one.
+        let model = parse("all:\r  hosts:\n    h: {vmup_cpus: 0}\n").unwrap();
+        let at = model.hosts[0].1.vars["vmup_cpus"].pos;
+        assert_eq!((at.line, at.column), (2, 9));
         let (l, _, m) = err("all:\n  vars:\n    x: 1\n    x: 2\n");
         assert_eq!(l, 4, "{m}");
         let (_, _, m) = err("all:\n  vars:\n    x:\n");
