@@ -97,7 +97,7 @@ inventory, or an Ansible host list.
 
 The format is chosen by extension: .toml is TOML; .yml, .yaml and .json are Ansible YAML; \
 .ini and .cfg are Ansible INI. Any other file by its content: a first table [defaults], \
-[hosts.NAME] or [groups.NAME] is TOML, a first line `---` or `NAME:` is YAML, anything else \
+[hosts.NAME] or [groups.NAME] is TOML, a first line `---`, `{` or `NAME:` is YAML, anything else \
 is Ansible INI (as /etc/ansible/hosts). A value holding a comma that is not an existing file \
 is a host list (`-i web1,web2:2222,`): each host in group ungrouped with default settings. \
 In Ansible inventories ansible_host, ansible_user, ansible_port and ansible_connection \

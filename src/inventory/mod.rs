@@ -188,7 +188,7 @@ pub enum Format {
 impl Format {
     /// The format of `file` with contents `text`: by extension (`.toml`; `.yml`, `.yaml`,
     /// `.json`; `.ini`, `.cfg`), else by content: a file whose first table is
-    /// `[defaults]`, `[hosts.NAME]` or `[groups.NAME]` is TOML, one that starts with `---`
+    /// `[defaults]`, `[hosts.NAME]` or `[groups.NAME]` is TOML, one that starts with `---`, `{`
     /// or a `NAME:` line is YAML, anything else is INI (like Ansible's `/etc/ansible/hosts`).
     pub fn detect(file: &Path, text: &str) -> Format {
         match file.extension().and_then(|e| e.to_str()) {

@@ -61,6 +61,9 @@ fn colons_outside_brackets(s: &str) -> Vec<usize> {
     found
 }
 
+/// The most names one pattern may stand for: a typo (`[1:1000000]`) must not exhaust memory.
+const MAX_HOSTS: usize = 100_000;
+
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Expands the first `[begin:end(:step)]` and recurses on the rest.
@@ -122,8 +125,10 @@ fn expand_ranges(name: &str) -> Result<Vec<String>, String> {
                     .map_err(|_| format!("{name:?}: {s:?} is neither a number nor a letter"))
             };
             let (b, e) = (number(begin)?, number(end)?);
-            if e.saturating_sub(b) / step as u64 > 100_000 {
-                return Err(format!("{name:?}: more than 100000 hosts in one range"));
+            if e.saturating_sub(b) / step as u64 >= MAX_HOSTS as u64 {
+                return Err(format!(
+                    "{name:?}: more than {MAX_HOSTS} hosts in one pattern"
+                ));
             }
             (b..=e)
                 .step_by(step)
@@ -134,6 +139,12 @@ fn expand_ranges(name: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in items {
         out.extend(expand_ranges(&format!("{head}{item}{tail}"))?);
+        // Several ranges multiply: `a[0:99999]b[0:99999]` would be 10^10 names.
+        if out.len() > MAX_HOSTS {
+            return Err(format!(
+                "{name:?}: more than {MAX_HOSTS} hosts in one pattern"
+            ));
+        }
     }
     Ok(out)
 }
