@@ -43,7 +43,7 @@ complete -c vmup -n "__fish_vmup_needs_command" -f -a "demo" -d 'Build a throwaw
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "completions" -d 'Print the shell completion script for bash, zsh or fish (e.g. `vmup completions bash > /etc/bash_completion.d/vmup`)'
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "man" -d 'Print vmup\'s manual page (roff), or a subcommand\'s (`vmup man apply | man -l -`)'
 complete -c vmup -n "__fish_vmup_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -61,8 +61,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -l become -d 'Run every 
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s y -l yes -d '`apply`: do not ask. On a terminal (standard input and error), `apply` first shows the plan and asks before changing more than --confirm-above hosts; never elsewhere'
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -80,8 +80,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -l become -d 'Run every
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s y -l yes -d '`apply`: do not ask. On a terminal (standard input and error), `apply` first shows the plan and asks before changing more than --confirm-above hosts; never elsewhere'
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory file (TOML) naming the machines' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -95,7 +95,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -l become -d 'Run every
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l runbook -d 'Gather exactly the facts this runbook needs (default: the seed\'s files)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l fact -d 'Show only this fact (repeatable): hostname, cpus, kernel_release, an absolute path (its type, or a file\'s first line), or a command fact of the runbook by name' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -109,8 +109,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand facts" -l log-file -d 'Also ap
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l json -d 'Print one JSON object per host and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -122,8 +122,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l log-file -d 'Also 
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l become -d 'Run every remote script as root through `sudo -n sh -s` (or the host\'s `become_method`), for logins that are not root; as `become = true` on every host. Never prompts: a host whose sudo wants a password fails, naming the sudoers line'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -137,8 +137,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l become -d 'Run ever
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l boot-test -d 'Also boot each guest\'s kernel, ramdisk and command line under QEMU on its host, with a throwaway snapshot of its disk, and judge the boot by its serial console'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -153,8 +153,8 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l become -d 'Run ev
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
@@ -169,7 +169,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l become -d 'Run ever
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l force -d 'Recreate guests the doctor says would not boot, and destroy domains that do not shut down in time. Reported for each guest it applied to'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l json -d 'Print one JSON object per guest and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
-complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help'
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s i -l inventory -d 'Inventory file (TOML)' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand run" -l script -d 'Run this shell script\'s contents on each host instead of a command' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
@@ -185,7 +185,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand run" -l become -d 'Run every r
 complete -c vmup -n "__fish_vmup_using_subcommand run" -l json -d 'Print one JSON object per host (with `exit_status`, `stdout`, `stderr`) and a summary line, nothing else on stdout'
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s v -l verbose -d 'Log what vmup does to standard error: -v connections and scripts, -vv the ssh negotiation too, -vvv everything vmup records. Never a script\'s body or a value'
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s h -l help -d 'Print help'
-complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory file (TOML)' -r -F
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -d 'Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r

@@ -132,11 +132,25 @@ pub struct ManArgs {
     pub list: bool,
 }
 
+/// The long help of every `-i`: how the inventory's format is chosen (README "Inventory").
+const INVENTORY_HELP: &str = "The machines: vmup's TOML inventory, an Ansible INI or YAML \
+inventory, or an Ansible host list.
+
+The format is chosen by extension: .toml is TOML; .yml, .yaml and .json are Ansible YAML; \
+.ini and .cfg are Ansible INI. Any other file by its content: a first table [defaults], \
+[hosts.NAME] or [groups.NAME] is TOML, a first line `---`, `{` or `NAME:` is YAML, anything else \
+is Ansible INI (as /etc/ansible/hosts). A value holding a comma that is not an existing file \
+is a host list (`-i web1,web2:2222,`): each host in group ungrouped with default settings. \
+In Ansible inventories ansible_host, ansible_user, ansible_port and ansible_connection \
+(ssh or local) set the address, user, port and transport, and vmup_role, vmup_host, \
+vmup_domain, vmup_domain_config, vmup_root, vmup_transport, vmup_ssh_algorithms and \
+vmup_cpus set vmup's own keys; every other variable is a template variable.";
+
 /// A runbook over a fleet: what `plan`, `apply` and `check` all take.
 #[derive(Debug, Args)]
 pub struct RunbookArgs {
-    /// Inventory file (TOML) naming the machines.
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// Runbook file (TOML) with the steps to run (for `check`: the steps hosts must satisfy).
     #[arg(value_name = "RUNBOOK")]
@@ -220,8 +234,8 @@ pub struct FleetArgs {
 /// Arguments of `facts`.
 #[derive(Debug, Args)]
 pub struct FactsArgs {
-    /// Inventory file (TOML).
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// The host to read (one host by name gets every fact listed), or a pattern as
     /// `--limit` takes; none: every host of the inventory, as a table.
@@ -295,8 +309,8 @@ pub struct DemoArgs {
 /// Arguments of `doctor`.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// Inventory file (TOML).
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// Fleet selection and parallelism (guests are judged; their hosts are read).
     #[command(flatten)]
@@ -316,8 +330,8 @@ pub struct DoctorArgs {
 /// Arguments of `recreate`.
 #[derive(Debug, Args)]
 pub struct RecreateArgs {
-    /// Inventory file (TOML).
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// Fleet selection and parallelism (`--serial 1` recreates one guest at a time).
     #[command(flatten)]
@@ -340,8 +354,8 @@ pub struct RecreateArgs {
 /// Arguments of `kernels`.
 #[derive(Debug, Args)]
 pub struct KernelsArgs {
-    /// Inventory file (TOML).
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// Fleet selection and parallelism (guests are shown; their hosts are read for the
     /// domain configs).
@@ -364,8 +378,8 @@ pub enum ResolveArg {
 /// Arguments of `conflicts`.
 #[derive(Debug, Args)]
 pub struct ConflictsArgs {
-    /// Inventory file (TOML).
-    #[arg(short = 'i', long, value_name = "INVENTORY")]
+    /// Inventory: vmup TOML, Ansible INI or YAML, or a host list `h1,h2,`.
+    #[arg(short = 'i', long, value_name = "INVENTORY", long_help = INVENTORY_HELP)]
     pub inventory: PathBuf,
     /// Fleet selection and parallelism.
     #[command(flatten)]

@@ -4,8 +4,13 @@
 //! host they run on (`host`), their domain there and the domain config path, which is what
 //! lets vmup find out which kernel the host boots them with. Every problem is reported as
 //! `file:line:column`.
+//!
+//! An Ansible inventory (INI, YAML) or an Ansible host list (`host1,host2,`) is read too
+//! ([`ansible`]), so a site's existing inventory needs no rewriting; [`Inventory::load`]
+//! says how the format is chosen.
 
 pub mod amount;
+pub mod ansible;
 pub mod pattern;
 mod privilege;
 
@@ -181,13 +186,86 @@ pub struct Inventory {
     pub hosts: Vec<Host>,
     /// `[groups.NAME] vars`: variables of each group (`all` included).
     pub group_vars: BTreeMap<String, Vars>,
+    /// For an Ansible inventory: each group's depth below `all` (its longest chain of
+    /// parents), which orders group variables as Ansible does. Empty for TOML, where
+    /// every group but `all` is at depth 1.
+    pub group_depth: BTreeMap<String, usize>,
+}
+
+/// The inventory formats `-i` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// vmup's own TOML.
+    Toml,
+    /// Ansible's INI inventory.
+    AnsibleIni,
+    /// Ansible's YAML inventory.
+    AnsibleYaml,
+}
+
+impl Format {
+    /// The format of `file` with contents `text`: by extension (`.toml`; `.yml`, `.yaml`,
+    /// `.json`; `.ini`, `.cfg`), else by content: a file whose first table is
+    /// `[defaults]`, `[hosts.NAME]` or `[groups.NAME]` is TOML, one that starts with `---`, `{`
+    /// or a `NAME:` line is YAML, anything else is INI (like Ansible's `/etc/ansible/hosts`).
+    pub fn detect(file: &Path, text: &str) -> Format {
+        match file.extension().and_then(|e| e.to_str()) {
+            Some("toml") => return Format::Toml,
+            Some("yml" | "yaml" | "json") => return Format::AnsibleYaml,
+            Some("ini" | "cfg") => return Format::AnsibleIni,
+            _ => {}
+        }
+        let first = text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+            .unwrap_or("");
+        let table = first.trim_start_matches('[').trim_start();
+        if first.starts_with('[')
+            && (table.starts_with("defaults]")
+                || table.starts_with("hosts.")
+                || table.starts_with("groups."))
+        {
+            Format::Toml
+        } else if first.starts_with("---") || first.starts_with('{') || first.ends_with(':') {
+            Format::AnsibleYaml
+        } else {
+            Format::AnsibleIni
+        }
+    }
 }
 
 impl Inventory {
-    /// Reads and checks an inventory file.
+    /// Reads and checks what `-i` names: an inventory file in one of the [`Format`]s, or,
+    /// when no such file exists and the argument holds a comma, a host list
+    /// (`host1,host2,`: each host in `ungrouped` with default settings).
     pub fn load(file: &Path) -> Result<Inventory, SourceError> {
+        let arg = file.to_string_lossy();
+        if !file.exists() && ansible::list::is_host_list(&arg) {
+            let model = ansible::list::parse(&arg).map_err(|e| {
+                SourceError::file(
+                    file,
+                    format!("host list, column {}: {}", e.pos.column, e.message),
+                )
+            })?;
+            return ansible::lower::lower(file, &model);
+        }
+        if file.is_dir() {
+            return Err(SourceError::file(
+                file,
+                "is a directory: vmup reads one inventory file (TOML, Ansible INI or YAML)",
+            ));
+        }
         let text = read_text(file)?;
-        Inventory::parse(file, &text)
+        let format = Format::detect(file, &text);
+        if format != Format::Toml {
+            refuse_ansible_extras(file, &text)?;
+        }
+        match format {
+            Format::Toml => Inventory::parse(file, &text),
+            Format::AnsibleIni => ansible::parse_ini(file, &text),
+            Format::AnsibleYaml => ansible::parse_yaml(file, &text),
+        }
     }
 
     /// Parses and checks inventory text; `file` is used for messages and relative roots.
@@ -196,7 +274,8 @@ impl Inventory {
             toml::from_str(text).map_err(|e| SourceError::from_toml(file, text, &e))?;
         let mut entries: Vec<(String, Spanned<RawHost>)> = raw.hosts.into_iter().collect();
         entries.sort_by_key(|(_, h)| h.span().start);
-        let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+        let names: std::collections::BTreeSet<String> =
+            entries.iter().map(|(n, _)| n.clone()).collect();
         let base = file.parent().unwrap_or(Path::new("."));
         let reserved = ["all", "hosts", "guests"];
         let group_algorithms: BTreeMap<&str, AlgorithmPolicy> = raw
@@ -427,6 +506,7 @@ impl Inventory {
             file: file.to_path_buf(),
             hosts,
             group_vars: BTreeMap::new(),
+            group_depth: BTreeMap::new(),
         };
         let known = inventory
             .group_names()
@@ -465,6 +545,21 @@ impl Inventory {
         self.hosts.iter().find(|h| h.name == name)
     }
 
+    /// The groups of `host` in the order their vars apply (later ones override): `all`,
+    /// then by depth below `all` and then by name, as Ansible orders them. In a TOML
+    /// inventory every group is at depth 1: `all`, then alphabetical.
+    pub fn group_precedence<'a>(&self, host: &'a Host) -> Vec<&'a str> {
+        let mut groups = host.all_groups();
+        groups.sort_by_key(|g| {
+            let depth = match *g {
+                "all" => 0,
+                g => self.group_depth.get(g).copied().unwrap_or(1),
+            };
+            (depth, *g)
+        });
+        groups
+    }
+
     /// Every group name known (implicit and explicit).
     pub fn group_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self.hosts.iter().flat_map(Host::all_groups).collect();
@@ -472,6 +567,37 @@ impl Inventory {
         names.dedup();
         names
     }
+}
+
+/// Refuses what Ansible would read beside or instead of the inventory's own text, which
+/// vmup would otherwise silently miss: an inventory script, `group_vars/` and `host_vars/`
+/// directories.
+fn refuse_ansible_extras(file: &Path, text: &str) -> Result<(), SourceError> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = std::fs::metadata(file).is_ok_and(|m| m.permissions().mode() & 0o111 != 0);
+    if executable || text.starts_with("#!") {
+        return Err(SourceError::file(
+            file,
+            "looks like an inventory script (executable or `#!`), which vmup does not run: \
+             save its output with `ansible-inventory -i FILE --list -y > hosts.yml` and use that \
+             (or clear the executable bit of a plain inventory)",
+        ));
+    }
+    let dir = file.parent().unwrap_or(Path::new("."));
+    for extra in ["group_vars", "host_vars"] {
+        let path = dir.join(extra);
+        if path.exists() {
+            return Err(SourceError::file(
+                file,
+                format!(
+                    "{} is beside it, and vmup reads variables only from the inventory file: \
+                     move them into it, or use `ansible-inventory -i FILE --list -y > hosts.yml`",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a host or group name can be selected by a pattern term equal to it: not empty,

@@ -4,7 +4,9 @@
 //! Ansible; see README "Values and variables"):
 //! 1. the runbook's `[vars]` (the "all" level every host shares);
 //! 2. the inventory's `[groups.all.vars]`, then the vars of the host's other groups
-//!    (implicit `hosts`/`guests` and its own `groups`) in alphabetical order;
+//!    (implicit `hosts`/`guests` and its own `groups`) in alphabetical order (an Ansible
+//!    inventory: by depth below `all`, then name, as Ansible does:
+//!    `Inventory::group_precedence`);
 //! 3. the host's own `vars`;
 //! 4. `-e name=value` on the command line.
 //!
@@ -35,9 +37,7 @@ pub fn host_vars(
 ) -> Result<Vars, String> {
     let mut merged = runbook.clone();
     let mut layers: Vec<(String, &Vars)> = Vec::new();
-    let mut groups: Vec<&str> = host.all_groups();
-    groups.sort_by_key(|g| (*g != "all", *g));
-    for group in groups {
+    for group in inventory.group_precedence(host) {
         if let Some(vars) = inventory.group_vars.get(group) {
             layers.push((
                 format!("group {group}'s vars in {}", inventory.file.display()),

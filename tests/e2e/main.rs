@@ -8,6 +8,7 @@ mod pkg_support;
 mod support;
 
 mod accounts;
+mod ansible_inventory;
 mod bad_input;
 mod bad_values;
 mod changed_underneath;

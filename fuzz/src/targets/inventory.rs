@@ -42,10 +42,20 @@ pub fn check(data: &[u8]) {
     let (header, body) = split_header(data);
     let pattern = String::from_utf8_lossy(&without(header, b"@")).into_owned();
     let text = String::from_utf8_lossy(body).into_owned();
-    let inventory = match Inventory::parse(Path::new("/nonexistent/inventory.toml"), &text) {
+    check_read(
+        &text,
+        &pattern,
+        Inventory::parse(Path::new("/nonexistent/inventory.toml"), &text),
+    );
+}
+
+/// The checks on what a reader made of `text`: a valid error position, or an inventory
+/// whose hosts and groups keep the properties above.
+pub fn check_read(text: &str, pattern: &str, read: Result<Inventory, SourceError>) {
+    let inventory = match read {
         Ok(i) => i,
         Err(e) => {
-            check_position(&text, &e);
+            check_position(text, &e);
             return;
         }
     };
@@ -82,7 +92,7 @@ pub fn check(data: &[u8]) {
         groups.windows(2).all(|w| w[0] < w[1]),
         "group names not sorted"
     );
-    if let Ok(selected) = HostPattern::new(&pattern).select(&inventory) {
+    if let Ok(selected) = HostPattern::new(pattern).select(&inventory) {
         let positions: Vec<usize> = selected
             .iter()
             .map(|s| {

@@ -1,6 +1,7 @@
 //! The targets, one module each. A check panics (with a message saying which property
 //! failed) when the code under test misbehaves; it returns quietly for every other input.
 
+mod ansible_inventory;
 mod dnftx;
 mod domconfig;
 mod facts;
@@ -101,6 +102,12 @@ pub const TARGETS: &[Target] = &[
         name: "inventory",
         checks: inventory::CHECKS,
         check: inventory::check,
+        default: true,
+    },
+    Target {
+        name: "ansible_inventory",
+        checks: ansible_inventory::CHECKS,
+        check: ansible_inventory::check,
         default: true,
     },
     Target {
