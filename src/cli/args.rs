@@ -58,6 +58,10 @@ pub enum Command {
     /// the new boot, start the guests that ran and wait for each. Only hosts with guests
     /// or `role = "host"` are selected.
     Reboot(RecreateArgs),
+    /// What earlier `apply`, `recreate` and `reboot` runs did: when, who, which command, per
+    /// host its status and changes (with diffs, as the run reported them). Reads the
+    /// history file those runs wrote (see `--history`).
+    History(HistoryCmdArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),
@@ -82,6 +86,7 @@ impl Command {
             Command::Doctor(_) => "doctor",
             Command::Recreate(_) => "recreate",
             Command::Reboot(_) => "reboot",
+            Command::History(_) => "history",
             Command::Conflicts(_) => "conflicts",
             Command::Demo(_) => "demo",
             Command::Completions(_) => "completions",
@@ -149,6 +154,42 @@ pub struct RunArgs {
     /// Where `apply` writes the hosts that failed, were unreachable or skipped (removed when all converge).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
+    /// Where `apply` records the run (plan records nothing).
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// Where a run that changes machines is recorded.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Record the run in this SQLite file [default: $VMUP_HISTORY, else
+    /// $XDG_STATE_HOME/vmup/history.sqlite, else ~/.local/state/vmup/history.sqlite]. A
+    /// file that cannot be written is a warning, never a failed run.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Do not record the run in the history.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryCmdArgs {
+    /// Only this host (its inventory name).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Only runs started at or after DATE, in UTC: 2026-11-24, 2026-11-24T10:00, or an age
+    /// (30m, 12h, 7d, 2w).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Print one JSON object per recorded host-run: its `--json` line as the run printed
+    /// it (changes included), with `run` (who, when, command, files, exit code), `part`
+    /// and `booted_kernel`.
+    #[arg(long)]
+    pub json: bool,
+    /// Read this history file [default: as `apply --history`].
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// Arguments of `check`: those of `plan`, without a retry file (nothing is applied).
@@ -266,6 +307,9 @@ pub struct RecreateArgs {
     /// Print one JSON object per guest and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Where the run is recorded.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Arguments of `kernels`.

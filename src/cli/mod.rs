@@ -11,12 +11,14 @@ mod error;
 mod exit;
 mod facts;
 mod fleet;
+mod history;
 mod human;
 mod json;
 mod kernels;
 mod logging;
 mod progress;
 mod reboot;
+mod recording;
 mod recreate;
 mod run;
 mod safe;
@@ -48,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Recreate(args) => recreate::run(args),
         Command::Reboot(args) => reboot::run(args),
+        Command::History(args) => history::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => docs::completions(args),
