@@ -30,10 +30,18 @@ impl Run {
     }
 }
 
+/// The run history every vmup started by these tests records in (`VMUP_HISTORY`), so no
+/// test writes to the user's own (`~/.local/state/vmup`); tests of the history itself give
+/// their own file.
+pub fn test_history() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-history.sqlite")
+}
+
 /// Runs the built binary with `args` in `cwd`.
 pub fn vmup(cwd: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_vmup"))
         .args(args)
+        .env("VMUP_HISTORY", test_history())
         .current_dir(cwd)
         // The reports compared here are plain whatever the caller's terminal settings.
         .env_remove("CLICOLOR_FORCE")
