@@ -33,6 +33,7 @@ mod fleet_recreate;
 mod fleet_seed;
 mod fleet_vm;
 mod fleet_yum24;
+mod history;
 mod interrupt;
 mod legacy_ssh;
 mod local_resources;
