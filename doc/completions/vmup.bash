@@ -40,6 +40,9 @@ _vmup() {
             vmup,help)
                 cmd="vmup__subcmd__help"
                 ;;
+            vmup,history)
+                cmd="vmup__subcmd__history"
+                ;;
             vmup,kernels)
                 cmd="vmup__subcmd__kernels"
                 ;;
@@ -79,6 +82,9 @@ _vmup() {
             vmup__subcmd__help,help)
                 cmd="vmup__subcmd__help__subcmd__help"
                 ;;
+            vmup__subcmd__help,history)
+                cmd="vmup__subcmd__help__subcmd__history"
+                ;;
             vmup__subcmd__help,kernels)
                 cmd="vmup__subcmd__help__subcmd__kernels"
                 ;;
@@ -101,7 +107,7 @@ _vmup() {
 
     case "${cmd}" in
         vmup)
-            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot conflicts demo completions man help"
+            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot history conflicts demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,7 +125,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -182,6 +188,10 @@ _vmup() {
                     return 0
                     ;;
                 --retry-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -525,7 +535,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__help)
-            opts="plan apply check facts kernels doctor recreate reboot conflicts demo completions man help"
+            opts="plan apply check facts kernels doctor recreate reboot history conflicts demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -650,6 +660,20 @@ _vmup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vmup__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vmup__subcmd__help__subcmd__kernels)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -713,6 +737,36 @@ _vmup() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__history)
+            opts="-v -h --host --since --json --history --verbose --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -805,7 +859,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,6 +925,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -883,7 +941,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +1000,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -957,7 +1019,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1016,6 +1078,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

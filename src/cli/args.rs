@@ -162,7 +162,8 @@ pub struct RunArgs {
 /// Where a run that changes machines is recorded.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// Record the run in this SQLite file [default: $VMUP_HISTORY, else
+    /// Record the run (`apply`, `recreate`, `reboot`; `plan` records nothing) in this
+    /// SQLite file [default: $VMUP_HISTORY, else
     /// $XDG_STATE_HOME/vmup/history.sqlite, else ~/.local/state/vmup/history.sqlite]. A
     /// file that cannot be written is a warning, never a failed run.
     #[arg(long = "history", value_name = "FILE")]

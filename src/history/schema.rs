@@ -1,7 +1,7 @@
 //! The history database's tables, and bringing an older file up to this version.
 //!
 //! The version is SQLite's `PRAGMA user_version`: 0 is a new, empty file; this build
-//! writes [`VERSION`]. Migration path: each version's step is one entry of [`STEPS`]
+//! writes [`VERSION`]. Migration path: each version's step is one entry of `STEPS`
 //! (`STEPS[n]` takes a file from version `n` to `n + 1`), run in one `BEGIN IMMEDIATE`
 //! transaction with the new `user_version`, so two vmup processes opening a new file at
 //! once do not both create tables, and a killed migration leaves the old version whole.
