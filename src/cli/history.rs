@@ -54,9 +54,16 @@ pub fn render(found: &[HostRun]) -> String {
         Some(s) if *s != h.run.user => format!("{s} (as {})", h.run.user),
         _ => h.run.user.clone(),
     };
-    let command = |h: &HostRun| match h.part.as_str() {
-        p if p == h.run.command => p.to_string(),
-        p => format!("{} {p}", h.run.command),
+    let command = |h: &HostRun| {
+        let mut c = match h.part.as_str() {
+            p if p == h.run.command => p.to_string(),
+            p => format!("{} {p}", h.run.command),
+        };
+        if h.run.exit_code.is_none() {
+            // Still running, or killed before it could say how it ended.
+            c.push_str(" (unfinished)");
+        }
+        c
     };
     let width = |f: &dyn Fn(&HostRun) -> String, title: &str| {
         found

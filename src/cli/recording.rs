@@ -41,9 +41,12 @@ impl Recording {
         inventory: Option<&Path>,
     ) -> Recording {
         let recorder = match history_path(args) {
-            Ok(Some(path)) => Recorder::start(&path, &RunMeta::now(command, runbook, inventory))
-                .map_err(|e| warn(&e, Some(&path)))
-                .ok(),
+            Ok(Some(path)) => {
+                log::info!("recording the run in {}", path.display());
+                Recorder::start(&path, &RunMeta::now(command, runbook, inventory))
+                    .map_err(|e| warn(&e, Some(&path)))
+                    .ok()
+            }
             Ok(None) => None,
             Err(e) => {
                 warn(&e, None);

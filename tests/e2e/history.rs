@@ -51,7 +51,15 @@ fn history_json_gives_back_exactly_the_changes_each_apply_reported() {
         let rb = fleet.runbook(&runbook);
         let run = vmup_env(
             fleet.path(),
-            &["apply", "-i", "inventory.toml", rb, "--json"],
+            &[
+                "apply",
+                "-i",
+                "inventory.toml",
+                rb,
+                "--json",
+                "-e",
+                "token=s3cr3t-v4lue",
+            ],
             &env,
         );
         assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -67,6 +75,12 @@ fn history_json_gives_back_exactly_the_changes_each_apply_reported() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(state.join("vmup/history.sqlite").exists());
 
+    // A value given with -e is in no report, so nowhere in the history (WAL included).
+    for file in ["history.sqlite", "history.sqlite-wal"] {
+        let bytes = std::fs::read(state.join("vmup").join(file)).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("s3cr3t-v4lue"), "{file} holds the -e value");
+    }
     let listed = vmup_env(fleet.path(), &["history", "--host", "ng2", "--json"], &env);
     assert_eq!(listed.code, 0, "{}", listed.stderr);
     let listed = listed.json();
