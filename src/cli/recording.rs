@@ -63,6 +63,9 @@ impl Recording {
 
     /// Records one part of the run (`apply`, a lifecycle step's label, the command).
     pub fn hosts(&mut self, part: &str, reports: &[HostReport]) {
+        if reports.is_empty() {
+            return;
+        }
         if let Some(r) = &mut self.recorder
             && let Err(e) = r.hosts(part, reports)
         {
