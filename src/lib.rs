@@ -12,6 +12,7 @@ pub mod demo;
 pub mod engine;
 pub mod facts;
 pub mod formats;
+pub mod history;
 pub mod inventory;
 pub mod remote;
 pub mod report;

@@ -40,6 +40,9 @@ _vmup() {
             vmup,help)
                 cmd="vmup__subcmd__help"
                 ;;
+            vmup,history)
+                cmd="vmup__subcmd__history"
+                ;;
             vmup,kernels)
                 cmd="vmup__subcmd__kernels"
                 ;;
@@ -85,6 +88,9 @@ _vmup() {
             vmup__subcmd__help,help)
                 cmd="vmup__subcmd__help__subcmd__help"
                 ;;
+            vmup__subcmd__help,history)
+                cmd="vmup__subcmd__help__subcmd__history"
+                ;;
             vmup__subcmd__help,kernels)
                 cmd="vmup__subcmd__help__subcmd__kernels"
                 ;;
@@ -113,7 +119,7 @@ _vmup() {
 
     case "${cmd}" in
         vmup)
-            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot run conflicts report demo completions man help"
+            opts="-v -h -V --verbose --log-file --help --version plan apply check facts kernels doctor recreate reboot run history conflicts report demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,7 +137,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +212,10 @@ _vmup() {
                     return 0
                     ;;
                 --confirm-above)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -549,7 +559,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__help)
-            opts="plan apply check facts kernels doctor recreate reboot run conflicts report demo completions man help"
+            opts="plan apply check facts kernels doctor recreate reboot run history conflicts report demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -674,6 +684,20 @@ _vmup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vmup__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vmup__subcmd__help__subcmd__kernels)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -772,6 +796,36 @@ _vmup() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vmup__subcmd__history)
+            opts="-v -h --host --since --json --history --verbose --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vmup__subcmd__kernels)
             opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -857,7 +911,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,6 +989,10 @@ _vmup() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -947,7 +1005,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1006,6 +1064,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1021,7 +1083,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1080,6 +1142,10 @@ _vmup() {
                     return 0
                     ;;
                 --boot-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1117,7 +1183,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__run)
-            opts="-i -l -f -F -v -h --inventory --script --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --retry-file --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --script --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --retry-file --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1176,6 +1242,10 @@ _vmup() {
                     return 0
                     ;;
                 --retry-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --history)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

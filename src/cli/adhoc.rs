@@ -10,6 +10,7 @@ use vmup::inventory::HostPattern;
 use super::args::AdHocArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::recording::Recording;
 use super::{fleet, run, setup};
 
 /// Runs the command on every selected host and reports; exit 1 when one failed.
@@ -44,10 +45,20 @@ pub fn run(args: AdHocArgs) -> Result<Exit, CliError> {
         }
     }
     let work = AdHocWork { script };
+    // Recorded from here on: the input is valid and hosts are about to be touched.
+    let mut history = Recording::start(
+        &args.history,
+        "run",
+        args.script.as_deref(),
+        Some(&args.inventory),
+    );
     let (reports, summary) = fleet::run("run", &jobs, &work, &options, args.json, &render);
     drop(jobs);
+    history.hosts("run", &reports);
     run::write_retry_file(&args.retry_file, &earlier, &reports, args.json);
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    let exit = fleet::exit_code(&reports, &summary, Exit::Success);
+    history.finish(exit);
+    Ok(exit)
 }
 
 fn command_run(report: &HostReport) -> Option<&CommandRun> {

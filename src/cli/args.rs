@@ -62,6 +62,10 @@ pub enum Command {
     /// ssh for-loops. Output is grouped by identical result; exit 1 when a host's command
     /// failed, and the retry file names those hosts.
     Run(AdHocArgs),
+    /// What earlier `apply`, `recreate` and `reboot` runs did: when, who, which command, per
+    /// host its status and changes (with diffs, as the run reported them). Reads the
+    /// history file those runs wrote (see `--history`).
+    History(HistoryCmdArgs),
     /// Find .rpmnew, .rpmsave and .rpmorig files beside package config files, show their
     /// diffs, and resolve them.
     Conflicts(ConflictsArgs),
@@ -93,6 +97,7 @@ impl Command {
             Command::Recreate(_) => "recreate",
             Command::Reboot(_) => "reboot",
             Command::Run(_) => "run",
+            Command::History(_) => "history",
             Command::Conflicts(_) => "conflicts",
             Command::Report(_) => "report",
             Command::Demo(_) => "demo",
@@ -190,6 +195,43 @@ pub struct RunArgs {
     /// `apply`: ask on a terminal only when more than N hosts would change.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub confirm_above: usize,
+    /// Where `apply` records the run (plan records nothing).
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// Where a run that changes machines is recorded.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Record the run (`apply`, `recreate`, `reboot`; `plan` records nothing) in this
+    /// SQLite file [default: $VMUP_HISTORY, else
+    /// $XDG_STATE_HOME/vmup/history.sqlite, else ~/.local/state/vmup/history.sqlite]. A
+    /// file that cannot be written is a warning, never a failed run.
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Do not record the run in the history.
+    #[arg(long, conflicts_with = "history")]
+    pub no_history: bool,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryCmdArgs {
+    /// Only this host (its inventory name).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+    /// Only runs started at or after DATE, in UTC: 2026-11-24, 2026-11-24T10:00, or an age
+    /// (30m, 12h, 7d, 2w).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Print one JSON object per recorded host-run: its `--json` line as the run printed
+    /// it (changes included), with `run` (who, when, command, files, exit code), `part`
+    /// and `booted_kernel`.
+    #[arg(long)]
+    pub json: bool,
+    /// Read this history file [default: as `apply --history`].
+    #[arg(long = "history", value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// Arguments of `check`: those of `plan`, without a retry file (nothing is applied).
@@ -284,6 +326,9 @@ pub struct AdHocArgs {
     /// (removed when every host succeeds).
     #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
     pub retry_file: PathBuf,
+    /// Where the run is recorded (the command's output and exit status per host).
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Arguments of `report`.
@@ -349,6 +394,9 @@ pub struct RecreateArgs {
     /// Print one JSON object per guest and a summary line, nothing else on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Where the run is recorded.
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Arguments of `kernels`.

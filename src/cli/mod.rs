@@ -12,6 +12,7 @@ mod error;
 mod exit;
 mod facts;
 mod fleet;
+mod history;
 mod human;
 mod json;
 mod kernels;
@@ -19,6 +20,7 @@ mod logging;
 mod plan_file;
 mod progress;
 mod reboot;
+mod recording;
 mod recreate;
 mod report;
 mod run;
@@ -52,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Recreate(args) => recreate::run(args),
         Command::Reboot(args) => reboot::run(args),
         Command::Run(args) => adhoc::run(args),
+        Command::History(args) => history::run(args),
         Command::Conflicts(args) => conflicts::run(args),
         Command::Report(args) => report::run(args),
         Command::Demo(args) => demo::run(args),

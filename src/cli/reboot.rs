@@ -13,6 +13,7 @@ use vmup::inventory::Role;
 use super::args::RecreateArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::recording::Recording;
 use super::{fleet, setup};
 
 /// Reboots the selected hosts (rolling with `--serial`) and prints how each and its guests
@@ -45,6 +46,7 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
             force: args.force,
         },
     };
+    let mut history = Recording::start(&args.history, "reboot", None, Some(&args.inventory));
     let (reports, summary) = fleet::run(
         "reboot",
         &jobs,
@@ -53,7 +55,10 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
         args.json,
         &|reports, _| render(reports),
     );
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    history.hosts("reboot", &reports);
+    let exit = fleet::exit_code(&reports, &summary, Exit::Success);
+    history.finish(exit);
+    Ok(exit)
 }
 
 /// Per host: its outcome, kernels before and after, then one line per guest.

@@ -13,6 +13,7 @@ use vmup::runbook::lifecycle::When;
 use super::args::RecreateArgs;
 use super::error::CliError;
 use super::exit::Exit;
+use super::recording::Recording;
 use super::{fleet, setup};
 
 /// Recreates the selected guests and prints how each came back. Exit 0 when every guest is
@@ -39,6 +40,7 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
         },
         when: When::Always,
     };
+    let mut history = Recording::start(&args.history, "recreate", None, Some(&args.inventory));
     let (reports, summary) = fleet::run(
         "recreate",
         &jobs,
@@ -47,7 +49,10 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
         args.json,
         &|reports, _| render(reports),
     );
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    history.hosts("recreate", &reports);
+    let exit = fleet::exit_code(&reports, &summary, Exit::Success);
+    history.finish(exit);
+    Ok(exit)
 }
 
 /// The table of guests: booted release, running release, outcome.

@@ -18,6 +18,7 @@ use super::args::RunArgs;
 use super::error::CliError;
 use super::exit::Exit;
 use super::plan_file::{Inputs, PlanFile};
+use super::recording::Recording;
 use super::safe::safe;
 use super::{fleet, human, setup};
 
@@ -51,6 +52,16 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         && !args.run.json
         && std::io::stdin().is_terminal()
         && std::io::stderr().is_terminal();
+    // Recorded from here on: the input is valid and hosts are about to be touched.
+    let mut history = match mode {
+        Mode::Apply => Recording::start(
+            &args.history,
+            label(mode),
+            Some(&args.run.runbook),
+            Some(&args.run.inventory),
+        ),
+        Mode::Plan => Recording::none(),
+    };
     let (mut reports, mut summary) = if let Some((path, plan)) = saved {
         jobs.retain(|j| plan.hosts.contains_key(&j.host.name));
         if jobs.is_empty() {
@@ -75,7 +86,10 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
     } else if interactive {
         match confirmed_apply(jobs, &options, args.confirm_above) {
             Some(done) => done,
-            None => return Ok(Exit::ChangesPending),
+            None => {
+                history.finish(Exit::ChangesPending);
+                return Ok(Exit::ChangesPending);
+            }
         }
     } else {
         let done = fleet::run(
@@ -89,6 +103,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         drop(jobs);
         done
     };
+    history.hosts(label(mode), &reports);
     if mode == Mode::Plan && !args.run.json {
         for promise in lifecycle::promises(&runbook) {
             println!("{}", safe(&promise));
@@ -105,7 +120,22 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         }
     }
     if mode == Mode::Apply && !runbook.lifecycle.is_empty() {
-        let more = run_lifecycle(&args, &inventory, &runbook, &connector, &options, &reports)?;
+        let more = run_lifecycle(
+            &args,
+            &inventory,
+            &runbook,
+            &connector,
+            &options,
+            &reports,
+            &mut history,
+        );
+        let more = match more {
+            Ok(more) => more,
+            Err(e) => {
+                history.finish(e.exit_code());
+                return Err(e);
+            }
+        };
         reports.extend(more);
         // For the exit code: a machine counts once per phase it went through.
         summary = Summary::of(
@@ -121,7 +151,9 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         Mode::Plan => Exit::ChangesPending,
         Mode::Apply => Exit::Success,
     };
-    Ok(fleet::exit_code(&reports, &summary, pending))
+    let exit = fleet::exit_code(&reports, &summary, pending);
+    history.finish(exit);
+    Ok(exit)
 }
 
 /// `--out` belongs to `plan`, `--plan`, `--yes` and `--confirm-above` to `apply`.
@@ -210,7 +242,7 @@ fn confirmed_apply(
 
 /// The runbook's `recreate` and `reboot` steps after the apply, in order, each over the
 /// machines whose apply converged (see `engine::lifecycle`): their reports, one more per
-/// machine acted on or left out.
+/// machine acted on or left out, each step's recorded in `history` as it ends.
 fn run_lifecycle(
     args: &RunArgs,
     inventory: &Inventory,
@@ -218,6 +250,7 @@ fn run_lifecycle(
     connector: &Connector,
     options: &FleetOptions,
     applied: &[HostReport],
+    history: &mut Recording,
 ) -> Result<Vec<HostReport>, CliError> {
     let mut out = Vec::new();
     for step in &runbook.lifecycle {
@@ -226,12 +259,15 @@ fn run_lifecycle(
         }
         let (chosen, left) = lifecycle::candidates(inventory, step, applied);
         let verb = step.lifecycle.action.word();
+        let mut left_out = Vec::new();
         for (name, why) in &left {
             if !args.run.json {
                 eprintln!("{}: {name}: {why}", step.label());
             }
-            out.push(HostReport::skipped(name, why));
+            left_out.push(HostReport::skipped(name, why));
         }
+        history.hosts(&step.label(), &left_out);
+        out.extend(left_out);
         if chosen.is_empty() {
             if !args.run.json {
                 eprintln!("{}: no machine to {verb}", step.label());
@@ -284,6 +320,7 @@ fn run_lifecycle(
                 &|reports, _| super::reboot::render(reports),
             ),
         };
+        history.hosts(&step.label(), &reports);
         out.extend(reports);
     }
     Ok(out)

@@ -37,6 +37,7 @@ fn on_a_terminal(fleet: &LocalFleet, args: &str, env: &[(&str, &str)]) -> String
         .arg(format!("{vmup} {args} 2>stderr.txt"))
         .arg("/dev/null")
         .current_dir(fleet.path())
+        .env("VMUP_HISTORY", crate::support::test_history())
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE");
     for (k, v) in env {
@@ -58,6 +59,7 @@ fn in_a_pipe(fleet: &LocalFleet, args: &[&str], env: &[(&str, &str)]) -> String 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmup"));
     cmd.args(args)
         .current_dir(fleet.path())
+        .env("VMUP_HISTORY", crate::support::test_history())
         .env_remove("NO_COLOR")
         .env_remove("CLICOLOR_FORCE");
     for (k, v) in env {

@@ -9,6 +9,7 @@ fn demo_converges() {
     let out = Command::new(env!("CARGO_BIN_EXE_vmup"))
         .args(["demo", "--dir"])
         .arg(dir.path().join("fleet"))
+        .env("VMUP_HISTORY", crate::support::test_history())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -102,6 +102,7 @@ impl Fleet {
             .args(["netns", "exec", &self.env["FLEET_CTL_NETNS"]])
             .arg(env!("CARGO_BIN_EXE_vmup"))
             .args(args)
+            .env("VMUP_HISTORY", crate::support::test_history())
             .current_dir(self.dir.path())
             .output()
             .unwrap();

@@ -95,6 +95,7 @@ fn conflicts_and_kernels_stop_starting_hosts_on_a_signal_and_exit_130() {
             ])
             .current_dir(f.fleet.path())
             .env("HOME", &repos().home)
+            .env("VMUP_HISTORY", crate::support::test_history())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -191,6 +191,7 @@ fn domain_configs_on_the_dom0_are_edited_over_ssh_converge_and_yield_to_other_wr
             std::env::var("PATH").unwrap()
         ))
         .arg(env!("CARGO_BIN_EXE_vmup"))
+        .env("VMUP_HISTORY", crate::support::test_history())
         .args([
             "apply",
             "-i",

@@ -86,8 +86,17 @@ fn a_host_reboots_only_with_its_guests_stopped_and_starts_them_after() {
         "--boot-timeout",
         "30",
         "--json",
+        "--history",
+        "history.sqlite",
     ]);
     let report = &run.hosts()["xen1"];
+    // The history has the reboot and the kernel xen1 came back running.
+    let listed = fleet.vmup(&["history", "--history", "history.sqlite", "--json"]);
+    let listed = listed.json();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["run"]["command"], "reboot");
+    assert_eq!(listed[0]["booted_kernel"], report["kernel_after"]);
+    assert_eq!(listed[0]["guests"], report["guests"]);
     assert_ne!(boot_id(&fleet), before, "the stand-in gave xen1 a new boot");
     assert_eq!(report["rebooted"], true, "{report}");
     assert!(report["kernel_after"].is_string(), "{report}");

@@ -65,6 +65,8 @@ fn recreate_refuses_what_would_not_boot_and_never_reports_a_wrong_kernel_as_recr
         good,
         "--boot-timeout",
         "20",
+        "--history",
+        "history.sqlite",
     ]);
     let domain = good.to_uppercase();
     assert_eq!(
@@ -90,6 +92,18 @@ fn recreate_refuses_what_would_not_boot_and_never_reports_a_wrong_kernel_as_recr
         "{row}"
     );
     assert!(!run.stdout.contains("recreated"), "{}", run.stdout);
+    // The history has the run, and the kernel the guest came back running.
+    let listed = fleet.vmup(&["history", "--history", "history.sqlite", "--json"]);
+    let listed = listed.json();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["host"], good.as_str());
+    assert_eq!(listed[0]["run"]["command"], "recreate");
+    assert_eq!(listed[0]["run"]["exit_code"], 1);
+    assert_eq!(listed[0]["status"], "failed");
+    assert_eq!(
+        listed[0]["booted_kernel"].as_str(),
+        Some(fleet.exec(good, "uname -r").trim())
+    );
 
     // Forced past the doctor: the report says so.
     let run = fleet.vmup(&[

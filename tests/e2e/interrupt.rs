@@ -43,6 +43,7 @@ fn interrupted_run(signal: &str, group: bool) {
             "1",
         ])
         .current_dir(fleet.path())
+        .env("VMUP_HISTORY", crate::support::test_history())
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -35,6 +35,7 @@ mod fleet_run;
 mod fleet_seed;
 mod fleet_vm;
 mod fleet_yum24;
+mod history;
 mod interrupt;
 mod legacy_ssh;
 mod local_resources;

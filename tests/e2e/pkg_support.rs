@@ -251,6 +251,7 @@ impl PkgFleet {
             .args(args)
             .current_dir(self.fleet.path())
             .env("HOME", &repos().home)
+            .env("VMUP_HISTORY", crate::support::test_history())
             .output()
             .expect("vmup runs");
         Run {

@@ -30,10 +30,28 @@ impl Run {
     }
 }
 
+/// The run history every vmup started by these tests records in (`VMUP_HISTORY`), so no
+/// test writes to the user's own (`~/.local/state/vmup`); tests of the history itself give
+/// their own file. One file per test (libtest names each test's thread after it), so tests
+/// running at once never wait on each other's database lock.
+pub fn test_history() -> PathBuf {
+    let thread = std::thread::current();
+    let name: String = thread
+        .name()
+        .unwrap_or("other")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-history");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(format!("{name}.sqlite"))
+}
+
 /// Runs the built binary with `args` in `cwd`.
 pub fn vmup(cwd: &Path, args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_vmup"))
         .args(args)
+        .env("VMUP_HISTORY", test_history())
         .current_dir(cwd)
         // The reports compared here are plain whatever the caller's terminal settings.
         .env_remove("CLICOLOR_FORCE")

@@ -72,6 +72,7 @@ fn vmup(fleet: &Fleet, args: &[&str]) -> std::process::Child {
         .args(["netns", "exec", &fleet.env["FLEET_CTL_NETNS"]])
         .arg(env!("CARGO_BIN_EXE_vmup"))
         .args(args)
+        .env("VMUP_HISTORY", crate::support::test_history())
         .current_dir(fleet.dir.path())
         .process_group(0)
         .stdout(Stdio::piped())

@@ -102,6 +102,7 @@ pub fn install_wrappers(dir: &Path, tools: &[&str]) -> PathBuf {
 pub fn vmup(dir: &Path, args: &[&str], env: &[(&str, String)]) -> std::process::Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_vmup"));
     cmd.args(args)
+        .env("VMUP_HISTORY", crate::support::test_history())
         .current_dir(dir)
         .process_group(0)
         .stdout(Stdio::piped())

@@ -188,6 +188,7 @@ fn command(shell: Option<&Shell>, bin: &Path, program: &str, cwd: &Path, home: &
         }
     };
     cmd.current_dir(cwd)
+        .env("VMUP_HISTORY", crate::support::test_history())
         .env("PATH", bin)
         .env("HOME", home)
         .env("LC_ALL", "C");
