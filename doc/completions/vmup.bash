@@ -137,7 +137,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__apply)
-            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +168,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -231,7 +235,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__check)
-            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --verbose --log-file --help"
+            opts="-i -l -f -F -e -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +266,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -323,7 +331,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__conflicts)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --resolve --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --resolve --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +362,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -415,7 +427,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__doctor)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --boot-test --boot-test-timeout --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --boot-test --boot-test-timeout --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +458,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -485,7 +501,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__facts)
-            opts="-i -l -f -F -v -h --inventory --runbook --fact --json --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --runbook --fact --json --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -524,6 +540,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -827,7 +847,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__kernels)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --json --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +878,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -911,7 +935,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__plan)
-            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
+            opts="-i -l -f -F -e -y -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --extra-var --json --retry-file --out --plan --yes --confirm-above --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +966,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1005,7 +1033,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__reboot)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1036,6 +1064,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1083,7 +1115,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__recreate)
-            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --shutdown-timeout --boot-timeout --force --json --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1114,6 +1146,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1183,7 +1219,7 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__run)
-            opts="-i -l -f -F -v -h --inventory --script --limit --forks --serial --max-fail --ssh-config --connect-timeout --command-timeout --become --json --retry-file --history --no-history --verbose --log-file --help"
+            opts="-i -l -f -F -v -h --inventory --script --limit --forks --serial --shard --max-fail --ssh-config --connect-timeout --command-timeout --become --json --retry-file --history --no-history --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,6 +1254,10 @@ _vmup() {
                     return 0
                     ;;
                 --serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

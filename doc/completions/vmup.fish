@@ -48,6 +48,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand plan" -s i -l inventory -d 'In
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand plan" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand plan" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -69,6 +70,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand apply" -s i -l inventory -d 'I
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand apply" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand apply" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -90,6 +92,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand check" -s i -l inventory -d 'I
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand check" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand check" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand check" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -106,6 +109,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand facts" -l fact -d 'Show only t
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand facts" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand facts" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -119,6 +123,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s i -l inventory -d 
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand kernels" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -132,6 +137,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s i -l inventory -d '
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand doctor" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -147,6 +153,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s i -l inventory -d
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand recreate" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -165,6 +172,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s i -l inventory -d '
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand reboot" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -184,6 +192,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand run" -l script -d 'Run this sh
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand run" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand run" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand run" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand run" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand run" -l connect-timeout -d 'Seconds to wait for a connection' -r
@@ -207,6 +216,7 @@ complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s i -l inventory -
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s l -l limit -d 'Only these hosts: names, groups, globs, `!exclude`, `@FILE` (a retry file), comma-separated' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s f -l forks -d 'Hosts worked on at once [default: 64, or fewer when the batch is smaller]' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l serial -d 'Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done' -r
+complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l shard -d 'Only shard K of N of the selected hosts (0-based, as Slurm\'s SLURM_ARRAY_TASK_ID and Kubernetes\' JOB_COMPLETION_INDEX count): a stable part by a hash of each host\'s name, a guest always with its host. An empty shard runs nothing and succeeds' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l max-fail -d 'Stop starting hosts once more than N (or N%) have failed or were unreachable' -r
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -s F -l ssh-config -d 'ssh_config file for ssh and openssh transports [default: ~/.ssh/config]' -r -F
 complete -c vmup -n "__fish_vmup_using_subcommand conflicts" -l connect-timeout -d 'Seconds to wait for a connection' -r

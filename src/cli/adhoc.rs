@@ -29,6 +29,7 @@ pub fn run(args: AdHocArgs) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
         limit: Some(&args.pattern),
+        shard: args.fleet.shard,
         ..Selection::default()
     };
     let mut jobs = prepare(&inventory, None, &selection, &connector)?;

@@ -254,6 +254,11 @@ pub struct FleetArgs {
     /// Rolling batches of N hosts or N% of the hosts; a batch starts when the previous one is done.
     #[arg(long, value_name = "N|N%")]
     pub serial: Option<String>,
+    /// Only shard K of N of the selected hosts (0-based, as Slurm's SLURM_ARRAY_TASK_ID and
+    /// Kubernetes' JOB_COMPLETION_INDEX count): a stable part by a hash of each host's name,
+    /// a guest always with its host. An empty shard runs nothing and succeeds.
+    #[arg(long, value_name = "K/N", value_parser = vmup::engine::shard::Shard::parse)]
+    pub shard: Option<vmup::engine::shard::Shard>,
     /// Stop starting hosts once more than N (or N%) have failed or were unreachable.
     #[arg(long, value_name = "N|N%")]
     pub max_fail: Option<String>,

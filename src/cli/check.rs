@@ -24,6 +24,7 @@ pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
     // kernel its host boots it with.
     let selection = Selection {
         limit: args.run.fleet.limit.as_deref(),
+        shard: args.run.fleet.shard,
         guests_only: false,
         needs: &[Need::BootedKernel],
         extra_vars: &args.run.extra_vars,

@@ -17,6 +17,7 @@ pub fn run(args: ConflictsArgs) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
         limit: args.fleet.limit.as_deref(),
+        shard: args.fleet.shard,
         ..Selection::default()
     };
     let jobs = prepare(&inventory, None, &selection, &connector)?;

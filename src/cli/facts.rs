@@ -43,6 +43,7 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
         limit: args.host.as_deref().or(args.fleet.limit.as_deref()),
+        shard: args.fleet.shard,
         ..Selection::default()
     };
     let jobs = prepare(&inventory, None, &selection, &connector)?;

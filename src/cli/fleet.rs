@@ -51,6 +51,7 @@ pub fn guest_jobs<'a>(
 ) -> Result<Vec<Job<'a>>, CliError> {
     let selection = Selection {
         limit: fleet.limit.as_deref(),
+        shard: fleet.shard,
         guests_only: true,
         needs,
         ..Selection::default()

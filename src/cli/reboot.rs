@@ -24,6 +24,7 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.fleet);
     let selection = Selection {
         limit: args.fleet.limit.as_deref(),
+        shard: args.fleet.shard,
         ..Selection::default()
     };
     let mut jobs = prepare(&inventory, None, &selection, &connector)?;

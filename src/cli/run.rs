@@ -42,6 +42,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
     let connector = fleet::connector(&args.run.fleet);
     let selection = Selection {
         limit: args.run.fleet.limit.as_deref(),
+        shard: args.run.fleet.shard,
         extra_vars: &args.run.extra_vars,
         ..Selection::default()
     };
@@ -285,6 +286,8 @@ fn run_lifecycle(
                 &[]
             },
             extra_vars: &args.run.extra_vars,
+            // Already this shard's: the machines the apply converged.
+            shard: None,
         };
         let mut jobs = prepare(inventory, Some(runbook), &selection, connector)?;
         let wanted: std::collections::HashSet<&str> = chosen.iter().map(String::as_str).collect();

@@ -29,6 +29,7 @@ pub mod recreate;
 pub mod report;
 pub mod runbook_run;
 pub mod saved_plan;
+pub mod shard;
 pub mod work;
 
 pub use check::CheckWork;

@@ -66,6 +66,9 @@ pub struct Selection<'a> {
     pub needs: &'a [Need],
     /// `-e name=value`: variables that override every other level.
     pub extra_vars: &'a [(String, String)],
+    /// `--shard K/N`: only the selected machines in this shard (an empty shard is no error:
+    /// a job array's task may have nothing to do).
+    pub shard: Option<super::shard::Shard>,
 }
 
 /// Builds the jobs of a run: the selected machines in inventory order, each with the steps
@@ -185,11 +188,15 @@ fn select<'a>(
     if hosts.is_empty() {
         return Err(EngineError::NoHosts);
     }
+    let hosts: Vec<&Host> = match selection.shard {
+        Some(shard) => hosts.into_iter().filter(|h| shard.holds(h)).collect(),
+        None => hosts,
+    };
     if !selection.guests_only {
         return Ok(hosts);
     }
     let guests: Vec<&Host> = hosts.into_iter().filter(|h| h.parent.is_some()).collect();
-    if guests.is_empty() {
+    if guests.is_empty() && selection.shard.is_none() {
         return Err(EngineError::NoGuests);
     }
     Ok(guests)

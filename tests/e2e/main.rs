@@ -49,6 +49,7 @@ mod retry_file;
 mod safety;
 mod saved_plans;
 mod services;
+mod shards;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;
