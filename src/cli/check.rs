@@ -94,15 +94,7 @@ fn closing_line(s: &Summary) -> String {
         format!("{} OK", s.ok),
         format!("{} Not OK", s.not_ok),
     ];
-    for (n, word) in [
-        (s.failed, "failed"),
-        (s.unreachable, "unreachable"),
-        (s.skipped, "skipped"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {word}"));
-        }
-    }
+    parts.extend(super::human::not_done(s));
     let unjudged = s.failed + s.unreachable + s.skipped > 0;
     let verdict = match (s.not_ok > 0, unjudged) {
         (true, false) => "NOT OK",

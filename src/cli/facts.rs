@@ -146,15 +146,7 @@ fn table(reports: &[HostReport], picks: &[Pick], summary: &Summary) -> String {
 /// `facts: 12 host(s), 11 read, 1 unreachable in 0.41s`.
 fn closing_line(s: &Summary) -> String {
     let mut parts = vec![format!("{} host(s)", s.hosts), format!("{} read", s.ok)];
-    for (n, word) in [
-        (s.failed, "failed"),
-        (s.unreachable, "unreachable"),
-        (s.skipped, "skipped"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {word}"));
-        }
-    }
+    parts.extend(super::human::not_done(s));
     let interrupted = if s.interrupted { " (interrupted)" } else { "" };
     format!(
         "facts: {} in {:.2}s{interrupted}",

@@ -180,16 +180,10 @@ fn closing_line(mode: Mode, s: &Summary) -> String {
             parts.push(format!("{} already converged", s.ok));
         }
     }
-    for (n, word) in [
-        (s.held, "with changes held back for safety"),
-        (s.failed, "failed"),
-        (s.unreachable, "unreachable"),
-        (s.skipped, "skipped"),
-    ] {
-        if n > 0 {
-            parts.push(format!("{n} {word}"));
-        }
+    if s.held > 0 {
+        parts.push(format!("{} with changes held back for safety", s.held));
     }
+    parts.extend(not_done(s));
     let verdict = if s.failed + s.unreachable + s.skipped > 0 {
         "NOT CONVERGED"
     } else if s.held > 0 {
@@ -209,4 +203,17 @@ fn closing_line(mode: Mode, s: &Summary) -> String {
         parts.join(", "),
         s.elapsed.as_secs_f64()
     )
+}
+
+/// `2 failed`, `1 unreachable`, `3 skipped`, for those that are not 0: the part of every
+/// closing line that counts the hosts a run did not finish.
+pub(super) fn not_done(s: &Summary) -> impl Iterator<Item = String> {
+    [
+        (s.failed, "failed"),
+        (s.unreachable, "unreachable"),
+        (s.skipped, "skipped"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, word)| format!("{n} {word}"))
 }
