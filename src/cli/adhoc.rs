@@ -190,14 +190,11 @@ fn closing_line(reports: &[HostReport], s: &Summary) -> String {
     if signalled > 0 {
         parts.push(format!("{signalled} killed by a signal"));
     }
-    let refused = s.failed.saturating_sub(
-        by_code
-            .iter()
-            .filter(|(c, _)| **c != 0)
-            .map(|(_, n)| n)
-            .sum::<usize>()
-            + signalled,
-    );
+    // Failed without running the command (a local tree refuses, become was refused).
+    let refused = reports
+        .iter()
+        .filter(|r| r.status == vmup::engine::Status::Failed && command_run(r).is_none())
+        .count();
     for (n, word) in [
         (refused, "not run"),
         (s.unreachable, "unreachable"),

@@ -213,9 +213,6 @@ pub struct FactsView {
     /// Picked command facts by name.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub commands: BTreeMap<String, CommandView>,
-    /// Which facts were picked, in the order asked: the table's columns.
-    #[serde(skip)]
-    pub picked: Vec<Pick>,
 }
 
 impl FactsView {
@@ -248,7 +245,6 @@ impl FactsView {
                     )
                 })
                 .collect(),
-            picked: picks.to_vec(),
         }
     }
 
