@@ -1,14 +1,20 @@
 //! The human report after a run: per-host changes with diffs, errors, and a summary table.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write;
 
-use vmup::engine::{HostReport, Mode, Status, Summary};
+use vmup::engine::{ChangeReport, HostReport, Mode, Phase, Status, Summary};
+use vmup::transport::BecomeMethod;
 
 /// Renders the final report. Hosts whose changes (and error) are identical are shown once,
 /// so a fleet of fifty alike guests reads as one plan, not fifty.
 pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
     let mut out = String::new();
+    // Hosts keyed by their outcome: one look-up per host, so ten thousand hosts that
+    // all differ cost ten thousand look-ups, not fifty million comparisons.
     let mut groups: Vec<(&HostReport, Vec<&str>)> = Vec::new();
+    let mut index: HashMap<Outcome<'_>, usize> = HashMap::new();
     for report in reports {
         if report.changes.is_empty()
             && report.error.is_none()
@@ -17,9 +23,12 @@ pub fn render(mode: Mode, reports: &[HostReport], summary: &Summary) -> String {
         {
             continue;
         }
-        match groups.iter_mut().find(|(first, _)| alike(first, report)) {
-            Some((_, names)) => names.push(&report.host),
-            None => groups.push((report, vec![&report.host])),
+        match index.entry(Outcome::of(report)) {
+            Entry::Occupied(at) => groups[*at.get()].1.push(&report.host),
+            Entry::Vacant(slot) => {
+                slot.insert(groups.len());
+                groups.push((report, vec![&report.host]));
+            }
         }
     }
     for (report, names) in groups {
@@ -90,14 +99,29 @@ fn output_tail(out: &mut String, output: &str) {
 }
 
 /// Same outcome, same changes, same error and warnings: shown once for all such hosts.
-fn alike(a: &HostReport, b: &HostReport) -> bool {
-    a.status == b.status
-        && a.phase == b.phase
-        && a.changes == b.changes
-        && a.error == b.error
-        && a.warnings == b.warnings
-        && a.findings == b.findings
-        && a.become_method == b.become_method
+#[derive(PartialEq, Eq, Hash)]
+struct Outcome<'a> {
+    status: Status,
+    phase: Phase,
+    changes: &'a [ChangeReport],
+    error: Option<&'a str>,
+    warnings: &'a [String],
+    findings: &'a [ChangeReport],
+    become_method: Option<BecomeMethod>,
+}
+
+impl<'a> Outcome<'a> {
+    fn of(r: &'a HostReport) -> Outcome<'a> {
+        Outcome {
+            status: r.status,
+            phase: r.phase,
+            changes: &r.changes,
+            error: r.error.as_deref(),
+            warnings: &r.warnings,
+            findings: &r.findings,
+            become_method: r.become_method,
+        }
+    }
 }
 
 /// `a, b, c` or `a, b, c, ... and 47 more`.
@@ -140,8 +164,15 @@ fn outcome(mode: Mode, report: &HostReport) -> String {
     }
 }
 
-/// host, status, changes, time: one row per host.
+/// Above this many hosts the table has a row per status and change count, not per host:
+/// a thousand rows would bury the groups above it (`--json` has every host).
+pub(super) const TABLE_ROWS: usize = 50;
+
+/// host, status, changes, time: one row per host, or per alike hosts in a big run.
 fn table(reports: &[HostReport]) -> String {
+    if reports.len() > TABLE_ROWS {
+        return grouped_table(reports);
+    }
     let width = reports
         .iter()
         .map(|r| r.host.len())
@@ -160,6 +191,43 @@ fn table(reports: &[HostReport]) -> String {
             r.status.as_str(),
             r.changes.len(),
             r.elapsed.as_secs_f64()
+        );
+    }
+    out
+}
+
+/// status, hosts, changes, slowest time, names: one row per status and change count, in
+/// the order each first appears.
+fn grouped_table(reports: &[HostReport]) -> String {
+    let mut rows: Vec<(Status, usize, f64, Vec<&str>)> = Vec::new();
+    let mut index: HashMap<(Status, usize), usize> = HashMap::new();
+    for r in reports {
+        let secs = r.elapsed.as_secs_f64();
+        match index.entry((r.status, r.changes.len())) {
+            Entry::Occupied(at) => {
+                let row = &mut rows[*at.get()];
+                row.2 = row.2.max(secs);
+                row.3.push(&r.host);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(rows.len());
+                rows.push((r.status, r.changes.len(), secs, vec![&r.host]));
+            }
+        }
+    }
+    let mut out = format!(
+        "{:<11}  {:>6}  {:>7}  {:>7}  HOSTS\n",
+        "STATUS", "COUNT", "CHANGES", "SLOWEST"
+    );
+    for (status, changes, slowest, names) in rows {
+        let _ = writeln!(
+            out,
+            "{:<11}  {:>6}  {:>7}  {:>6.2}s  {}",
+            status.as_str(),
+            names.len(),
+            changes,
+            slowest,
+            host_list(&names)
         );
     }
     out
@@ -216,4 +284,82 @@ pub(super) fn not_done(s: &Summary) -> impl Iterator<Item = String> {
     .into_iter()
     .filter(|(n, _)| *n > 0)
     .map(|(n, word)| format!("{n} {word}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn report(host: &str, status: Status, changes: usize, secs: u64) -> HostReport {
+        let mut r = HostReport::new(host, Phase::Verify, status);
+        r.elapsed = Duration::from_secs(secs);
+        r.changes = (0..changes)
+            .map(|i| ChangeReport {
+                step: format!("step {i}"),
+                resource: "line".into(),
+                path: Some("/etc/securetty".into()),
+                summary: format!("append line {i}"),
+                diff: None,
+                output: None,
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn a_big_run_shows_one_row_per_outcome_and_alike_hosts_once() {
+        let mut reports: Vec<HostReport> = (0..997)
+            .map(|i| report(&format!("g{i:04}"), Status::Changed, 2, 1))
+            .collect();
+        for i in 0..3 {
+            let mut failed = report(&format!("bad{i}"), Status::Failed, 0, 3);
+            failed.phase = Phase::Facts;
+            failed.error = Some(format!("bad{i}: connection refused"));
+            reports.push(failed);
+        }
+        let summary = Summary::of(&reports, Duration::ZERO, false);
+        let out = render(Mode::Apply, &reports, &summary);
+        // One group for the 997 alike hosts, one per distinct error.
+        assert_eq!(
+            out.matches("\n== ").count() + usize::from(out.starts_with("== ")),
+            4
+        );
+        assert!(
+            out.contains("== g0000, g0001, g0002, g0003, g0004, g0005, g0006, g0007, ... and 989 more (2 change(s) applied, verified each)"),
+            "{out}"
+        );
+        // The table: a row per status and change count, not a thousand rows.
+        assert!(
+            out.contains("STATUS        COUNT  CHANGES  SLOWEST  HOSTS\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("\nchanged         997        2    1.00s  g0000, "),
+            "{out}"
+        );
+        assert!(
+            out.contains("\nfailed            3        0    3.00s  bad0, bad1, bad2\n"),
+            "{out}"
+        );
+        assert!(out.lines().count() < 40, "{out}");
+    }
+
+    #[test]
+    fn a_small_run_keeps_a_row_per_host() {
+        let reports: Vec<HostReport> = (0..TABLE_ROWS)
+            .map(|i| report(&format!("g{i:02}"), Status::Ok, 0, 0))
+            .collect();
+        let out = render(
+            Mode::Apply,
+            &reports,
+            &Summary::of(&reports, Duration::ZERO, false),
+        );
+        assert!(out.starts_with("HOST  STATUS"), "{out}");
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with('g')).count(),
+            TABLE_ROWS
+        );
+    }
 }

@@ -1,8 +1,10 @@
 //! Progress while a run works: a live bar on a terminal, a plain line per host otherwise.
 //!
-//! Both go to standard error, so standard output carries only the final report.
+//! Both go to standard error, so standard output carries only the final report. On a
+//! terminal a run of a thousand hosts is one bar: how many hosts are in each phase, how
+//! many ended how, and a line only for each host that failed, as it fails.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,15 +12,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::safe::safe;
-use vmup::engine::{Event, EventSink, Phase};
+use vmup::engine::{Event, EventSink, Phase, Status};
 
 /// Progress on standard error.
 pub struct Progress {
     bar: Option<ProgressBar>,
     done: AtomicUsize,
     total: usize,
-    /// The phase each running host is in, for the "facts 3 · apply 5" line.
-    phases: Mutex<BTreeMap<String, Phase>>,
+    /// Where the running hosts are and how the finished ones ended, for the bar's line.
+    tally: Mutex<Tally>,
     /// Statuses in colour (see `colour`).
     colour: bool,
     /// Whether hosts make changes (`plan`, `apply`, `conflicts`): their lines count them.
@@ -43,7 +45,7 @@ impl Progress {
             bar,
             done: AtomicUsize::new(0),
             total,
-            phases: Mutex::new(BTreeMap::new()),
+            tally: Mutex::new(Tally::default()),
             colour: super::colour::stderr(),
             changes: matches!(label, "plan" | "apply" | "conflicts"),
         }
@@ -62,10 +64,10 @@ impl EventSink for Progress {
         match event {
             Event::PhaseStarted { host, phase } => {
                 if let Some(bar) = &self.bar
-                    && let Ok(mut phases) = self.phases.lock()
+                    && let Ok(mut tally) = self.tally.lock()
                 {
-                    phases.insert(host.to_string(), *phase);
-                    bar.set_message(phase_counts(&phases));
+                    tally.enter(host, *phase);
+                    bar.set_message(tally.line());
                 }
             }
             Event::BatchStarted { number, of, hosts } if *of > 1 => {
@@ -103,9 +105,9 @@ impl EventSink for Progress {
                 );
                 match &self.bar {
                     Some(bar) => {
-                        if let Ok(mut phases) = self.phases.lock() {
-                            phases.remove(&report.host);
-                            bar.set_message(phase_counts(&phases));
+                        if let Ok(mut tally) = self.tally.lock() {
+                            tally.finish(&report.host, report.status);
+                            bar.set_message(tally.line());
                         }
                         bar.inc(1);
                         if report.status.is_failure() {
@@ -120,14 +122,111 @@ impl EventSink for Progress {
     }
 }
 
-/// `facts 3 · plan 1 · apply 5 · verify 2`: how many running hosts are in each phase.
-fn phase_counts(phases: &BTreeMap<String, Phase>) -> String {
-    [Phase::Facts, Phase::Plan, Phase::Apply, Phase::Verify]
-        .iter()
-        .filter_map(|p| {
-            let n = phases.values().filter(|q| *q == p).count();
-            (n > 0).then(|| format!("{} {n}", p.as_str()))
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+/// The phases of running hosts and the statuses of finished ones, kept as counts so that
+/// each event costs the same at ten thousand hosts as at ten.
+#[derive(Default)]
+struct Tally {
+    /// The phase each running host is in.
+    running: HashMap<String, Phase>,
+    /// How many running hosts are in each of [`PHASES`].
+    in_phase: [usize; PHASES.len()],
+    /// How many finished hosts ended with each status, in the order statuses first came.
+    ended: Vec<(Status, usize)>,
+}
+
+/// The phases the bar counts, in pipeline order.
+const PHASES: [Phase; 4] = [Phase::Facts, Phase::Plan, Phase::Apply, Phase::Verify];
+
+impl Tally {
+    fn slot(phase: Phase) -> Option<usize> {
+        PHASES.iter().position(|p| *p == phase)
+    }
+
+    /// `host` entered `phase` (leaving the one it was in).
+    fn enter(&mut self, host: &str, phase: Phase) {
+        let before = match self.running.get_mut(host) {
+            Some(at) => Some(std::mem::replace(at, phase)),
+            None => {
+                self.running.insert(host.to_string(), phase);
+                None
+            }
+        };
+        if let Some(i) = before.and_then(Tally::slot) {
+            self.in_phase[i] -= 1;
+        }
+        if let Some(i) = Tally::slot(phase) {
+            self.in_phase[i] += 1;
+        }
+    }
+
+    /// `host` ended with `status`.
+    fn finish(&mut self, host: &str, status: Status) {
+        if let Some(i) = self.running.remove(host).and_then(Tally::slot) {
+            self.in_phase[i] -= 1;
+        }
+        match self.ended.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, n)) => *n += 1,
+            None => self.ended.push((status, 1)),
+        }
+    }
+
+    /// `facts 3 · apply 5 | changed 812 · failed 2`: running hosts per phase, then
+    /// finished hosts per status.
+    fn line(&self) -> String {
+        let running: Vec<String> = PHASES
+            .iter()
+            .zip(self.in_phase)
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| format!("{} {n}", p.as_str()))
+            .collect();
+        let ended: Vec<String> = self
+            .ended
+            .iter()
+            .map(|(s, n)| format!("{} {n}", s.as_str()))
+            .collect();
+        match (running.is_empty(), ended.is_empty()) {
+            (_, true) => running.join(" · "),
+            (true, false) => ended.join(" · "),
+            (false, false) => format!("{} | {}", running.join(" · "), ended.join(" · ")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_counts_hosts_per_phase_and_per_outcome() {
+        let mut t = Tally::default();
+        for i in 0..1000 {
+            t.enter(&format!("g{i}"), Phase::Facts);
+        }
+        assert_eq!(t.line(), "facts 1000");
+        for i in 0..600 {
+            t.enter(&format!("g{i}"), Phase::Plan);
+            t.enter(&format!("g{i}"), Phase::Apply);
+        }
+        t.enter("g0", Phase::Verify);
+        assert_eq!(t.line(), "facts 400 · apply 599 · verify 1");
+        t.finish("g0", Status::Changed);
+        t.finish("g1", Status::Failed);
+        for i in 2..1000 {
+            t.finish(&format!("g{i}"), Status::Changed);
+        }
+        assert_eq!(t.line(), "changed 999 · failed 1");
+        assert!(t.running.is_empty());
+    }
+
+    #[test]
+    fn running_and_finished_hosts_share_the_line() {
+        let mut t = Tally::default();
+        t.enter("a", Phase::Facts);
+        t.enter("b", Phase::Facts);
+        t.finish("a", Status::Unreachable);
+        assert_eq!(t.line(), "facts 1 | unreachable 1");
+        // A host that ends without a phase event (refused before it started) counts too.
+        t.finish("c", Status::Skipped);
+        assert_eq!(t.line(), "facts 1 | unreachable 1 · skipped 1");
+    }
 }

@@ -10,7 +10,6 @@
 
 use serde::Serialize;
 
-use crate::inventory::TransportKind;
 use crate::remote::quote::quote;
 
 use super::prepare::Job;
@@ -99,7 +98,7 @@ pub struct AdHocWork {
 impl HostWork for AdHocWork {
     fn run(&self, job: &Job<'_>, ctx: &HostCtx<'_>) -> HostReport {
         let host = &job.host.name;
-        if job.host.transport == TransportKind::Local {
+        if job.host.transport.is_tree() {
             let mut report = ctx.report(host, Phase::Apply, Status::Failed);
             report.error = Some(format!(
                 "{host} is a local tree (files only): the command would run on the controller, not on {host}, so it is refused"

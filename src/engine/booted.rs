@@ -298,6 +298,7 @@ mod tests {
             become_root: false,
             become_method: Default::default(),
             root: Some(root.to_path_buf()),
+            latency: Default::default(),
             role: if parent.is_some() {
                 Some(Role::Guest)
             } else {

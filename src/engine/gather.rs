@@ -3,7 +3,7 @@
 use crate::facts::{FactKey, Facts, facts_script, parse_facts};
 use crate::inventory::Host;
 use crate::remote::frame::Boundary;
-use crate::transport::Transport;
+use crate::transport::{RemoteOutput, Transport};
 
 use super::error::HostError;
 use super::prepare::Job;
@@ -11,14 +11,33 @@ use super::work::{HostCtx, stderr_excerpt};
 
 /// Runs the facts script for `keys` on the job's machine, counted by `ctx`.
 pub fn gather(job: &Job<'_>, keys: &[FactKey], ctx: &HostCtx<'_>) -> Result<Facts, HostError> {
+    let (script, boundary) = facts_request(job, keys)?;
+    let output = ctx.remote(job, &script)?;
+    read_facts(job, keys, &boundary, &output)
+}
+
+/// The facts script for `keys` on the job's machine and the boundary its output is read
+/// with: its own round trip ([`gather`]), or the tail of an apply script, so that a host
+/// with changes costs two round trips, not three (see `engine::apply`).
+pub fn facts_request(job: &Job<'_>, keys: &[FactKey]) -> Result<(Vec<u8>, Boundary), HostError> {
     let boundary = Boundary::random();
     let script = facts_script(keys, &job.host.path_root(), &boundary)
         .map_err(|e| HostError::Script(e.to_string()))?;
-    let output = ctx.remote(job, &script)?;
+    Ok((script, boundary))
+}
+
+/// Reads the facts a [`facts_request`] script printed. Only records framed with
+/// `boundary` are read, so output of another script before it (an apply) is ignored.
+pub fn read_facts(
+    job: &Job<'_>,
+    keys: &[FactKey],
+    boundary: &Boundary,
+    output: &RemoteOutput,
+) -> Result<Facts, HostError> {
     let mut facts =
-        parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
+        parse_facts(keys, boundary, &output.stdout).map_err(|error| HostError::Facts {
             error,
-            detail: stderr_excerpt(&output),
+            detail: stderr_excerpt(output),
         })?;
     // A local tree cannot count its CPUs; the inventory may say what its domain gives it.
     facts.cpus = facts.cpus.or(job.host.cpus);

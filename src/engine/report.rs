@@ -15,7 +15,7 @@ pub enum Mode {
 }
 
 /// Where a host is in its pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     /// Reading the host.
@@ -41,7 +41,7 @@ impl Phase {
 }
 
 /// How a host ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Nothing to change.
@@ -86,7 +86,7 @@ impl Status {
 }
 
 /// One change planned (or applied) on a host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct ChangeReport {
     /// The step's label, e.g. `step 3 (serial console login)`.
     pub step: String,

@@ -2,8 +2,9 @@
 //! command per phase.
 //!
 //! Round trips: `plan` costs one (facts). `apply` costs one when nothing needs changing
-//! (facts; the plan is empty, so there is nothing to verify) and three otherwise (facts,
-//! apply, verify). Verify re-gathers the same facts and re-plans: an empty plan is the
+//! (facts; the plan is empty, so there is nothing to verify) and two otherwise (facts;
+//! apply and verify in one script, see `engine::apply::apply_then_gather`). Verify
+//! re-reads the same facts after the last change and re-plans: an empty plan is the
 //! proof of convergence; anything else fails the host with what would still change. The
 //! one exception is a step that says it never converges (`command` with `always = true`,
 //! see `Resource::converges`): its changes are planned on every run and verify leaves them
@@ -16,7 +17,7 @@ use crate::resource::{HostView, PlanError, Resource};
 use crate::runbook::context::{context, facts_for};
 use crate::transport::TransportError;
 
-use super::apply::apply;
+use super::apply::{Applied, apply_then_gather};
 use super::diff::change_report;
 use super::error::HostError;
 use super::gather::gather;
@@ -106,7 +107,7 @@ fn pipeline(
         );
 
     ctx.phase(host, Phase::Facts);
-    let (planned, facts) = gather_and_plan(job, &mut keys, ctx, Phase::Facts, Some(remarks))?;
+    let (planned, facts) = gather_and_plan(job, &mut keys, None, ctx, Phase::Facts, Some(remarks))?;
     let fingerprint = saved_plan::fingerprint(&facts, planned.iter().map(|c| &c.report));
     if let Some((saved, source)) = expected
         && let Some(what) = saved_plan::differs(saved, &fingerprint)
@@ -132,8 +133,12 @@ fn pipeline(
 
     ctx.phase(host, Phase::Apply);
     let actions: Vec<Action> = planned.iter().map(|c| c.action.clone()).collect();
-    let (outcome, detail) = match apply(job, &actions, ctx) {
-        Ok(found) => found,
+    let Applied {
+        outcome,
+        detail,
+        facts: after,
+    } = match apply_then_gather(job, &actions, &keys, ctx) {
+        Ok(applied) => applied,
         // sudo refused to start the script: nothing ran, so nothing is in doubt.
         Err(error @ HostError::Transport(TransportError::Become { .. })) => {
             changes_out.clear();
@@ -218,11 +223,12 @@ fn pipeline(
     ctx.phase(host, Phase::Verify);
     // A step that runs on every apply by design (`always = true`) is planned again here;
     // it is not left to do.
-    let left: Vec<PlannedChange> = gather_and_plan(job, &mut keys, ctx, Phase::Verify, None)?
-        .0
-        .into_iter()
-        .filter(|c| c.converges)
-        .collect();
+    let left: Vec<PlannedChange> =
+        gather_and_plan(job, &mut keys, after, ctx, Phase::Verify, None)?
+            .0
+            .into_iter()
+            .filter(|c| c.converges)
+            .collect();
     if let Some(first) = left.first() {
         return Err((
             Phase::Verify,
@@ -240,10 +246,12 @@ fn pipeline(
 /// were not gathered (a path named by a release), or a step asks for facts that depend on
 /// the plan so far (`PlanError::NeedFacts`), gathers those too: one more round trip per
 /// round, at most one round per step; a step is never skipped. Leaves `keys` holding every fact used,
-/// for the verify phase. `gathering` is the phase a failed gather is reported in.
+/// for the verify phase. `read` are facts for `keys` already read (by the apply script),
+/// used for the first round. `gathering` is the phase a failed gather is reported in.
 fn gather_and_plan(
     job: &Job<'_>,
     keys: &mut Vec<FactKey>,
+    mut read: Option<Facts>,
     ctx: &HostCtx<'_>,
     gathering: Phase,
     remarks: Option<&mut Remarks>,
@@ -256,7 +264,10 @@ fn gather_and_plan(
         gathering
     };
     for round in 0..rounds {
-        let facts = gather(job, keys, ctx).map_err(|e| (gathering, e))?;
+        let facts = match read.take() {
+            Some(facts) => facts,
+            None => gather(job, keys, ctx).map_err(|e| (gathering, e))?,
+        };
         if gathering == Phase::Facts && round == 0 {
             ctx.phase(&job.host.name, Phase::Plan);
         }

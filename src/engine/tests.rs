@@ -83,14 +83,13 @@ fn plan_sends_one_facts_script() {
 }
 
 #[test]
-fn apply_sends_facts_apply_verify_and_then_nothing_on_the_next_run() {
+fn apply_sends_facts_then_apply_and_verify_in_one_script_and_then_nothing_on_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let (inv, rb) = (tree(dir.path()), runbook());
     let t = Arc::new(
         ScriptedTransport::new("g")
             .expect("facts", FACTS, Reply::Run)
-            .expect("apply", APPLY, Reply::Run)
-            .expect("verify", FACTS, Reply::Run),
+            .expect("apply and verify", APPLY, Reply::Run),
     );
     let report = run(
         &RunbookWork { mode: Mode::Apply },
@@ -99,10 +98,14 @@ fn apply_sends_facts_apply_verify_and_then_nothing_on_the_next_run() {
     );
     assert_eq!(
         (report.status, report.phase, report.round_trips),
-        (Status::Changed, Phase::Verify, 3),
+        (Status::Changed, Phase::Verify, 2),
         "{report:?}"
     );
     t.verify().unwrap();
+    assert_eq!(
+        std::fs::read(dir.path().join("g/etc/securetty")).unwrap(),
+        b"console\nttyS0\n"
+    );
     // Converged: one facts script, nothing to apply or verify.
     let t = Arc::new(ScriptedTransport::new("g").expect("facts", FACTS, Reply::Run));
     let report = run(
@@ -258,5 +261,30 @@ fn conflicts_without_any_cost_one_script_and_kernels_one_too() {
         Status::Failed,
         "no booted kernel was read: {report:?}"
     );
+    t.verify().unwrap();
+}
+
+#[test]
+fn facts_cut_after_a_complete_apply_are_gathered_again_not_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    // The apply part ran to its end; the connection dropped in the facts part after it.
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", FACTS, Reply::Run)
+            .expect("apply and verify", APPLY, Reply::RunCutAt(" cpus\n"))
+            .expect("verify again", FACTS, Reply::Run),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Apply },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.phase, report.round_trips),
+        (Status::Changed, Phase::Verify, 3),
+        "{report:?}"
+    );
+    assert_eq!(report.changes.len(), 1, "{report:?}");
     t.verify().unwrap();
 }

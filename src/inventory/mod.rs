@@ -16,6 +16,7 @@ mod privilege;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -68,6 +69,7 @@ struct RawDefaults {
     ssh_algorithms: Option<AlgorithmPolicy>,
     r#become: Option<Spanned<bool>>,
     become_method: Option<Spanned<RawMethod>>,
+    latency_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +83,7 @@ struct RawHost {
     r#become: Option<Spanned<bool>>,
     become_method: Option<Spanned<RawMethod>>,
     root: Option<Spanned<String>>,
+    latency_ms: Option<Spanned<u64>>,
     role: Option<Role>,
     host: Option<Spanned<String>>,
     domain: Option<Spanned<String>>,
@@ -118,8 +121,10 @@ pub struct Host {
     pub become_root: bool,
     /// `become_method`: sudo (default) or doas; what `become` and `--become` use.
     pub become_method: BecomeMethod,
-    /// For `local`: the directory every runbook path is taken under.
+    /// For `local` and `synthetic`: the directory every runbook path is taken under.
     pub root: Option<PathBuf>,
+    /// For `synthetic`: how long each of its scripts takes to answer (`latency_ms`).
+    pub latency: Duration,
     /// Host, guest, or neither.
     pub role: Option<Role>,
     /// For a guest: the inventory name of the host it runs on.
@@ -160,10 +165,11 @@ impl Host {
             port: self.port,
             kind: self.transport,
             root: self.root.clone(),
+            latency: self.latency,
             algorithms: self.ssh_algorithms,
             // The local transport runs as whoever runs vmup: an inherited `become` is
             // ignored there (one on the host itself was refused).
-            become_method: (self.become_root && self.transport != TransportKind::Local)
+            become_method: (self.become_root && !self.transport.is_tree())
                 .then_some(self.become_method),
         }
     }
@@ -316,26 +322,43 @@ impl Inventory {
                 .transport
                 .or(raw.defaults.transport)
                 .unwrap_or(TransportKind::Ssh);
-            let root = match (&h.root, transport) {
-                (Some(root), TransportKind::Local) => Some(base.join(root.get_ref())),
-                (Some(root), _) => {
+            let root = match (&h.root, transport.is_tree()) {
+                (Some(root), true) => Some(base.join(root.get_ref())),
+                (Some(root), false) => {
                     return Err(SourceError::at(
                         file,
                         text,
                         root.span(),
-                        "`root` needs transport = \"local\"",
+                        "`root` needs transport = \"local\" (or \"synthetic\")",
                     ));
                 }
-                (None, TransportKind::Local) => {
+                (None, true) => {
                     return Err(SourceError::at(
                         file,
                         text,
                         span,
-                        format!("host {name} uses transport = \"local\" and needs `root`"),
+                        format!("host {name} uses a transport over a tree and needs `root`"),
                     ));
                 }
-                (None, _) => None,
+                (None, false) => None,
             };
+            if let Some(latency) = &h.latency_ms
+                && transport != TransportKind::Synthetic
+            {
+                return Err(SourceError::at(
+                    file,
+                    text,
+                    latency.span(),
+                    "`latency_ms` is for transport = \"synthetic\" only",
+                ));
+            }
+            let latency = Duration::from_millis(
+                h.latency_ms
+                    .map(Spanned::into_inner)
+                    .or(raw.defaults.latency_ms)
+                    .filter(|_| transport == TransportKind::Synthetic)
+                    .unwrap_or(0),
+            );
             if let Some(parent) = &h.host {
                 if !names.contains(parent.get_ref()) {
                     return Err(SourceError::at(
@@ -493,6 +516,7 @@ impl Inventory {
                 become_root: become_setting.enabled,
                 become_method: become_setting.method,
                 root,
+                latency,
                 role,
                 parent: h.host.map(Spanned::into_inner),
                 domain: h.domain.map(Spanned::into_inner),

@@ -66,13 +66,13 @@ pub(super) fn resolve(
     groups: &BTreeMap<&str, BecomeSaid<'_>>,
     defaults: &BecomeSaid<'_>,
 ) -> Result<Resolved, Problem> {
-    if transport == TransportKind::Local
+    if transport.is_tree()
         && let Some(enabled) = own.enabled.filter(|e| *e.get_ref())
     {
         return Err((
             enabled.span(),
             format!(
-                "host {name} uses transport = \"local\", whose scripts run as the user running vmup: `become` means nothing there (run vmup as root instead)"
+                "host {name} uses a transport over a tree, whose scripts run as the user running vmup: `become` means nothing there (run vmup as root instead)"
             ),
         ));
     }

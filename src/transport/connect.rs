@@ -6,13 +6,14 @@
 //! themselves open lazily, on a host's first script.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::local::LocalTransport;
 use super::openssh::OpensshContext;
 use super::ssh::{SshContext, SshOptions, SshTarget};
 use super::ssh_config::SshConfig;
+use super::synthetic::{ReplayCache, SyntheticTransport};
 use super::{Endpoint, Transport, TransportKind};
 
 /// Seconds to wait for a connection unless told otherwise (`--connect-timeout`).
@@ -39,6 +40,8 @@ pub struct Connector {
     options: ConnectOptions,
     ssh: OnceLock<Result<SshContext, String>>,
     openssh: OnceLock<Result<OpensshContext, String>>,
+    /// What synthetic hosts have answered so far: one cache for the run.
+    synthetic: Arc<ReplayCache>,
 }
 
 impl Connector {
@@ -48,6 +51,7 @@ impl Connector {
             options,
             ssh: OnceLock::new(),
             openssh: OnceLock::new(),
+            synthetic: Arc::default(),
         }
     }
 
@@ -63,6 +67,7 @@ impl Connector {
             TransportKind::Local => "local",
             TransportKind::Ssh => "ssh",
             TransportKind::Openssh => "openssh",
+            TransportKind::Synthetic => "synthetic",
         };
         let inner = self.unlogged(endpoint)?;
         Ok(Box::new(super::logged::Logged::new(
@@ -88,6 +93,13 @@ impl Connector {
                 LocalTransport::with_root(&endpoint.name, endpoint.root.clone())
                     .with_command_timeout(self.options.command_timeout),
             )),
+            TransportKind::Synthetic => Ok(Box::new(SyntheticTransport::new(
+                &endpoint.name,
+                LocalTransport::with_root(&endpoint.name, endpoint.root.clone())
+                    .with_command_timeout(self.options.command_timeout),
+                endpoint.latency,
+                Arc::clone(&self.synthetic),
+            ))),
             TransportKind::Ssh => {
                 let context = self.ssh.get_or_init(|| {
                     let config = SshConfig::load(self.options.ssh_config.as_deref())
@@ -149,6 +161,7 @@ mod tests {
             port: None,
             kind: TransportKind::Local,
             root: Some(dir.path().to_path_buf()),
+            latency: Duration::ZERO,
             algorithms: Default::default(),
             become_method: Some(crate::transport::BecomeMethod::Sudo),
         };

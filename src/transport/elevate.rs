@@ -14,7 +14,7 @@ use super::{RemoteOutput, TransportError};
 
 /// How a host's scripts become root; what `become_method = "..."` says in the inventory
 /// (`su` is refused there: it cannot run without a password prompt).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BecomeMethod {
     /// `sudo -n` (default): a `NOPASSWD` sudoers entry for the login user.

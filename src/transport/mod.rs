@@ -15,6 +15,7 @@ mod pattern;
 pub mod scripted;
 pub mod ssh;
 pub mod ssh_config;
+pub mod synthetic;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +34,17 @@ pub enum TransportKind {
     Openssh,
     /// This machine's shell, over a directory tree (`root`).
     Local,
+    /// A stand-in that answers like the tree `root` (see `transport::synthetic`): for
+    /// measuring the controller at sizes no test machine can host.
+    Synthetic,
+}
+
+impl TransportKind {
+    /// True for the kinds whose scripts run on this machine over a tree (`root`), where
+    /// `become` means nothing and `vmup run` would run the command on the controller.
+    pub fn is_tree(self) -> bool {
+        matches!(self, TransportKind::Local | TransportKind::Synthetic)
+    }
 }
 
 /// Which ssh algorithms a host is offered; what `ssh_algorithms = "..."` says in the
@@ -123,8 +135,11 @@ pub struct Endpoint {
     pub port: Option<u16>,
     /// Which transport reaches it.
     pub kind: TransportKind,
-    /// For [`TransportKind::Local`]: the directory every path is taken under.
+    /// For [`TransportKind::Local`] and [`TransportKind::Synthetic`]: the directory every
+    /// path is taken under.
     pub root: Option<PathBuf>,
+    /// For [`TransportKind::Synthetic`]: how long each script takes to answer.
+    pub latency: Duration,
     /// Which ssh algorithms it is offered.
     pub algorithms: AlgorithmPolicy,
     /// How its scripts become root (`become`), or `None` to run them as the login user.

@@ -341,8 +341,8 @@ fn scenarios(transport: &str) {
         assert_eq!(status, "changed", "{host}");
         assert_eq!(
             fleet.count("count-commands", &host),
-            3,
-            "round trips on {host}"
+            2,
+            "round trips on {host}: facts, then apply and verify in one script"
         );
         assert_eq!(
             fleet.count("count-connections", &host),

@@ -53,6 +53,7 @@ mod shards;
 mod snapshots;
 mod ssh_real;
 mod sshd_fixture;
+mod synthetic;
 mod transport_contract;
 mod transport_harness;
 mod values;

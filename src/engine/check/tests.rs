@@ -413,8 +413,7 @@ fn plan_notes_a_check_only_step_and_apply_never_applies_it() {
     let t = Arc::new(
         ScriptedTransport::new("xen1")
             .expect("facts", FACTS, Reply::Run)
-            .expect("apply", "umask 077", Reply::Run)
-            .expect("verify", FACTS, Reply::Run),
+            .expect("apply and verify", "umask 077", Reply::Run),
     );
     let apply = run(
         &RunbookWork { mode: Mode::Apply },
