@@ -22,11 +22,16 @@ CACHE=${VMUP_BENCH_CACHE:-/var/cache/vmup-bench}
 VENV="$CACHE/venv"
 ALL_TOOLS="vmup vmup-openssh pyinfra ansible ssh ssh-cm"
 
-SIZES=10,50,200
+SIZES=50,200,1000
 RUNS=3
 TOOLS=$ALL_TOOLS
 BIG_TOOLS="vmup pyinfra"
 BIG_FROM=100
+HUGE_TOOLS="vmup"
+HUGE_FROM=1000
+MAX_FORKS=200
+SYNTHETIC=10000
+SYNTHETIC_LATENCY_MS=50
 VMUP=""
 KEEP_WORK=0
 UPGRADE=0
@@ -42,6 +47,12 @@ usage: fleet-bench.sh [--sizes 10,50,200] [--runs 3] [options]
   --tools LIST       tools, comma-separated, out of: ${ALL_TOOLS// /,}
                      (default all; vmup-openssh = vmup with transport = "openssh")
   --big-tools LIST   tools run at sizes >= $BIG_FROM (default ${BIG_TOOLS// /,})
+  --huge-tools LIST  tools run at sizes >= $HUGE_FROM (default ${HUGE_TOOLS// /,})
+  --max-forks F      parallel hosts of vmup and pyinfra at most (default $MAX_FORKS;
+                     below it, N: every host at once)
+  --synthetic N      then vmup alone on N synthetic hosts (transport = "synthetic",
+                     answering like a fresh guest's tree; 0: none; default $SYNTHETIC)
+  --latency-ms L     each synthetic host's wait per script (default $SYNTHETIC_LATENCY_MS)
   --vmup PATH        use this vmup binary instead of building the repo's
   --upgrade-tools    reinstall pyinfra and ansible-core (latest) in $VENV
   --keep-work        keep the work directory (logs of every run)
@@ -58,6 +69,10 @@ while [[ $# -gt 0 ]]; do
         --runs) RUNS=${2:?--runs needs a number}; shift 2 ;;
         --tools) TOOLS=${2:?--tools needs a list}; TOOLS=${TOOLS//,/ }; shift 2 ;;
         --big-tools) BIG_TOOLS=${2:?--big-tools needs a list}; BIG_TOOLS=${BIG_TOOLS//,/ }; shift 2 ;;
+        --huge-tools) HUGE_TOOLS=${2:?--huge-tools needs a list}; HUGE_TOOLS=${HUGE_TOOLS//,/ }; shift 2 ;;
+        --max-forks) MAX_FORKS=${2:?--max-forks needs a number}; shift 2 ;;
+        --synthetic) SYNTHETIC=${2:?--synthetic needs a number}; shift 2 ;;
+        --latency-ms) SYNTHETIC_LATENCY_MS=${2:?--latency-ms needs a number}; shift 2 ;;
         --vmup) VMUP=${2:?--vmup needs a path}; shift 2 ;;
         --upgrade-tools) UPGRADE=1; shift ;;
         --keep-work) KEEP_WORK=1; shift ;;
@@ -66,8 +81,11 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive number (got $RUNS)"
+[[ $MAX_FORKS =~ ^[1-9][0-9]*$ ]] || die "--max-forks must be a positive number (got $MAX_FORKS)"
+[[ $SYNTHETIC =~ ^[0-9]+$ ]] || die "--synthetic must be a number (got $SYNTHETIC)"
+[[ $SYNTHETIC_LATENCY_MS =~ ^[0-9]+$ ]] || die "--latency-ms must be a number (got $SYNTHETIC_LATENCY_MS)"
 [[ $SIZES =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--sizes must be numbers separated by commas (got $SIZES)"
-for t in $TOOLS $BIG_TOOLS; do
+for t in $TOOLS $BIG_TOOLS $HUGE_TOOLS; do
     [[ " $ALL_TOOLS " == *" $t "* ]] || die "unknown tool: $t (known: $ALL_TOOLS)"
 done
 # every tool authenticates with the fleet's key file only, never an agent
@@ -87,6 +105,8 @@ STAMP=$(date -u +%Y-%m-%dT%H%M%SZ)
 mkdir -p "$BENCH/results"
 TSV="$BENCH/results/$STAMP.tsv"
 CG_PREFIX="vmup-bench-$$"
+# vmup records every apply (as it would for an operator), here in the work directory.
+export VMUP_HISTORY="$WORK/history.sqlite"
 FLEETS_UP=()
 FAILURES=0
 
@@ -235,6 +255,7 @@ prepare_size() {
 # tool_cmd TOOL DIR RUNDIR N: the command line, one word per line... set in CMD.
 tool_cmd() {
     local tool=$1 dir=$2 rd=$3 n=$4
+    (( n > MAX_FORKS )) && n=$MAX_FORKS
     case $tool in
         vmup) CMD=("$VMUP" apply -i "$dir/inventory.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests --yes) ;;
         vmup-openssh) CMD=("$VMUP" apply -i "$rd/inventory-openssh.toml" "$RUNBOOK" -F "$dir/ssh_config" --forks "$n" --limit guests --yes) ;;
@@ -276,8 +297,8 @@ measure() {
     ( cd "$rd" && "$FLEET" ctl "$DIR" python3 "$BENCH/lib/measure.py" "$rd/m.tsv" "$cg" -- "${CMD[@]}" ) \
         >"$log" 2>&1 </dev/null || rc=$?
     [[ -s $rd/m.tsv ]] || die "$tool did not run (see $log)"
-    local code wall tree rus busy load pre
-    IFS=$'\t' read -r code wall tree rus busy load pre <"$rd/m.tsv"
+    local code wall tree rus busy load pre rss
+    IFS=$'\t' read -r code wall tree rus busy load pre rss <"$rd/m.tsv"
     # Ansible's ControlPersist masters outlive the run: end them so that every
     # run starts from cold connections, as every other tool's does.
     [[ $tool == ansible ]] && kill_cgroup "$cg"
@@ -299,10 +320,16 @@ measure() {
         say "$tool N=$N $kind run $rep: exit $code, guests $v (log: $log)"
         tail -n 15 "$log" | sed 's/^/    /' >&2
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-        "$STAMP" "$tool" "$N" "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" "$conns" "$cmds" >>"$TSV"
-    printf '  %-12s N=%-4s %-6s run %s: %7.2f s  %7.1f ms CPU/host  %s conn %2s cmds  (guests %s, exit %s, machine %s%% busy before)\n' \
-        "$tool" "$N" "$kind" "$rep" "$wall" "$per_host" "$conns" "$cmds" "$v" "$code" "$pre" >&2
+    record "$tool" "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" "$conns" "$cmds" "$rss"
+}
+
+# record TOOL KIND REP CODE GUESTS WALL TREE PER_HOST RUS BUSY LOAD PRE CONNS CMDS RSS:
+# one TSV line and one progress line.
+record() {
+    local IFS=$'\t'
+    printf '%s\t%s\t%s\t%s\n' "$STAMP" "$1" "$N" "${*:2}" >>"$TSV"
+    printf '  %-12s N=%-5s %-6s run %s: %7.2f s  %7.1f ms CPU/host  %6.1f MiB  %s conn %2s cmds  (guests %s, exit %s, machine %s%% busy before)\n' \
+        "$1" "$N" "$2" "$3" "$6" "$8" "${15}" "${13}" "${14}" "$5" "$4" "${12}" >&2
 }
 
 reset_fleet() {
@@ -316,6 +343,7 @@ make_reference() {
     local ref; ref=$(head -n 1 "$WORK/n$N/guests.txt")
     snapshot "$DIR" "$WORK/state"
     cp -- "$WORK/state/$ref" "$WORK/fresh.state"
+    save_fresh_tree "$ref"
     say "reference: vmup apply on $ref"
     "$FLEET" ctl "$DIR" "$VMUP" apply -i "$DIR/inventory.toml" "$RUNBOOK" -F "$DIR/ssh_config" --limit "$ref" \
         >"$WORK/reference.log" 2>&1 </dev/null || { cat "$WORK/reference.log" >&2; die "vmup apply on the reference guest $ref failed"; }
@@ -325,15 +353,73 @@ make_reference() {
     sed 's/^/    /' "$WORK/expected.state" >&2
 }
 
+# save_fresh_tree GUEST: the files the runbook reads, copied from a fresh guest into
+# $WORK/fresh-tree (the synthetic hosts' tree; /lib's symlink followed into a directory).
+save_fresh_tree() {
+    local pid
+    pid=$(guest_pids "$DIR" | awk -v g="$1" '$1 == g { print $2 }')
+    [[ -n $pid ]] || die "guest $1 is not running"
+    rm -rf -- "$WORK/fresh-tree"; mkdir -p -- "$WORK/fresh-tree"
+    nsenter --target "$pid" --mount --root --wd -- tar --ignore-failed-read -C / -cf - etc lib/tls boot 2>/dev/null \
+        | tar -C "$WORK/fresh-tree" -xf - || die "could not copy a fresh guest's files"
+}
+
+# run_synthetic N: vmup alone on N synthetic guests (100 per synthetic dom0), each
+# answering like the fresh guest's tree after --latency-ms per script: the controller
+# alone at a size no test machine holds in sshd processes. First run, then second run.
+run_synthetic() {
+    N=$1
+    [[ -d $WORK/fresh-tree ]] || die "no fresh guest tree to make synthetic hosts from (run a real size first)"
+    local sd="$WORK/synthetic-$N" d g rep kind
+    for ((rep = 1; rep <= RUNS; rep++)); do
+        rm -rf -- "$sd"; mkdir -p -- "$sd/dom0"
+        cp -a -- "$WORK/fresh-tree" "$sd/guest"
+        {
+            printf '[defaults]\ntransport = "synthetic"\nlatency_ms = %s\n' "$SYNTHETIC_LATENCY_MS"
+            for ((d = 0; d * 100 < N; d++)); do
+                printf '\n[hosts.xen%03d]\nrole = "host"\nroot = "dom0"\n' "$d"
+                for ((g = 0; g < 100 && d * 100 + g < N; g++)); do
+                    printf '\n[hosts.g%05d]\nhost = "xen%03d"\nroot = "guest"\ngroups = ["grid"]\n' "$((d * 100 + g))" "$d"
+                done
+            done
+        } >"$sd/inventory.toml"
+        for kind in first second; do
+            local rd="$WORK/n$N/vmup-synthetic" cg="$CG_PREFIX-synthetic-n$N"
+            mkdir -p -- "$rd"; rm -f -- "$rd/m.tsv"
+            local log="$rd/$kind-$rep.log" rc=0
+            ( cd "$sd" && python3 "$BENCH/lib/measure.py" "$rd/m.tsv" "$cg" -- \
+                "$VMUP" apply -i "$sd/inventory.toml" "$RUNBOOK" --forks "$MAX_FORKS" --limit guests --yes ) \
+                >"$log" 2>&1 </dev/null || rc=$?
+            [[ -s $rd/m.tsv ]] || die "vmup (synthetic) did not run (see $log)"
+            local code wall tree rus busy load pre rss
+            IFS=$'\t' read -r code wall tree rus busy load pre rss <"$rd/m.tsv"
+            kill_cgroup "$cg"
+            # Every guest changed on the first run and none on the second: the closing line.
+            local want="$N changed"; [[ $kind == second ]] && want="0 changed"
+            local v=ok
+            grep -q "^apply: $N host(s), $want " "$log" || v=FAIL
+            if [[ $code != 0 || $v != ok ]]; then
+                FAILURES=$((FAILURES + 1))
+                say "vmup-synthetic N=$N $kind run $rep: exit $code, summary $v (log: $log)"
+                tail -n 5 "$log" | sed 's/^/    /' >&2
+            fi
+            local per_host; per_host=$(awk -v t="$tree" -v n="$N" 'BEGIN { printf "%.2f", t / n }')
+            record vmup-synthetic "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" - - "$rss"
+        done
+    done
+}
+
 run_size() {
     N=$1
     DIR="$WORK/fleet-$N"
     local tools=$TOOLS t rep kind
     if (( N >= BIG_FROM )); then
+        local big=$BIG_TOOLS
+        (( N >= HUGE_FROM )) && big=$HUGE_TOOLS
         tools=""
-        for t in $TOOLS; do [[ " $BIG_TOOLS " != *" $t "* ]] || tools+="$t "; done
+        for t in $TOOLS; do [[ " $big " != *" $t "* ]] || tools+="$t "; done
     fi
-    [[ -n ${tools// /} ]] || { say "N=$N: no tool selected (see --big-tools)"; return; }
+    [[ -n ${tools// /} ]] || { say "N=$N: no tool selected (see --big-tools, --huge-tools)"; return; }
     say "N=$N: bringing up $N guests"
     FLEETS_UP+=("$DIR")
     "$FLEET" up "$DIR" "$N" >"$WORK/up-$N.log" 2>&1 || { tail -n 20 "$WORK/up-$N.log" >&2; die "fleet.sh up $DIR $N failed"; }
@@ -367,10 +453,11 @@ ensure_venv
 build_vmup
 VERSIONS=$(versions)
 printf '%s\n' "$VERSIONS" >&2
-printf 'stamp\ttool\tN\trun\trep\texit\tguests\twall_s\tcpu_ms\tcpu_ms_per_host\trusage_cpu_ms\tmachine_busy_ms\tload1\tpre_busy_pct\tconns_guest1\tcmds_guest1\n' >"$TSV"
+printf 'stamp\ttool\tN\trun\trep\texit\tguests\twall_s\tcpu_ms\tcpu_ms_per_host\trusage_cpu_ms\tmachine_busy_ms\tload1\tpre_busy_pct\tconns_guest1\tcmds_guest1\tpeak_rss_mib\n' >"$TSV"
 say "raw results: $TSV"
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 for n in "${SIZE_LIST[@]}"; do run_size "$n"; done
+(( SYNTHETIC > 0 )) && run_synthetic "$SYNTHETIC"
 
 echo
 printf '%s\n' "$VERSIONS" | sed 's/^/# /'

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """measure.py OUT CGROUP -- CMD...: run CMD, append one line to OUT:
 
-    exit_code  wall_s  tree_cpu_ms  rusage_cpu_ms  machine_busy_ms  load1  pre_busy_pct
+    exit_code  wall_s  tree_cpu_ms  rusage_cpu_ms  machine_busy_ms  load1  pre_busy_pct  peak_rss_mib
 
 wall_s        monotonic wall time from just before fork to the end of wait4.
 tree_cpu_ms   user+sys CPU of every process of CMD's tree, read from a cgroup-v1
@@ -17,6 +17,8 @@ machine_busy_ms  non-idle CPU of the whole machine during the run (/proc/stat):
               the tool, the guests' sshd and shells, and anything else running
               (a figure far above the tool's own flags a disturbed run).
 load1         1-minute load average just before the run.
+peak_rss_mib  the largest resident set of CMD or any descendant it waited for
+              (wait4 ru_maxrss): for vmup, vmup's own peak memory.
 pre_busy_pct  machine CPU busy (% of all cores) in the last 0.5 s sampled
               before the run. The run waits (up to $VMUP_BENCH_IDLE_WAIT s,
               default 30) for a sample under 30 %, so that other work on the
@@ -91,7 +93,7 @@ def main():
     tree_ms = (usage_ns(cg) - before) / 1e6 if cg else rusage_ms
     code = os.waitstatus_to_exitcode(status)
     with open(out, "a") as f:
-        f.write(f"{code}\t{t1 - t0:.3f}\t{tree_ms:.1f}\t{rusage_ms:.1f}\t{busy_ms:.0f}\t{load1}\t{pre_busy:.0f}\n")
+        f.write(f"{code}\t{t1 - t0:.3f}\t{tree_ms:.1f}\t{rusage_ms:.1f}\t{busy_ms:.0f}\t{load1}\t{pre_busy:.0f}\t{ru.ru_maxrss / 1024:.1f}\n")
     sys.exit(code if code >= 0 else 128 - code)
 
 

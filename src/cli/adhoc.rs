@@ -37,7 +37,9 @@ pub fn run(args: AdHocArgs) -> Result<Exit, CliError> {
         let within = HostPattern::new(limit)
             .select(&inventory)
             .map_err(|e| CliError::input(format!("--limit: {e}")))?;
-        jobs.retain(|j: &Job<'_>| within.iter().any(|h| h.name == j.host.name));
+        let within: std::collections::HashSet<&str> =
+            within.iter().map(|h| h.name.as_str()).collect();
+        jobs.retain(|j: &Job<'_>| within.contains(j.host.name.as_str()));
         if jobs.is_empty() {
             return Err(CliError::input(format!(
                 "no host is both in {:?} and in --limit {limit:?}",

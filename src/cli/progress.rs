@@ -33,7 +33,7 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total as u64);
             let style = ProgressStyle::with_template(
-                "{prefix} [{bar:30}] {pos}/{len} hosts {elapsed} {wide_msg}",
+                "{prefix} [{bar:16}] {pos}/{len} {elapsed} {wide_msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");

@@ -106,3 +106,75 @@ fn a_synthetic_host_refuses_what_a_tree_cannot_do() {
         bad.stderr
     );
 }
+
+#[test]
+fn on_a_terminal_a_big_run_is_one_bar_and_a_line_per_failure_only() {
+    let fleet = fleet();
+    // Three more guests whose tree is missing: unreachable, shown as they fail.
+    let mut inventory = std::fs::read_to_string(fleet.path().join("inventory.toml")).unwrap();
+    for g in 0..3 {
+        inventory.push_str(&format!(
+            "\n[hosts.lost{g}]\nroot = \"gone\"\nhost = \"xen00\"\n"
+        ));
+    }
+    std::fs::write(fleet.path().join("inventory.toml"), inventory).unwrap();
+    fleet.runbook(RUNBOOK);
+    let vmup = env!("CARGO_BIN_EXE_vmup");
+    // Standard error (the progress) on the pseudo-terminal, the report to a file.
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c"])
+        .arg(format!(
+            "{vmup} apply -i inventory.toml runbook.toml --limit guests --forks 200 --yes >report.txt"
+        ))
+        .arg("/dev/null")
+        .current_dir(fleet.path())
+        .env("VMUP_HISTORY", crate::support::test_history())
+        .output()
+        .expect("script(1) from bsdutils runs");
+    let terminal = plain(&String::from_utf8_lossy(&out.stdout));
+    let report = std::fs::read_to_string(fleet.path().join("report.txt")).unwrap();
+    assert_eq!(out.status.code(), Some(4), "{terminal}\n{report}");
+    // No line per converged host; one per failure, as it happened.
+    assert!(!terminal.contains(": changed ("), "{terminal}");
+    for g in 0..3 {
+        assert_eq!(
+            terminal
+                .matches(&format!("/2003] lost{g}: unreachable (0 change(s), "))
+                .count(),
+            1,
+            "{terminal}"
+        );
+    }
+    assert!(
+        terminal.contains("apply [") && terminal.contains("/2003 0s facts "),
+        "{terminal}"
+    );
+    // The report groups: one row for the 2,000 alike guests, one for the three lost.
+    assert!(
+        report.contains("\nchanged        2000        2  "),
+        "{report}"
+    );
+    assert!(
+        report.contains("\nunreachable       3        0  "),
+        "{report}"
+    );
+}
+
+/// Terminal output without its colour and line-clearing escape sequences.
+fn plain(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // CSI: ESC [ parameters, then one final letter.
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("\r\n", "\n")
+}
