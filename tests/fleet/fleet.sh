@@ -324,12 +324,27 @@ start_machines() {
             lower="$hd/layer:$seed:$VM_DOM0_LAYER:$VM_REPO_LAYER:$VM_KERNEL_LAYER:$VM_KERNEL_RPMDB:$BASE_CACHE"
             bind="$DIR/vm/share:/var/lib/vmup-vm"
         fi
-        setsid nsenter --net="/run/netns/$HOST_NS_PREFIX$name" -- \
-            unshare --mount --uts --ipc --pid --fork --kill-child -- \
-            /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
-                "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" $bind \
-            </dev/null >"$hd/console.log" 2>&1 8>&- 9>&- &
+        # A machine lives on after this script: it keeps no descriptor of its caller
+        # (a `flock LOCK cargo test` lock held open would stay held while it runs).
+        (
+            close_inherited_fds
+            exec setsid nsenter --net="/run/netns/$HOST_NS_PREFIX$name" -- \
+                unshare --mount --uts --ipc --pid --fork --kill-child -- \
+                /bin/sh "$FLEET_TOOLS/host-init.sh" "$name" "$hd/root" "$lower" "$hd/upper" "$hd/work" \
+                    "${ADDRS[i]}/$NET_PREFIX_LEN" "$CTL_ADDR" "$CTL_MAC" "$hd/pid" $bind
+        ) </dev/null >"$hd/console.log" 2>&1 &
     done
+}
+
+# close_inherited_fds: closes every descriptor above 2 of this (sub)shell: the
+# fleet's own locks and whatever the caller left open.
+close_inherited_fds() {
+    local fd fds=()
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        (( fd > 2 )) && fds+=("$fd")
+    done
+    for fd in "${fds[@]}"; do eval "exec $fd>&-" 2>/dev/null || true; done
 }
 
 # wait_ready NAME...: every machine's sshd answers on port 22 from the
