@@ -293,6 +293,9 @@ measure() {
     tool_cmd "$tool" "$DIR" "$rd" "$N"
     rm -f -- "$rd/m.tsv"
     "$FLEET" clear-counts "$DIR" 2>/dev/null
+    local g1 forks0 forks1
+    g1=$(head -n 1 "$WORK/n$N/guests.txt")
+    forks0=$("$FLEET" count-forks "$DIR" "$g1")
     local rc=0
     ( cd "$rd" && "$FLEET" ctl "$DIR" python3 "$BENCH/lib/measure.py" "$rd/m.tsv" "$cg" -- "${CMD[@]}" ) \
         >"$log" 2>&1 </dev/null || rc=$?
@@ -303,8 +306,8 @@ measure() {
     # run starts from cold connections, as every other tool's does.
     [[ $tool == ansible ]] && kill_cgroup "$cg"
     # ssh connections and remote commands (exec channels) the first guest served
-    local g1 conns cmds
-    g1=$(head -n 1 "$WORK/n$N/guests.txt")
+    forks1=$("$FLEET" count-forks "$DIR" "$g1")
+    local conns cmds
     conns=$("$FLEET" count-connections "$DIR" "$g1")
     cmds=$("$FLEET" count-commands "$DIR" "$g1")
     # ssh-cm must go through the masters opened beforehand: a client whose
@@ -320,16 +323,16 @@ measure() {
         say "$tool N=$N $kind run $rep: exit $code, guests $v (log: $log)"
         tail -n 15 "$log" | sed 's/^/    /' >&2
     fi
-    record "$tool" "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" "$conns" "$cmds" "$rss"
+    record "$tool" "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" "$conns" "$cmds" "$rss" "$((forks1 - forks0))"
 }
 
-# record TOOL KIND REP CODE GUESTS WALL TREE PER_HOST RUS BUSY LOAD PRE CONNS CMDS RSS:
+# record TOOL KIND REP CODE GUESTS WALL TREE PER_HOST RUS BUSY LOAD PRE CONNS CMDS RSS FORKS:
 # one TSV line and one progress line.
 record() {
     local IFS=$'\t'
     printf '%s\t%s\t%s\t%s\n' "$STAMP" "$1" "$N" "${*:2}" >>"$TSV"
-    printf '  %-12s N=%-5s %-6s run %s: %7.2f s  %7.1f ms CPU/host  %6.1f MiB  %s conn %2s cmds  (guests %s, exit %s, machine %s%% busy before)\n' \
-        "$1" "$N" "$2" "$3" "$6" "$8" "${15}" "${13}" "${14}" "$5" "$4" "${12}" >&2
+    printf '  %-12s N=%-5s %-6s run %s: %7.2f s  %7.1f ms CPU/host  %6.1f MiB  %s conn %2s cmds %3s forks  (guests %s, exit %s, machine %s%% busy before)\n' \
+        "$1" "$N" "$2" "$3" "$6" "$8" "${15}" "${13}" "${14}" "${16}" "$5" "$4" "${12}" >&2
 }
 
 reset_fleet() {
@@ -404,7 +407,7 @@ run_synthetic() {
                 tail -n 5 "$log" | sed 's/^/    /' >&2
             fi
             local per_host; per_host=$(awk -v t="$tree" -v n="$N" 'BEGIN { printf "%.2f", t / n }')
-            record vmup-synthetic "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" - - "$rss"
+            record vmup-synthetic "$kind" "$rep" "$code" "$v" "$wall" "$tree" "$per_host" "$rus" "$busy" "$load" "$pre" - - "$rss" -
         done
     done
 }
@@ -453,7 +456,7 @@ ensure_venv
 build_vmup
 VERSIONS=$(versions)
 printf '%s\n' "$VERSIONS" >&2
-printf 'stamp\ttool\tN\trun\trep\texit\tguests\twall_s\tcpu_ms\tcpu_ms_per_host\trusage_cpu_ms\tmachine_busy_ms\tload1\tpre_busy_pct\tconns_guest1\tcmds_guest1\tpeak_rss_mib\n' >"$TSV"
+printf 'stamp\ttool\tN\trun\trep\texit\tguests\twall_s\tcpu_ms\tcpu_ms_per_host\trusage_cpu_ms\tmachine_busy_ms\tload1\tpre_busy_pct\tconns_guest1\tcmds_guest1\tpeak_rss_mib\tforks_guest1\n' >"$TSV"
 say "raw results: $TSV"
 IFS=, read -r -a SIZE_LIST <<<"$SIZES"
 for n in "${SIZE_LIST[@]}"; do run_size "$n"; done

@@ -34,7 +34,7 @@ def main():
     for r in rows:
         groups.setdefault((r["tool"], int(r["N"]), r["run"]), []).append(r)
     med = {}
-    print("| tool | N | run | wall s (median) | wall min-max | CPU ms/host (median) | peak RSS MiB | ssh conns / commands per host | runs ok |")
+    print("| tool | N | run | wall s (median) | wall min-max | CPU ms/host (median) | peak RSS MiB | ssh conns / commands / processes per host | runs ok |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
     keys = sorted(groups, key=lambda k: (k[1], ORDER.index(k[0]) if k[0] in ORDER else 99, k[2] != "first"))
     for k in keys:
@@ -46,8 +46,9 @@ def main():
         med[k] = (statistics.median(walls), statistics.median(cpus), rss)
         conns = g[-1].get("conns_guest1", "?")
         cmds = g[-1].get("cmds_guest1", "?")
+        forks = g[-1].get("forks_guest1", "?")
         print(f"| {LABEL.get(k[0], k[0])} | {k[1]} | {k[2]} | {med[k][0]:.2f} | "
-              f"{min(walls):.2f}-{max(walls):.2f} | {med[k][1]:.2f} | {rss:.0f} | {conns} / {cmds} | {ok}/{len(g)} |")
+              f"{min(walls):.2f}-{max(walls):.2f} | {med[k][1]:.2f} | {rss:.0f} | {conns} / {cmds} / {forks} | {ok}/{len(g)} |")
     print()
     n = 50
     if ("vmup", n, "first") in med and ("pyinfra", n, "first") in med:
