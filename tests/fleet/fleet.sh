@@ -83,6 +83,8 @@ usage: fleet.sh COMMAND ...
   ctl DIR CMD...                run CMD in the controller network namespace
   count-commands DIR NAME       remote commands (exec/shell channels) NAME served
   count-connections DIR NAME    authenticated ssh connections NAME accepted
+  count-forks DIR NAME          processes and threads created in NAME's PID
+                                namespace since it started (its own reads not counted)
   clear-counts DIR              reset both counters on every machine
   status DIR                    list machines and whether they run
 EOF
@@ -1236,6 +1238,34 @@ cmd_count_connections() {
     count_log_lines "$2" '^Accepted publickey for '
 }
 
+# Forks are counted by the machine's own PID namespace: ns_last_pid, read by a
+# process inside it, is the last PID the namespace handed out, and every fork,
+# clone and thread there takes the next one (its sshd is the namespace's PID 1,
+# so nothing outside the machine adds to it). The read itself is one such
+# process (nsenter forks into the namespace, then execs cat, which reads its
+# own PID), so each read is counted in DIR/hosts/NAME/fork-reads ("PID1 N",
+# reset when the machine is restarted) and left out: the difference of two
+# readings is exactly what ran in between. PIDs wrap at pid_max (32768 here).
+cmd_count_forks() {
+    [[ $# -eq 2 ]] || die "usage: fleet.sh count-forks DIR NAME"
+    open_fleet "$1"; read_fleet
+    local name=$2 line pid last file seen_pid reads=0
+    index_of "$name" >/dev/null
+    line=$(running_pids "$name")
+    [[ -n $line ]] || die "$name is not running"
+    read -r _ pid _ <<<"$line"
+    file=$DIR/hosts/$name/fork-reads
+    exec 8>>"$file.lock"
+    flock -w 60 8 || die "count-forks: $file.lock is held"
+    if [[ -f $file ]] && read -r seen_pid reads <"$file" && [[ $seen_pid == "$pid" ]]; then :; else reads=0; fi
+    last=$(nsenter --target "$pid" --pid -- cat /proc/sys/kernel/ns_last_pid) \
+        || die "count-forks: cannot read $name's ns_last_pid"
+    reads=$(( reads + 1 ))
+    printf '%s %s\n' "$pid" "$reads" >"$file"
+    exec 8>&-
+    echo $(( last - reads ))
+}
+
 cmd_clear_counts() {
     [[ $# -eq 1 ]] || die "usage: fleet.sh clear-counts DIR"
     open_fleet "$1"; lock_fleet; read_fleet
@@ -1284,6 +1314,7 @@ main() {
         ctl) cmd_ctl "$@" ;;
         count-commands) cmd_count_commands "$@" ;;
         count-connections) cmd_count_connections "$@" ;;
+        count-forks) cmd_count_forks "$@" ;;
         clear-counts) cmd_clear_counts "$@" ;;
         status) cmd_status "$@" ;;
         _fill-seed) cmd_fill_seed "$@" ;;
