@@ -22,8 +22,9 @@ BASE_KEY=$(printf '%s' "$BASE_PACKAGES" | sha256sum | cut -c1-8)
 BASE_CACHE=${VMUP_TESTBED_CACHE:-/var/cache/vmup-testbed/base-bookworm-$BASE_KEY}
 CACHE_ROOT=$(dirname -- "$BASE_CACHE")
 SUITE=bookworm
-# Bridge ports are limited to 1024 by the kernel (BR_MAX_PORTS).
-MAX_MACHINES=1000
+# Bridge ports are limited to 1024 by the kernel (BR_MAX_PORTS): 1,000 guests
+# and their dom0s fit, with the controller's port.
+MAX_MACHINES=1020
 # RFC 2544 benchmarking range: never routed, never clashes with a real LAN.
 NET_PREFIX_LEN=15
 CTL_ADDR=198.18.0.1
