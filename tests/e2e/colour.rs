@@ -91,7 +91,7 @@ fn colour_on_a_terminal_none_with_no_color_or_in_a_pipe() {
     assert!(!uncoloured.contains('\x1b'), "{uncoloured:?}");
     assert!(uncoloured.contains("      +ttyS0\n"), "{uncoloured:?}");
     assert_eq!(
-        digits(&strip(&coloured)),
+        digits(&crate::support::strip_escapes(&coloured)),
         digits(&uncoloured),
         "colour adds nothing but colour"
     );
@@ -126,18 +126,4 @@ fn digits(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_digit() { '0' } else { c })
         .collect()
-}
-
-/// The text without SGR sequences (`ESC [ digits ; m`).
-fn strip(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("\x1b[") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let end = after.find('m').map_or(after.len(), |m| m + 1);
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
 }

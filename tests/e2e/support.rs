@@ -190,3 +190,22 @@ pub fn apply_converges(fleet: &LocalFleet, runbook: &str) -> Run {
     );
     apply
 }
+
+/// Terminal output without its escape sequences (colour, line clearing: `ESC [` parameters
+/// and one final letter), carriage-return line ends made plain.
+pub fn strip_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' && chars.clone().next() == Some('[') {
+            for d in chars.by_ref().skip(1) {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("\r\n", "\n")
+}

@@ -131,7 +131,7 @@ fn on_a_terminal_a_big_run_is_one_bar_and_a_line_per_failure_only() {
         .env("VMUP_HISTORY", crate::support::test_history())
         .output()
         .expect("script(1) from bsdutils runs");
-    let terminal = plain(&String::from_utf8_lossy(&out.stdout));
+    let terminal = crate::support::strip_escapes(&String::from_utf8_lossy(&out.stdout));
     let report = std::fs::read_to_string(fleet.path().join("report.txt")).unwrap();
     assert_eq!(out.status.code(), Some(4), "{terminal}\n{report}");
     // No line per converged host; one per failure, as it happened.
@@ -158,23 +158,4 @@ fn on_a_terminal_a_big_run_is_one_bar_and_a_line_per_failure_only() {
         report.contains("\nunreachable       3        0  "),
         "{report}"
     );
-}
-
-/// Terminal output without its colour and line-clearing escape sequences.
-fn plain(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ parameters, then one final letter.
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out.replace("\r\n", "\n")
 }
