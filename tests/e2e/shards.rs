@@ -178,7 +178,8 @@ fn report_merge_of_four_shards_is_the_unsharded_run() {
     let text = fleet.vmup(&args);
     assert_eq!(text.code, whole.code);
     assert!(
-        text.stdout.contains("plan: 4 shards merged: 31 host(s): 18 ok, 12 changed, 1 unreachable, "),
+        text.stdout
+            .contains("plan: 4 shards merged: 31 host(s): 18 ok, 12 changed, 1 unreachable, "),
         "{}",
         text.stdout
     );
