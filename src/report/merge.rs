@@ -10,7 +10,27 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::input::{self, HostLine, InputError, Status};
-use crate::engine::shard::Shard;
+
+/// Shard K of N as a summary line names it (`report` reads lines; it needs no other layer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shard {
+    index: u32,
+    of: u32,
+}
+
+impl Shard {
+    fn parse(text: &str) -> Option<Shard> {
+        let (k, n) = text.split_once('/')?;
+        let (index, of) = (k.parse().ok()?, n.parse().ok()?);
+        (index < of).then_some(Shard { index, of })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.of)
+    }
+}
 
 /// The merged run.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,7 +165,7 @@ pub fn merge(files: &[(String, String)]) -> Result<Merged, MergeError> {
         };
         let command = opening.summary.command.clone();
         let shard = match &opening.summary.shard {
-            Some(text) => Some(Shard::parse(text).map_err(|_| MergeError::BadShard {
+            Some(text) => Some(Shard::parse(text).ok_or_else(|| MergeError::BadShard {
                 file: name.clone(),
                 shard: text.clone(),
             })?),
