@@ -112,6 +112,21 @@ _vmup() {
             vmup__subcmd__help,run)
                 cmd="vmup__subcmd__help__subcmd__run"
                 ;;
+            vmup__subcmd__help__subcmd__report,merge)
+                cmd="vmup__subcmd__help__subcmd__report__subcmd__merge"
+                ;;
+            vmup__subcmd__report,help)
+                cmd="vmup__subcmd__report__subcmd__help"
+                ;;
+            vmup__subcmd__report,merge)
+                cmd="vmup__subcmd__report__subcmd__merge"
+                ;;
+            vmup__subcmd__report__subcmd__help,help)
+                cmd="vmup__subcmd__report__subcmd__help__subcmd__help"
+                ;;
+            vmup__subcmd__report__subcmd__help,merge)
+                cmd="vmup__subcmd__report__subcmd__help__subcmd__merge"
+                ;;
             *)
                 ;;
         esac
@@ -789,8 +804,22 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__help__subcmd__report)
-            opts=""
+            opts="merge"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__help__subcmd__report__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1197,13 +1226,77 @@ _vmup() {
             return 0
             ;;
         vmup__subcmd__report)
-            opts="-v -h --html --verbose --log-file --help"
+            opts="-v -h --html --verbose --log-file --help merge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__report__subcmd__help)
+            opts="merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__report__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__report__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vmup__subcmd__report__subcmd__merge)
+            opts="-v -h --json --retry-file --verbose --log-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --retry-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

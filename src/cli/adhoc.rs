@@ -59,7 +59,7 @@ pub fn run(args: AdHocArgs) -> Result<Exit, CliError> {
     drop(jobs);
     history.hosts("run", &reports);
     run::write_retry_file(&args.retry_file, &earlier, &reports, args.json);
-    let exit = fleet::exit_code(&reports, &summary, Exit::Success);
+    let exit = fleet::exit_code(&summary, Exit::Success);
     history.finish(exit);
     Ok(exit)
 }

@@ -74,6 +74,8 @@ pub enum Command {
     /// output, errors and warnings, and the kernel matrix of `kernels`/`check` lines, with
     /// a filter box. Several FILEs merge, e.g. an apply and a `kernels --json` of the same
     /// fleet. Exit 0 once the page is written, 2 when a FILE is not vmup JSON lines.
+    /// `report merge FILE...` makes the outputs of the N shards of one run (`--shard K/N`)
+    /// into that run: one summary, one retry file, the run's own exit code.
     Report(ReportArgs),
     /// Build a throwaway local fleet and run the example runbook on it.
     Demo(DemoArgs),
@@ -336,16 +338,47 @@ pub struct AdHocArgs {
     pub history: HistoryArgs,
 }
 
-/// Arguments of `report`.
+/// Arguments of `report`: `report FILE... --html OUT`, or `report merge FILE...`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ReportArgs {
+    /// `merge`, or none for the HTML page.
+    #[command(subcommand)]
+    pub action: Option<ReportAction>,
     /// JSON-lines files saved from `vmup apply --json > run.jsonl` (or plan, check,
     /// kernels, recreate); `-` reads standard input. Their runs are shown in this order.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
     /// Write the HTML page here (`-`: standard output).
-    #[arg(long, value_name = "OUT")]
-    pub html: PathBuf,
+    #[arg(long, value_name = "OUT", required = true)]
+    pub html: Option<PathBuf>,
+}
+
+/// What `report` does besides the page.
+#[derive(Debug, Subcommand)]
+pub enum ReportAction {
+    /// Merge the `--json` outputs of the N shards of one run (`--shard K/N`: the tasks of
+    /// a Slurm job array, a Kubernetes Indexed Job) into one: each host's final line, one
+    /// summary and one retry file. Refused (exit 2, nothing written) when a host is in two
+    /// files, the files are of different commands or N, or a shard is missing or given
+    /// twice. Otherwise exits as the whole run would have (0, 1, 3, 4, 5, 130).
+    Merge(MergeArgs),
+}
+
+/// Arguments of `report merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' JSON-lines files (`vmup apply --json --shard K/N > run-K.jsonl`), all N
+    /// of them; `-` reads standard input.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Print each host's final line and one summary line as JSON lines, nothing else.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the hosts that failed, were unreachable, were skipped or held back
+    /// (removed when there are none), for the next run's `--limit @FILE`.
+    #[arg(long, value_name = "FILE", default_value = "vmup.retry")]
+    pub retry_file: PathBuf,
 }
 
 /// Arguments of `demo`.

@@ -30,9 +30,8 @@ pub fn run(args: CheckArgs) -> Result<Exit, CliError> {
         extra_vars: &args.run.extra_vars,
     };
     let jobs = prepare(&inventory, Some(&runbook), &selection, &connector)?;
-    let (reports, summary) =
-        fleet::run("check", &jobs, &CheckWork, &options, args.run.json, &render);
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    let (_, summary) = fleet::run("check", &jobs, &CheckWork, &options, args.run.json, &render);
+    Ok(fleet::exit_code(&summary, Exit::Success))
 }
 
 /// The table people read: host, verdict, reasons (one per line), then the totals.

@@ -27,7 +27,7 @@ pub fn run(args: ConflictsArgs) -> Result<Exit, CliError> {
             ResolveArg::New => Resolve::New,
         }),
     };
-    let (reports, summary) = fleet::run(
+    let (_, summary) = fleet::run(
         "conflicts",
         &jobs,
         &work,
@@ -35,7 +35,7 @@ pub fn run(args: ConflictsArgs) -> Result<Exit, CliError> {
         args.json,
         &|reports, _| reports.iter().map(render).collect(),
     );
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    Ok(fleet::exit_code(&summary, Exit::Success))
 }
 
 fn render(report: &HostReport) -> String {

@@ -25,7 +25,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit, CliError> {
         &connector,
         &[Need::BootedKernel, Need::RamdiskDrivers],
     )?;
-    let (reports, summary) = fleet::run(
+    let (_, summary) = fleet::run(
         "doctor",
         &jobs,
         &DoctorWork {
@@ -35,7 +35,7 @@ pub fn run(args: DoctorArgs) -> Result<Exit, CliError> {
         args.json,
         &|reports, _| render(reports),
     );
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    Ok(fleet::exit_code(&summary, Exit::Success))
 }
 
 /// What the boot test showed, for the table: nothing when it was not asked for.

@@ -60,8 +60,8 @@ pub fn run(args: FactsArgs) -> Result<Exit, CliError> {
         [one] if listing => listing_of(one),
         _ => table(reports, &picks, summary),
     };
-    let (reports, summary) = fleet::run("facts", &jobs, &work, &options, args.json, &render);
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    let (_, summary) = fleet::run("facts", &jobs, &work, &options, args.json, &render);
+    Ok(fleet::exit_code(&summary, Exit::Success))
 }
 
 /// A HOST that is not a host, a group or a pattern is a typo: say which hosts there are.

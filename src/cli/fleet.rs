@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use vmup::engine::{
-    Amount, FleetOptions, HostReport, HostWork, Job, Selection, Status, Summary, prepare, run_fleet,
+    Amount, FleetOptions, HostReport, HostWork, Job, Selection, Summary, prepare, run_fleet,
 };
 use vmup::inventory::Inventory;
 use vmup::resource::Need;
@@ -38,6 +38,7 @@ pub fn options(fleet: &FleetArgs) -> Result<FleetOptions, CliError> {
         forks: fleet.forks.unwrap_or(vmup::engine::fleet::DEFAULT_FORKS),
         serial,
         max_fail: amount("--max-fail", &fleet.max_fail)?,
+        shard: fleet.shard,
     })
 }
 
@@ -80,7 +81,7 @@ pub fn run(
 ) -> (Vec<HostReport>, Summary) {
     let cancel = cancel_flag();
     if json {
-        let sink = json::JsonLines::stdout();
+        let sink = json::JsonLines::stdout(label, options.shard);
         run_fleet(label, jobs, work, options, &sink, &cancel)
     } else {
         let sink = progress::Progress::for_stderr(label, jobs.len());
@@ -117,7 +118,7 @@ pub fn cancel_flag() -> Arc<AtomicBool> {
 /// The documented exit code of a run: failures (and `check`'s Not OK hosts) first, then
 /// unreachable hosts, then an interruption, then hosts left out, then changes held back for
 /// safety; `pending` is what hosts with changes mean (`plan`: changes pending).
-pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Exit {
+pub fn exit_code(summary: &Summary, pending: Exit) -> Exit {
     if summary.failed > 0 || summary.not_ok > 0 {
         Exit::HostFailed
     } else if summary.unreachable > 0 {
@@ -128,7 +129,7 @@ pub fn exit_code(reports: &[HostReport], summary: &Summary, pending: Exit) -> Ex
         Exit::HostFailed
     } else if summary.held > 0 {
         Exit::HeldBack
-    } else if reports.iter().any(|r| r.status == Status::Changed) {
+    } else if summary.changed > 0 {
         pending
     } else {
         Exit::Success

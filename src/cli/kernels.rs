@@ -19,7 +19,7 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
     let options = fleet::options(&args.fleet)?;
     let connector = fleet::connector(&args.fleet);
     let jobs = fleet::guest_jobs(&inventory, &args.fleet, &connector, &[Need::BootedKernel])?;
-    let (reports, summary) = fleet::run(
+    let (_, summary) = fleet::run(
         "kernels",
         &jobs,
         &KernelCheck,
@@ -27,7 +27,7 @@ pub fn run(args: KernelsArgs) -> Result<Exit, CliError> {
         args.json,
         &|reports, _| reports.iter().map(render).collect(),
     );
-    Ok(fleet::exit_code(&reports, &summary, Exit::Success))
+    Ok(fleet::exit_code(&summary, Exit::Success))
 }
 
 /// The human report of one guest.

@@ -57,7 +57,7 @@ pub fn run(args: RecreateArgs) -> Result<Exit, CliError> {
         &|reports, _| render(reports),
     );
     history.hosts("reboot", &reports);
-    let exit = fleet::exit_code(&reports, &summary, Exit::Success);
+    let exit = fleet::exit_code(&summary, Exit::Success);
     history.finish(exit);
     Ok(exit)
 }

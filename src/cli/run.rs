@@ -152,7 +152,7 @@ pub fn run(args: RunArgs, mode: Mode) -> Result<Exit, CliError> {
         Mode::Plan => Exit::ChangesPending,
         Mode::Apply => Exit::Success,
     };
-    let exit = fleet::exit_code(&reports, &summary, pending);
+    let exit = fleet::exit_code(&summary, pending);
     history.finish(exit);
     Ok(exit)
 }
@@ -391,6 +391,12 @@ pub(super) fn write_retry_file(
     );
     let mut seen = std::collections::HashSet::new();
     retry.retain(|h| seen.insert(*h));
+    write_retry_list(path, &retry, quiet);
+}
+
+/// Writes `retry` as the retry file at `path` (whole, by rename), or removes a vmup retry
+/// file there when `retry` is empty; `quiet` leaves out the hint on stderr.
+pub(super) fn write_retry_list(path: &std::path::Path, retry: &[&str], quiet: bool) {
     if retry.is_empty() {
         let ours = std::fs::read_to_string(path).is_ok_and(|t| t.starts_with("# vmup retry file"));
         if ours {

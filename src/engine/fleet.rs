@@ -28,6 +28,9 @@ pub struct FleetOptions {
     pub serial: Option<Amount>,
     /// Failures tolerated before no further host starts; None = no limit.
     pub max_fail: Option<Amount>,
+    /// The part of the fleet this run is (`--shard`): selection happens before, in
+    /// `prepare`; reporters name it so `vmup report merge` can check shards are whole.
+    pub shard: Option<crate::engine::shard::Shard>,
 }
 
 /// The default number of hosts worked on at once: enough to hide network latency, few
@@ -40,6 +43,7 @@ impl Default for FleetOptions {
             forks: DEFAULT_FORKS,
             serial: None,
             max_fail: None,
+            shard: None,
         }
     }
 }

@@ -41,6 +41,13 @@ impl Shard {
     }
 }
 
+impl std::fmt::Display for Shard {
+    /// `K/N`, as `--shard` takes it and a sharded run's JSON summary names it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.of)
+    }
+}
+
 /// What decides a machine's shard: a guest's host, else the machine itself.
 pub fn anchor(host: &Host) -> &str {
     host.parent.as_deref().unwrap_or(&host.name)

@@ -140,15 +140,20 @@ pub struct Found {
     pub by_id: Option<Entry>,
 }
 
+/// `vmup_ent DB name|id VALUE` prints `name ENTRY` (or `id ENTRY`), with nothing after the
+/// word when there is no such entry. It prints the word itself, so no `$(...)` subshell
+/// is started per lookup: on a real host `getent` is the one process.
 const ENT_FN: &str = r#"vmup_ent() {
-  if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then getent "$1" "$3"; return 0; fi
+  printf '%s ' "$2"
+  if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then getent "$1" "$3" || echo; return 0; fi
   vmup_under "/etc/$1" || return 1
-  [ -f "$R" ] || return 0
+  [ -f "$R" ] || { echo; return 0; }
   while IFS= read -r l; do
     n=${l%%:*}; r=${l#*:}; r=${r#*:}; id=${r%%:*}
     if [ "$2" = name ] && [ "$n" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
     if [ "$2" = id ] && [ "$id" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
   done < "$R"
+  echo
 }
 "#;
 
@@ -166,17 +171,11 @@ impl Fact for AccountEntries {
 
     fn script(&self, s: &mut Script) {
         s.code(ENT_FN);
-        s.code(&format!(
-            "printf 'name %s\\n' \"$(vmup_ent {} name",
-            self.db.file()
-        ));
+        s.code(&format!("vmup_ent {} name", self.db.file()));
         s.arg(self.name.as_bytes());
-        s.code(")\"\n");
+        s.newline();
         if let Some(id) = self.id {
-            s.code(&format!(
-                "printf 'id %s\\n' \"$(vmup_ent {} id {id})\"\n",
-                self.db.file()
-            ));
+            s.code(&format!("vmup_ent {} id {id}\n", self.db.file()));
         }
     }
 

@@ -56,17 +56,20 @@ const FACT_FUNCTIONS: &str = r#"vmup_path() {
 vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
 "#;
 
-/// The host's name: `uname -n` on a machine; a tree's own `/etc/hostname`, or CentOS's
-/// `HOSTNAME=` in `/etc/sysconfig/network`, since uname would name the controller.
+/// The host's name: the kernel's (what `uname -n` says, read from /proc without starting
+/// `uname`, which stays the fallback) on a machine; a tree's own `/etc/hostname`, or
+/// CentOS's `HOSTNAME=` in `/etc/sysconfig/network`, since uname would name the controller.
+/// The running release likewise, from /proc (Linux has had both files since 2.0).
 const TREE_HOSTNAME: &str = r#"vmup_rec hostname
-if [ -z "$VMUP_ROOT" ]; then uname -n
+vmup_kernel() { { read -r v < "/proc/sys/kernel/$1"; } 2>/dev/null && echo "$v" || uname "$2"; }
+if [ -z "$VMUP_ROOT" ]; then vmup_kernel hostname -n
 elif vmup_under /etc/hostname && [ -f "$R" ]; then head -n 1 -- "$R"
 elif vmup_under /etc/sysconfig/network && [ -f "$R" ]; then
   while IFS='=' read -r k v; do
     [ "$k" = HOSTNAME ] && { v=${v#[\"\']}; v=${v%[\"\']}; echo "$v"; break; }
   done < "$R"
 fi
-vmup_rec release; [ -n "$VMUP_ROOT" ] || uname -r
+vmup_rec release; [ -n "$VMUP_ROOT" ] || vmup_kernel osrelease -r
 "#;
 
 /// Builds the one facts script for a host. `root` is the local tree every path is taken

@@ -106,6 +106,10 @@ pub struct HostLine {
     /// `kernels` object.
     #[serde(skip)]
     pub kernels: Option<GuestKernels>,
+    /// The line as it was read, every field kept: what `vmup report merge --json` prints
+    /// again, so a merged run's host lines are the shards' own.
+    #[serde(skip)]
+    pub raw: Option<serde_json::Value>,
 }
 
 /// A guest's kernels as `vmup kernels` (and `vmup check`) print them.
@@ -203,6 +207,9 @@ pub struct Summary {
     /// When the run started, when the line says.
     #[serde(default)]
     pub started: Option<String>,
+    /// `K/N` for a run of one `--shard`.
+    #[serde(default)]
+    pub shard: Option<String>,
 }
 
 impl Summary {
@@ -308,6 +315,7 @@ fn host_line(value: &serde_json::Value) -> Result<HostLine, String> {
         host.kernels =
             Some(GuestKernels::deserialize(k).map_err(|e| format!("not vmup's kernels: {e}"))?);
     }
+    host.raw = Some(value.clone());
     Ok(host)
 }
 

@@ -4,13 +4,15 @@
 //! The input side is [`Report::add_run`] (host lines and the summary that closed them),
 //! whatever they were read from; [`input::parse`] reads them from JSON lines. The page
 //! groups alike hosts ([`group`]), shows the kernel matrix ([`kernels`]) and is written by
-//! [`html`], which escapes every byte that came from a host ([`escape`]).
+//! [`html`], which escapes every byte that came from a host ([`escape`]). [`merge`] makes
+//! the outputs of the N shards of one run into the run they are parts of.
 
 pub mod escape;
 pub mod group;
 pub mod html;
 pub mod input;
 pub mod kernels;
+pub mod merge;
 
 pub use input::{HostLine, InputError, Run, Status, Summary};
 

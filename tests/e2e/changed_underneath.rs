@@ -79,6 +79,7 @@ fn file_changed_between_facts_and_apply_fails_the_host_and_is_left_alone() {
         forks: 1,
         serial: None,
         max_fail: None,
+        shard: None,
     };
     let (reports, _) = run_fleet(
         "apply",
