@@ -353,6 +353,10 @@ fn a_slurm_job_array_of_four_shards_merges_into_the_unsharded_run() {
     let guests = fleet.guests();
     assert_eq!(st[&guests[0]], "ok", "{st:?}");
     assert_eq!(st[&guests[1]], "changed", "{st:?}");
+    let counts = summary(&whole);
+    assert_eq!(counts["hosts"], st.len(), "{counts}");
+    assert_eq!(counts["unreachable"], 1, "{counts}");
+    assert_eq!(counts["changed"], 2, "g02 and g03: {counts}");
 
     // Without a scheduler: the four shards run one after another, merged.
     let mut direct = Vec::new();
