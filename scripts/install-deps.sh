@@ -11,7 +11,9 @@
 # --posix and mksh, with busybox's applets as the only base tools), bsdutils for script(1)
 # (tests/e2e/colour.rs runs vmup on a pseudo-terminal), chromium (tests/e2e/report.rs
 # opens `vmup report`'s page in it, headless), ansible-core (the Ansible inventory test
-# compares vmup with `ansible-inventory --list`), the Rust
+# compares vmup with `ansible-inventory --list`), slurm-wlm (slurmctld, slurmd and the
+# client commands) with munge (tests/e2e/fleet_slurm.rs runs a sharded job array on a
+# real Slurm, with daemons of its own in a temporary directory), the Rust
 # components for the lint steps, and cargo-afl for scripts/fuzz.sh. Idempotent: a machine
 # that has them skips apt and cargo install.
 set -euo pipefail
@@ -19,7 +21,8 @@ set -euo pipefail
 packages=(debootstrap openssh-server openssh-client rpm createrepo-c dnf python3-rpm
           iproute2 util-linux bsdutils procps diffutils ca-certificates make gcc
           cpio kmod dracut-core gzip xz-utils zstd lz4 bzip2 e2fsprogs
-          xen-utils-4.17 libvirt-clients busybox mksh chromium ansible-core)
+          xen-utils-4.17 libvirt-clients busybox mksh chromium ansible-core
+          slurm-wlm slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,6 +33,7 @@ mod fleet_reboot;
 mod fleet_recreate;
 mod fleet_run;
 mod fleet_seed;
+mod fleet_slurm;
 mod fleet_vm;
 mod fleet_yum24;
 mod history;
