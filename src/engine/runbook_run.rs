@@ -263,10 +263,18 @@ fn gather_and_plan(
     } else {
         gathering
     };
+    let mut known: Option<Facts> = None;
     for round in 0..rounds {
-        let facts = match read.take() {
-            Some(facts) => facts,
-            None => gather(job, keys, ctx).map_err(|e| (gathering, e))?,
+        let facts = match (read.take(), known.take()) {
+            (Some(facts), _) => facts,
+            (None, None) => gather(job, keys, ctx).map_err(|e| (gathering, e))?,
+            // A later round asks the host only for what the earlier ones did not give:
+            // a package preview or a file read twice would cost its processes twice.
+            (None, Some(mut facts)) => {
+                let new: Vec<FactKey> = keys.iter().filter(|k| !facts.has(k)).cloned().collect();
+                facts.absorb(gather(job, &new, ctx).map_err(|e| (gathering, e))?);
+                facts
+            }
         };
         if gathering == Phase::Facts && round == 0 {
             ctx.phase(&job.host.name, Phase::Plan);
@@ -283,7 +291,9 @@ fn gather_and_plan(
         }
         let before = keys.len();
         *keys = merge_keys(keys.drain(..).chain(missing));
-        if keys.len() == before {
+        let asked_again = keys.iter().all(|k| facts.has(k));
+        known = Some(facts);
+        if keys.len() == before || asked_again {
             // Asked again for what was gathered: another round would answer the same.
             break;
         }

@@ -82,6 +82,46 @@ fn plan_sends_one_facts_script() {
     t.verify().unwrap();
 }
 
+/// A step whose path is named by a value (the newest image in /boot) needs a second
+/// facts round; it asks only for that path, not again for everything the first one read.
+#[test]
+fn a_second_facts_round_asks_only_for_what_the_first_did_not_give() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = tree(dir.path());
+    std::fs::create_dir_all(dir.path().join("g/boot")).unwrap();
+    std::fs::write(dir.path().join("g/boot/vmlinuz-2.6.9-78.ELxenU"), b"k").unwrap();
+    let rb = Runbook::parse(
+        Path::new("rb.toml"),
+        "[values]\nr = { newest_image = \"xenU\" }\n\
+         [[step]]\nline = { path = \"/etc/securetty\", line = \"ttyS0\" }\n\
+         [[step]]\nsymlink = { path = \"/boot/stable-{{ r }}\", target = \"vmlinuz-{{ r }}\" }\n"
+            .into(),
+    )
+    .unwrap();
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", "'/etc/securetty'", Reply::Run)
+            .lacking("stable-")
+            .expect(
+                "facts named by the value",
+                "'/boot/stable-2.6.9-78.ELxenU'",
+                Reply::Run,
+            )
+            .lacking("'/etc/securetty'"),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Plan },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.round_trips, report.changes.len()),
+        (Status::Changed, 2, 2),
+        "{report:?}"
+    );
+    t.verify().unwrap();
+}
+
 #[test]
 fn apply_sends_facts_then_apply_and_verify_in_one_script_and_then_nothing_on_the_next_run() {
     let dir = tempfile::tempdir().unwrap();

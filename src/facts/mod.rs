@@ -219,6 +219,23 @@ impl Facts {
         }
     }
 
+    /// Adds what a later round gathered for keys this one lacked: its paths and command
+    /// outputs win (a path asked for again with its content), leftovers are kept once,
+    /// and what the host says of itself stays as the first round read it.
+    pub fn absorb(&mut self, later: Facts) {
+        self.paths.extend(later.paths);
+        self.commands.extend(later.commands);
+        for leftover in later.leftovers {
+            if !self.leftovers.contains(&leftover) {
+                self.leftovers.push(leftover);
+            }
+        }
+        self.cpus = self.cpus.or(later.cpus);
+        self.hostname = self.hostname.take().or(later.hostname);
+        self.kernel_release = self.kernel_release.take().or(later.kernel_release);
+        self.booted = self.booted.take().or(later.booted);
+    }
+
     /// The parsed value of `fact`, or why it cannot be had.
     pub fn get<F: Fact>(&self, fact: &F) -> Result<F::Value, FactError> {
         let name = fact.name();

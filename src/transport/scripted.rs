@@ -35,6 +35,7 @@ pub enum Reply {
 struct Expectation {
     label: String,
     needle: String,
+    absent: Option<String>,
     reply: Reply,
 }
 
@@ -62,8 +63,20 @@ impl ScriptedTransport {
             queue.push_back(Expectation {
                 label: label.to_string(),
                 needle: needle.to_string(),
+                absent: None,
                 reply,
             });
+        }
+        self
+    }
+
+    /// The script expected last must also not contain `absent`: a later facts round
+    /// proven to ask only for what the earlier ones did not give.
+    pub fn lacking(self, absent: &str) -> ScriptedTransport {
+        if let Ok(mut queue) = self.expected.lock()
+            && let Some(last) = queue.back_mut()
+        {
+            last.absent = Some(absent.to_string());
         }
         self
     }
@@ -112,6 +125,13 @@ impl Transport for ScriptedTransport {
                 "expected {} (a script containing {:?}), got: {}",
                 expectation.label,
                 expectation.needle,
+                first_lines(script)
+            )));
+        }
+        if let Some(absent) = expectation.absent.as_deref().filter(|a| text.contains(a)) {
+            return Err(self.unexpected(format!(
+                "expected {} without {absent:?}, got: {}",
+                expectation.label,
                 first_lines(script)
             )));
         }
