@@ -13,8 +13,9 @@
 use crate::facts::{FactKey, Facts, merge_keys};
 use crate::formats::dnftx::config_warnings;
 use crate::remote::{Action, Expect};
-use crate::resource::{HostView, PlanError, Resource};
-use crate::runbook::context::{context, facts_for};
+use crate::resource::{HostView, PlanError, Resource, Scope};
+use crate::runbook::StepRender;
+use crate::runbook::context::{FACT_NAMES, context, facts_for};
 use crate::transport::TransportError;
 
 use super::apply::{Applied, apply_then_gather};
@@ -99,9 +100,7 @@ fn pipeline(
                 .iter()
                 .flat_map(|s| match (&s.step.resource, &s.step.render) {
                     (Some(resource), _) => resource.facts(&s.scope),
-                    (None, Some(render)) => {
-                        facts_for(&render.template.names(), &render.source.values)
-                    }
+                    (None, Some(render)) => first_round_facts(job, render, &s.scope),
                     (None, None) => Vec::new(),
                 }),
         );
@@ -240,6 +239,37 @@ fn pipeline(
         ));
     }
     Ok((Phase::Verify, Status::Changed))
+}
+
+/// What a templated step needs in the first facts round. A step whose templates read
+/// only variables (and the host's inventory name) renders the same before any fact is
+/// read, so its own facts (a `.repo` file named by a variable) are asked for at once, not
+/// in a second round trip; one that reads facts or values asks for those first.
+fn first_round_facts(job: &Job<'_>, render: &StepRender, scope: &Scope) -> Vec<FactKey> {
+    let names = render.template.names();
+    let values = &render.source.values;
+    let static_only = names
+        .iter()
+        .all(|n| !values.contains_key(n) && (n == "host" || !FACT_NAMES.contains(&n.as_str())));
+    if static_only {
+        let nothing = Facts::default();
+        let mut view = HostView::new(&nothing);
+        view.set_scope(scope);
+        let rendered = context(
+            &job.host.name,
+            &names,
+            &view,
+            values,
+            &job.vars,
+            &mut Vec::new(),
+        )
+        .ok()
+        .and_then(|values| render.render(&values).ok());
+        if let Some((resource, _)) = rendered {
+            return resource.facts(scope);
+        }
+    }
+    facts_for(&names, values)
 }
 
 /// Gathers `keys` and plans; while steps rendered with this host's values need facts that

@@ -33,18 +33,23 @@ pub enum FactsError {
     },
 }
 
-/// Shell functions the facts script relies on. `vmup_path INDEX PATH CONTENT` reports one
+/// Shell functions the facts script relies on. `vmup_path INDEX PATH CONTENT` notes one
 /// path (resolved under the root as a chroot would, the last component not followed) and
-/// any temporary file an interrupted vmup run left beside it (`PATH.vmup-new.PID`,
-/// `PATH.vmup-old.PID` whose process is gone). `stat -c` exists in every coreutils since
-/// CentOS 4; `readlink` without options likewise.
-const FACT_FUNCTIONS: &str = r#"vmup_path() {
+/// reports at once what needs no process: a symlink (with `readlink`), something else, a
+/// missing path, and any temporary file an interrupted vmup run left beside it
+/// (`PATH.vmup-new.PID`, `PATH.vmup-old.PID` whose process is gone). Directories and files
+/// are reported together by `vmup_paths_read`: one `stat` for all of them, one `cat` for
+/// every file whose bytes are wanted (split by the sizes `stat` gave), and one more `stat`
+/// that must print the same, else each is read again alone (`recat`): three processes for
+/// any number of paths, where each path cost one or two. `stat -c` exists in every
+/// coreutils since CentOS 4, with several files; `readlink` without options likewise.
+const FACT_FUNCTIONS: &str = r#"vp_all=
+vmup_path() {
   vmup_under "$2" || { vmup_rec loop "$1"; return; }
   f=$R
   if [ -L "$f" ]; then vmup_rec link "$1"; readlink -- "$f"
-  elif [ -d "$f" ]; then vmup_rec dir "$1" $(stat -c '%a %u %g' -- "$f")
-  elif [ -f "$f" ]; then vmup_rec file "$1" $(stat -c '%a %u %g' -- "$f")
-    if [ "$3" = 1 ]; then cat -- "$f" 2>/dev/null || vmup_rec unreadable "$1"; fi
+  elif [ -d "$f" ]; then eval "vp_p_$1=\$f vp_t_$1=dir vp_c_$1=0"; vp_all="$vp_all $1"
+  elif [ -f "$f" ]; then eval "vp_p_$1=\$f vp_t_$1=file vp_c_$1=\$3"; vp_all="$vp_all $1"
   elif [ -e "$f" ]; then vmup_rec other "$1"
   else vmup_rec absent "$1"; fi
   for g in "$f".vmup-new.* "$f".vmup-old.*; do
@@ -52,6 +57,40 @@ const FACT_FUNCTIONS: &str = r#"vmup_path() {
     kill -0 "${g##*.}" 2>/dev/null && continue
     vmup_rec leftover "$1"; printf '%s' "${g#"$f"}"
   done
+}
+vmup_path_args() { vp_args=; for i in $1; do vp_args="$vp_args \"\$vp_p_$i\""; done; }
+vmup_path_one() {
+  eval "f=\$vp_p_$1 c=\$vp_c_$1"
+  if [ -L "$f" ]; then vmup_rec link "$1"; readlink -- "$f"
+  elif [ -d "$f" ]; then vmup_rec dir "$1" $(stat -c '%a %u %g' -- "$f")
+  elif [ -f "$f" ]; then vmup_rec file "$1" $(stat -c '%a %u %g' -- "$f")
+    if [ "$c" = 1 ]; then cat -- "$f" 2>/dev/null || vmup_rec unreadable "$1"; fi
+  elif [ -e "$f" ]; then vmup_rec other "$1"
+  else vmup_rec absent "$1"; fi
+}
+vmup_paths_each() { for i in $vp_all; do vmup_path_one "$i"; done; }
+vmup_paths_read() {
+  [ -n "$vp_all" ] || return 0
+  vmup_path_args "$vp_all"; eval "set -- $vp_args"
+  vp_s1=$(stat -c '%a %u %g %s' -- "$@" 2>/dev/null) || { vmup_paths_each; return 0; }
+  set -- $vp_s1
+  vp_n=0; for i in $vp_all; do vp_n=$((vp_n+4)); done
+  [ $# -eq $vp_n ] || { vmup_paths_each; return 0; }
+  vp_cat=
+  for i in $vp_all; do
+    eval "t=\$vp_t_$i c=\$vp_c_$i"
+    if [ "$t" = dir ]; then vmup_rec dir "$i" "$1" "$2" "$3"
+    else vmup_rec file "$i" "$1" "$2" "$3" "$4"; [ "$c" = 1 ] && vp_cat="$vp_cat $i"; fi
+    shift 4
+  done
+  [ -n "$vp_cat" ] || return 0
+  vmup_rec contents
+  vmup_path_args "$vp_cat"; eval "set -- $vp_args"
+  if cat -- "$@" 2>/dev/null; then
+    vmup_path_args "$vp_all"; eval "set -- $vp_args"
+    vp_s2=$(stat -c '%a %u %g %s' -- "$@" 2>/dev/null) && [ "$vp_s1" = "$vp_s2" ] && return 0
+  fi
+  vmup_rec recat; vmup_paths_each
 }
 vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
 "#;
@@ -87,12 +126,16 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
     s.code("vmup_rec cpus; [ -n \"$VMUP_ROOT\" ] || vmup_cpus 2>/dev/null\n");
     s.code(TREE_HOSTNAME);
     for (i, key) in keys.iter().enumerate() {
+        if let FactKey::Path { path, content } = key {
+            s.code(&format!("vmup_path {i}"));
+            s.arg(path.as_bytes());
+            s.code(if *content { " 1\n" } else { " 0\n" });
+        }
+    }
+    s.code("vmup_paths_read\n");
+    for (i, key) in keys.iter().enumerate() {
         match key {
-            FactKey::Path { path, content } => {
-                s.code(&format!("vmup_path {i}"));
-                s.arg(path.as_bytes());
-                s.code(if *content { " 1\n" } else { " 0\n" });
-            }
+            FactKey::Path { .. } => {}
             FactKey::Command { script, .. } => {
                 s.code(&format!("vmup_rec command {i}\n( "));
                 s.code_bytes(script);
@@ -113,6 +156,9 @@ pub fn parse_facts(
     let records = frame::parse(boundary, output)?;
     let mut facts = Facts::default();
     let mut pending_command: Option<(String, Vec<u8>)> = None;
+    // Files whose bytes come in the one `contents` record, in its order, with their sizes.
+    let mut split: Vec<(String, usize)> = Vec::new();
+    let mut contents: Option<Vec<u8>> = None;
     for rec in records {
         let words: Vec<&str> = rec.header.iter().map(String::as_str).collect();
         let key_at = |w: Option<&&str>| -> Result<&FactKey, FactsError> {
@@ -130,6 +176,12 @@ pub fn parse_facts(
                     pending_command = Some((name.clone(), trim_one_newline(rec.payload.clone())));
                 }
             }
+            Some("contents") => contents = Some(rec.payload),
+            Some("recat") => {
+                // The files changed while they were read: each is read again alone.
+                split.clear();
+                contents = None;
+            }
             Some("status") => {
                 let status = words.get(2).and_then(|s| s.parse().ok()).unwrap_or(-1);
                 if let Some((name, stdout)) = pending_command.take() {
@@ -139,8 +191,8 @@ pub fn parse_facts(
                 }
             }
             Some(kind) => {
-                let path = match key_at(words.get(1))? {
-                    FactKey::Path { path, .. } => path.clone(),
+                let (path, wanted) = match key_at(words.get(1))? {
+                    FactKey::Path { path, content } => (path.clone(), *content),
                     FactKey::Command { .. } => {
                         return Err(FactsError::Malformed(rec.header.join(" ")));
                     }
@@ -177,7 +229,15 @@ pub fn parse_facts(
                         mode: num(2, 8)?,
                         uid: num(3, 10)?,
                         gid: num(4, 10)?,
-                        content: Some(rec.payload),
+                        // With a size, its bytes are in the `contents` record.
+                        content: match words.get(5) {
+                            Some(_) if wanted => {
+                                split.push((path.clone(), num(5, 10)? as usize));
+                                None
+                            }
+                            Some(_) => None,
+                            None => Some(rec.payload),
+                        },
                     },
                     "unreadable" => {
                         return Err(FactsError::Unreadable {
@@ -192,6 +252,9 @@ pub fn parse_facts(
             None => return Err(FactsError::Malformed(String::new())),
         }
     }
+    if let Some(bytes) = contents {
+        fill_contents(&mut facts, &split, bytes)?;
+    }
     // Files gathered without content carry None, not an empty payload.
     for key in keys {
         if let FactKey::Path {
@@ -204,6 +267,31 @@ pub fn parse_facts(
         }
     }
     Ok(facts)
+}
+
+/// Splits the one `contents` record among the files it holds, by the sizes `stat` gave
+/// before and after `cat` (the script compared both). Bytes that do not add up are an
+/// error, never a guess at where one file ends.
+fn fill_contents(
+    facts: &mut Facts,
+    split: &[(String, usize)],
+    bytes: Vec<u8>,
+) -> Result<(), FactsError> {
+    let total: usize = split.iter().map(|(_, size)| size).sum();
+    if total != bytes.len() {
+        return Err(FactsError::Malformed(format!(
+            "the files' contents are {} bytes, their sizes add up to {total}",
+            bytes.len()
+        )));
+    }
+    let mut at = 0;
+    for (path, size) in split {
+        if let Some(PathFact::File { content, .. }) = facts.paths.get_mut(path) {
+            *content = Some(bytes[at..at + size].to_vec());
+        }
+        at += size;
+    }
+    Ok(())
 }
 
 fn trim_one_newline(mut bytes: Vec<u8>) -> Vec<u8> {
@@ -351,6 +439,106 @@ mod tests {
         let me = gathered("");
         assert!(me.cpus.unwrap_or(0) >= 1);
         assert!(me.hostname.is_some());
+    }
+
+    /// Twenty files and directories cost one `stat`, one `cat` and one `stat` to confirm,
+    /// whatever their number: shims in front of the real tools log every start.
+    #[test]
+    fn many_paths_are_read_by_three_processes() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("t");
+        let shims = dir.path().join("shims");
+        std::fs::create_dir_all(tree.join("etc/d")).unwrap();
+        std::fs::create_dir_all(&shims).unwrap();
+        let log = dir.path().join("log");
+        for tool in ["stat", "cat", "readlink"] {
+            let real = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| std::path::Path::new(d).join(tool))
+                .find(|p| p.exists())
+                .unwrap();
+            let shim = shims.join(tool);
+            std::fs::write(
+                &shim,
+                format!(
+                    "#!/bin/sh\necho {tool} >> '{}'\nexec {} \"$@\"\n",
+                    log.display(),
+                    real.display()
+                ),
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let mut keys = Vec::new();
+        for n in 0..20 {
+            // Sizes differ, one file is empty and one has no final newline.
+            let body = "x\n".repeat(n) + if n == 7 { "tail" } else { "" };
+            std::fs::write(tree.join(format!("etc/f{n}")), &body).unwrap();
+            keys.push(FactKey::Path {
+                path: format!("/etc/f{n}"),
+                content: n % 3 != 0,
+            });
+        }
+        keys.push(FactKey::Path {
+            path: "/etc/d".into(),
+            content: false,
+        });
+        let b = Boundary::random();
+        let script = facts_script(&keys, tree.to_str().unwrap(), &b).unwrap();
+        let path = format!("{}:/usr/bin:/bin", shims.display());
+        let mut child = std::process::Command::new("sh")
+            .arg("-s")
+            .env("PATH", path)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&script).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "stat\ncat\nstat\n");
+        for n in 0..20 {
+            let body = "x\n".repeat(n) + if n == 7 { "tail" } else { "" };
+            let want = (n % 3 != 0).then(|| body.into_bytes());
+            match &facts.paths[&format!("/etc/f{n}")] {
+                PathFact::File { mode, content, .. } => {
+                    assert_eq!((*mode, content), (0o644, &want), "f{n}")
+                }
+                other => panic!("f{n}: {other:?}"),
+            }
+        }
+        assert!(matches!(facts.paths["/etc/d"], PathFact::Dir { .. }));
+    }
+
+    /// A file changed between the `stat` and the `cat` (the second `stat` differs): the
+    /// script says `recat` and reads each file alone; the split contents are dropped.
+    #[test]
+    fn contents_read_again_after_recat_replace_the_split() {
+        let keys = vec![
+            FactKey::Path {
+                path: "/a".into(),
+                content: true,
+            },
+            FactKey::Path {
+                path: "/b".into(),
+                content: true,
+            },
+        ];
+        let b = Boundary::fixed("vmupB");
+        let out = b"\nvmupB cpus\n\nvmupB file 0 644 0 0 2\n\nvmupB file 1 644 0 0 1\n\nvmupB contents\nabX\nvmupB recat\n\nvmupB file 0 644 0 0\nabc\nvmupB file 1 600 0 0\nZ\nvmupB end\n";
+        let facts = parse_facts(&keys, &b, out).unwrap();
+        assert_eq!(facts.paths["/a"], PathFact::root_file(b"abc"));
+        assert!(
+            matches!(&facts.paths["/b"], PathFact::File { mode: 0o600, content: Some(c), .. } if c == b"Z")
+        );
+        // Without the recat, sizes that do not add up are an error, not a guess.
+        let bad = b"\nvmupB file 0 644 0 0 2\n\nvmupB file 1 644 0 0 1\n\nvmupB contents\nabXY\nvmupB end\n";
+        assert!(matches!(
+            parse_facts(&keys, &b, bad),
+            Err(FactsError::Malformed(_))
+        ));
     }
 
     #[test]
