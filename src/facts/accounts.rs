@@ -59,6 +59,11 @@ impl Fact for AccountIds {
         }
     }
 
+    /// Built-ins and functions only, leaving with `return`.
+    fn in_shell(&self) -> bool {
+        true
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<Ids, FactError> {
         if output.status != 0 {
             return Err(FactError::failed(&self.name(), output));
@@ -177,6 +182,11 @@ impl Fact for AccountEntries {
         if let Some(id) = self.id {
             s.code(&format!("vmup_ent {} id {id}\n", self.db.file()));
         }
+    }
+
+    /// Built-ins and functions only, leaving with `return`.
+    fn in_shell(&self) -> bool {
+        true
     }
 
     fn parse(&self, output: &CommandOutput) -> Result<Found, FactError> {

@@ -12,7 +12,7 @@ use crate::remote::frame::{self, Boundary, FrameError};
 use crate::remote::root::ROOT_FN;
 use crate::remote::script::Script;
 
-use super::{CommandOutput, FactKey, Facts, PathFact};
+use super::{CommandOutput, FactKey, Facts, IN_SHELL, PathFact};
 
 /// Why fact output could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,6 +136,13 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
     for (i, key) in keys.iter().enumerate() {
         match key {
             FactKey::Path { .. } => {}
+            FactKey::Command { script, .. } if script.starts_with(IN_SHELL.as_bytes()) => {
+                s.code(&format!("vmup_rec command {i}\nvmup_fact() {{\n"));
+                s.code_bytes(script);
+                s.code(&format!(
+                    "\n}}\nvmup_fact 2>/dev/null; vmup_rec status {i} $?\n"
+                ));
+            }
             FactKey::Command { script, .. } => {
                 s.code(&format!("vmup_rec command {i}\n( "));
                 s.code_bytes(script);
@@ -439,6 +446,49 @@ mod tests {
         let me = gathered("");
         assert!(me.cpus.unwrap_or(0) >= 1);
         assert!(me.hostname.is_some());
+    }
+
+    /// A fact that says it runs in the script's own shell does (what it sets, the next
+    /// fact sees), and its `return` status is its status without ending the script; one
+    /// that does not still has a subshell, where `exit` ends only itself.
+    #[test]
+    fn in_shell_facts_run_as_functions_and_others_in_subshells() {
+        struct Sets(bool);
+        impl crate::facts::Fact for Sets {
+            type Value = ();
+            fn name(&self) -> String {
+                format!("sets {}", self.0)
+            }
+            fn script(&self, s: &mut Script) {
+                s.code("vmup_seen=here; echo set; return 3");
+            }
+            fn parse(&self, _: &CommandOutput) -> Result<(), crate::facts::FactError> {
+                Ok(())
+            }
+            fn in_shell(&self) -> bool {
+                self.0
+            }
+        }
+        let reads = |name: &str| FactKey::Command {
+            name: name.into(),
+            script: b"echo \"seen ${vmup_seen:-nothing}\"; exit 4".to_vec(),
+        };
+        use crate::facts::Fact;
+        for (in_shell, seen) in [(true, "seen here"), (false, "seen nothing")] {
+            let mut keys = vec![Sets(in_shell).key(), reads("z")];
+            if !in_shell {
+                // `return` outside a function is an error in a subshell: use exit there.
+                keys[0] = FactKey::Command {
+                    name: "sets false".into(),
+                    script: b"vmup_seen=here; echo set; exit 3".to_vec(),
+                };
+            }
+            let facts = run(&keys, "");
+            let set = &facts.commands[&format!("sets {in_shell}")];
+            assert_eq!((set.stdout.as_slice(), set.status), (&b"set"[..], 3));
+            let z = &facts.commands["z"];
+            assert_eq!((z.stdout.as_slice(), z.status), (seen.as_bytes(), 4));
+        }
     }
 
     /// Twenty files and directories cost one `stat`, one `cat` and one `stat` to confirm,

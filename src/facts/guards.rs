@@ -76,6 +76,11 @@ impl Fact for LocalTree {
         s.code("if [ -n \"$VMUP_ROOT\" ]; then echo tree; else echo host; fi");
     }
 
+    /// Built-ins and functions only, leaving with `return`.
+    fn in_shell(&self) -> bool {
+        true
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<bool, FactError> {
         match String::from_utf8_lossy(&output.stdout).trim() {
             "tree" => Ok(true),

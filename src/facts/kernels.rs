@@ -37,14 +37,14 @@ impl Fact for KernelPackages {
         s.code(RPM_FN);
         s.code(
             "if vmup_rpmdb >/dev/null; then
-q=$(vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --",
+vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --",
         );
         for p in &self.patterns {
             s.arg(p.as_bytes());
         }
         s.code(
-            ") || { st=$?; echo \"vmup: rpm -qa failed with exit status $st\"; exit $st; }\n\
-             [ -z \"$q\" ] || printf '%s\\n' \"$q\"\nelse echo nodb; fi\n\
+            " || { st=$?; echo \"vmup: rpm -qa failed with exit status $st\"; return $st; }\n\
+             else echo nodb; fi\n\
              if vmup_under /lib/modules/.; then for d in \"$R\"/*; do [ -d \"$d\" ] && echo \"mod ${d##*/}\"; done; fi\n\
              if vmup_under /boot/.; then for f in \"$R\"/vmlinuz-*; do [ -f \"$f\" ] && echo \"boot ${f##*/vmlinuz-}\"; done; fi\n:",
         );
@@ -53,6 +53,11 @@ q=$(vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --
     /// A failed rpm query is an error, never an empty inventory ("no kernels" would let a
     /// prune or a boot check go wrong); a tree without an rpm database says so (`nodb`),
     /// and nothing is created in it.
+    /// Built-ins and functions only, leaving with `return`.
+    fn in_shell(&self) -> bool {
+        true
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<KernelInventory, FactError> {
         if output.status != 0 {
             return Err(FactError::failed(&self.name(), output));

@@ -142,10 +142,21 @@ pub trait Fact {
     /// Reads the output. A command that failed is an error, never an empty answer.
     fn parse(&self, output: &CommandOutput) -> Result<Self::Value, FactError>;
 
+    /// Whether the snippet may run in the facts script's own shell, as a function, rather
+    /// than in a subshell of its own (one process per fact, on every host). Only a snippet
+    /// written for it says so: it leaves with `return`, never `exit`, does not `cd`, sets
+    /// every variable it reads and exports none.
+    fn in_shell(&self) -> bool {
+        false
+    }
+
     /// The request for the facts script. A snippet that cannot be quoted (a NUL byte in a
     /// value, refused by validation long before) becomes one that fails loudly.
     fn key(&self) -> FactKey {
         let mut s = Script::new();
+        if self.in_shell() {
+            s.code(IN_SHELL);
+        }
         self.script(&mut s);
         let script = s.finish().unwrap_or_else(|_| {
             b"echo 'vmup: a value of this fact holds a NUL byte' >&2; exit 125".to_vec()
@@ -156,6 +167,10 @@ pub trait Fact {
         }
     }
 }
+
+/// First line of a snippet that runs in the facts script's own shell ([`Fact::in_shell`]):
+/// a comment, so the snippet reads the same either way.
+pub const IN_SHELL: &str = "# vmup: runs in the script's own shell\n";
 
 /// Why a fact's value cannot be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -76,6 +76,11 @@ impl Fact for PackageManager {
         s.code("if command -v dnf >/dev/null 2>&1; then echo dnf; elif command -v yum >/dev/null 2>&1; then echo yum; yum --noplugins --version 2>/dev/null | { IFS= read -r l; printf '%s\\n' \"$l\"; }; fi");
     }
 
+    /// Built-ins and functions only, leaving with `return`.
+    fn in_shell(&self) -> bool {
+        true
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<Option<PackageTool>, FactError> {
         let text = String::from_utf8_lossy(&output.stdout);
         let mut lines = text.lines();
