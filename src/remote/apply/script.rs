@@ -126,13 +126,23 @@ fn change(s: &mut Script, i: usize, action: &Action) {
             owner,
         } => {
             at(s, i, path);
+            // No check of the old file here: every branch below checks it (through the
+            // old inode, or right before the rename) after the new one is written.
             s.code("t=\"$p.vmup-new.$$\"\n");
-            check(s, i, expect, "$p");
+            // A mode within 0666 is given at creation by the umask (no chmod process);
+            // noclobber makes the shell create the name, never truncate one found there.
+            let by_umask = mode & !0o666 == 0;
+            if by_umask {
+                s.code(&format!("umask {:03o}; set -C; ", 0o777 & !mode));
+            }
             s.code("{");
             s.printf_bytes(content);
             s.code(&format!(
                 "; }} > \"$t\" || vmup_fail {i} error \"cannot write $t\"\n"
             ));
+            if by_umask {
+                s.code("set +C; umask 077\n");
+            }
             if let Some(owner) = owner {
                 s.code("chown --");
                 s.arg(owner.as_bytes());
@@ -140,9 +150,12 @@ fn change(s: &mut Script, i: usize, action: &Action) {
                     " \"$t\" || vmup_fail {i} error \"cannot chown $t\"\n"
                 ));
             }
-            s.code(&format!(
-                "chmod {mode:o} \"$t\" || vmup_fail {i} error \"cannot chmod $t\"\n"
-            ));
+            if !by_umask {
+                // chown clears setuid and setgid bits: the mode comes after it.
+                s.code(&format!(
+                    "chmod {mode:o} \"$t\" || vmup_fail {i} error \"cannot chmod $t\"\n"
+                ));
+            }
             match expect {
                 Expect::File(_) => {
                     s.code("o=\"$p.vmup-old.$$\"\nif ln -- \"$p\" \"$o\" 2>/dev/null; then\n");

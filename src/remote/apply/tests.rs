@@ -50,6 +50,53 @@ fn writes_atomically_keeping_requested_mode() {
     );
 }
 
+/// Modes within 0666 come from the umask at creation, others (0755, setgid) from chmod
+/// after chown; either way the file has exactly its mode, and a name already taken by a
+/// temporary file is never written through (noclobber).
+#[test]
+fn every_mode_is_given_exactly_with_or_without_chmod() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for (n, mode) in [0o644u32, 0o600, 0o640, 0o444, 0o755, 0o2750, 0o4711]
+        .into_iter()
+        .enumerate()
+    {
+        let out = run(
+            &[Action::WriteFile {
+                path: format!("/f{n}"),
+                expect: Expect::Absent,
+                content: b"x\n".to_vec(),
+                mode,
+                owner: None,
+            }],
+            root,
+        );
+        assert_eq!(out.done, vec![0], "{mode:o}: {out:?}");
+        let meta = std::fs::metadata(dir.path().join(format!("f{n}"))).unwrap();
+        assert_eq!(meta.mode() & 0o7777, mode, "{mode:o}");
+    }
+    let script = String::from_utf8(
+        apply_script(
+            &[Action::WriteFile {
+                path: "/g".into(),
+                expect: Expect::Absent,
+                content: b"x".to_vec(),
+                mode: 0o644,
+                owner: None,
+            }],
+            root,
+            &Boundary::random(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        script.contains("umask 133; set -C;") && !script.contains("chmod 644"),
+        "{script}"
+    );
+    assert!(script.contains("set +C; umask 077\n"), "{script}");
+}
+
 #[test]
 fn refuses_when_changed_underneath() {
     let dir = tempfile::tempdir().unwrap();
@@ -377,11 +424,12 @@ fn an_in_place_write_during_the_rename_is_detected_and_put_back() {
 fn a_file_created_by_someone_else_is_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    // Another writer creates the file between vmup's check and its create.
+    // Another writer creates the file between vmup's check and its create (the `ln`
+    // that gives the new file its name: a 0644 file needs no chmod).
     let theirs = dir.path().join("new.conf");
     wrapper(
         bin.path(),
-        "chmod",
+        "ln",
         &format!("printf 'theirs\\n' > '{}'", theirs.display()),
     );
     let (out, _) = run_with(
