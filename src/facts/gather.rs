@@ -340,9 +340,18 @@ mod tests {
     use std::os::unix::fs::symlink;
 
     fn run(keys: &[FactKey], root: &str) -> Facts {
+        run_with_path(keys, root, None)
+    }
+
+    /// The facts script under a real `sh -s`, with `path` as its PATH when given.
+    fn run_with_path(keys: &[FactKey], root: &str, path: Option<&str>) -> Facts {
         let b = Boundary::random();
         let script = facts_script(keys, root, &b).unwrap();
-        let mut child = std::process::Command::new("sh")
+        let mut command = std::process::Command::new("sh");
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        let mut child = command
             .arg("-s")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -534,20 +543,8 @@ mod tests {
             path: "/etc/d".into(),
             content: false,
         });
-        let b = Boundary::random();
-        let script = facts_script(&keys, tree.to_str().unwrap(), &b).unwrap();
         let path = format!("{}:/usr/bin:/bin", shims.display());
-        let mut child = std::process::Command::new("sh")
-            .arg("-s")
-            .env("PATH", path)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(&script).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        let facts = run_with_path(&keys, tree.to_str().unwrap(), Some(&path));
         assert_eq!(std::fs::read_to_string(&log).unwrap(), "stat\ncat\nstat\n");
         for n in 0..20 {
             let body = "x\n".repeat(n) + if n == 7 { "tail" } else { "" };
