@@ -319,11 +319,10 @@ fn gather_and_plan(
             }
             return Ok((planned, facts));
         }
-        let before = keys.len();
         *keys = merge_keys(keys.drain(..).chain(missing));
         let asked_again = keys.iter().all(|k| facts.has(k));
         known = Some(facts);
-        if keys.len() == before || asked_again {
+        if asked_again {
             // Asked again for what was gathered: another round would answer the same.
             break;
         }

@@ -50,14 +50,14 @@ vmup_rpm -qa --qf 'pkg %{NAME} %{EPOCH} %{VERSION} %{RELEASE} %{ARCH}\\n' --",
         );
     }
 
-    /// A failed rpm query is an error, never an empty inventory ("no kernels" would let a
-    /// prune or a boot check go wrong); a tree without an rpm database says so (`nodb`),
-    /// and nothing is created in it.
     /// Built-ins and functions only, leaving with `return`.
     fn in_shell(&self) -> bool {
         true
     }
 
+    /// A failed rpm query is an error, never an empty inventory ("no kernels" would let a
+    /// prune or a boot check go wrong); a tree without an rpm database says so (`nodb`),
+    /// and nothing is created in it.
     fn parse(&self, output: &CommandOutput) -> Result<KernelInventory, FactError> {
         if output.status != 0 {
             return Err(FactError::failed(&self.name(), output));
