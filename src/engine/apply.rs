@@ -5,7 +5,7 @@
 
 use crate::facts::{FactKey, Facts};
 use crate::remote::Action;
-use crate::remote::apply::{ApplyOutcome, apply_script, parse_apply};
+use crate::remote::apply::{ApplyOutcome, apply_script, apply_script_then, parse_apply};
 use crate::remote::frame::Boundary;
 
 use super::error::HostError;
@@ -55,12 +55,9 @@ pub fn apply_then_gather(
     ctx: &HostCtx<'_>,
 ) -> Result<Applied, HostError> {
     let boundary = Boundary::random();
-    let mut script = apply_script(actions, &job.host.path_root(), &boundary)
-        .map_err(|e| HostError::Script(e.to_string()))?;
     let (facts_script, facts_boundary) = facts_request(job, keys)?;
-    // The apply's SIGTERM trap removes its temporary files; the facts part has none.
-    script.extend_from_slice(b"trap - 15\n");
-    script.extend_from_slice(&facts_script);
+    let script = apply_script_then(actions, &job.host.path_root(), &boundary, &facts_script)
+        .map_err(|e| HostError::Script(e.to_string()))?;
     let output = ctx.remote(job, &script)?;
     let outcome = parse_apply(&boundary, &output.stdout);
     let facts = (outcome.complete && outcome.failure.is_none())

@@ -13,7 +13,7 @@ use super::frame::{self, Boundary};
 
 mod script;
 
-pub use script::apply_script;
+pub use script::{apply_script, apply_script_then};
 
 /// What must still be true of a path for a change to go ahead.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,12 +7,13 @@
 //! known beforehand. Then, per change:
 //! - a file is written whole to `P.vmup-new.PID` beside it, given its owner and then its
 //!   mode (that order keeps setuid and setgid bits, which `chown` clears), and renamed over
-//!   the old one. The old file is first hard-linked to `P.vmup-old.PID`; its content is
-//!   compared with what the facts saw before the rename and again after it, through that
-//!   link (the old inode): a writer who changed the file in place in between is detected
-//!   and their content put back. What POSIX leaves open: a writer who *replaces* the file
-//!   (by rename) in the instant between the last compare and the rename is not detected.
-//!   A new file is created with `ln` (which fails if the name exists), never over anything;
+//!   the old one. The old file is first hard-linked to `P.vmup-old.PID`, and after the
+//!   rename its content is compared, through that link (the old inode), with what the facts
+//!   saw: a writer who changed the file in place or replaced it at any time since the
+//!   pre-flight is detected and their content put back. What POSIX leaves open: a writer
+//!   who *replaces* the file (by rename) in the instant between the link and the rename is
+//!   not detected. A new file is created with `ln` (which fails if the name exists), never
+//!   over anything;
 //! - a new symlink is made with `ln -s` directly (same guarantee), a retarget through a
 //!   temporary link and a rename;
 //! - a rename checks its destination is free; a removal checks what it removes.
@@ -21,6 +22,12 @@
 //! over a directory or a symlink to one, where `mv` would move *into* it, `mv -T`, which
 //! coreutils has only since 5.3.0 (CentOS 4 has 5.2.1), else Python's `os.rename` (every
 //! yum host has Python: yum is written in it).
+//!
+//! Processes are the cost on a busy host: a compare is one `cmp` against the content the
+//! facts saw, written once (by the shell, no process) to `P.vmup-exp.PID` in the
+//! pre-flight when only file writes come before the change; the old links, those files
+//! and the second names of new files are removed by one `rm` after each run of file
+//! writes, before anything that could move a directory they are in.
 //!
 //! Every value is quoted and every command ends its options with `--` before them. The
 //! script ignores SIGINT, SIGHUP and SIGPIPE (a Ctrl-C at the terminal or a dropped
@@ -52,9 +59,6 @@ vmup_mv() {
   done; return 1
 }
 t=; o=
-trap 'rm -f -- "$t" "$o"' 0
-trap 'rm -f -- "$t" "$o"; exit 143' 15
-trap '' 1 2 13
 "#;
 
 /// Builds the apply script for `actions`, on a host whose paths are under `root` (a local
@@ -71,21 +75,122 @@ pub fn apply_script(
     s.code(&frame::prelude(boundary));
     s.code(ROOT_FN);
     s.code(APPLY_FUNCTIONS);
-    preflight(&mut s, actions);
+    let expected = expected_files(actions);
+    cleanup_trap(&mut s, actions.len());
+    preflight(&mut s, actions, &expected);
+    let mut pending = Vec::new();
     for (i, action) in actions.iter().enumerate() {
-        change(&mut s, i, action);
+        if !matches!(action, Action::WriteFile { .. }) {
+            flush(&mut s, &mut pending);
+        }
+        change(&mut s, i, action, expected.contains(&i));
         s.code(&format!("vmup_rec done {i}\n"));
+        if matches!(action, Action::WriteFile { .. }) {
+            pending.push(i);
+        }
     }
+    flush(&mut s, &mut pending);
     s.code(frame::EPILOGUE);
     s.finish()
 }
 
+/// The apply script followed, once every change completed, by `more` (the facts read
+/// back): the apply's traps are cleared first, since its scratch files are all gone by
+/// then and the variables its trap names are not its own any more (the facts part has
+/// its own `t`, which the trap would otherwise remove as a file in the working directory).
+pub fn apply_script_then(
+    actions: &[Action],
+    root: &str,
+    boundary: &Boundary,
+    more: &[u8],
+) -> Result<Vec<u8>, NulByte> {
+    let mut script = apply_script(actions, root, boundary)?;
+    script.extend_from_slice(b"trap - 0 15\n");
+    script.extend_from_slice(more);
+    Ok(script)
+}
+
+/// The scratch files change `i` may leave until the next [`flush`]: the expected content
+/// (`P.vmup-exp.PID`), the old file's link (`P.vmup-old.PID`) and a new file's second
+/// name (`P.vmup-new.PID`), each in a variable of its own.
+fn scratch(i: usize) -> [String; 3] {
+    [
+        format!("vmup_e{i}"),
+        format!("vmup_o{i}"),
+        format!("vmup_n{i}"),
+    ]
+}
+
+/// The file writes whose pre-flight writes the expected content to a file for both of
+/// its compares: those with only file writes before them (nothing that could move the
+/// directory the file is in before the second compare) and the first to touch the path.
+fn expected_files(actions: &[Action]) -> BTreeSet<usize> {
+    let mut touched: BTreeSet<&str> = BTreeSet::new();
+    let mut found = BTreeSet::new();
+    for (i, action) in actions.iter().enumerate() {
+        let Action::WriteFile { path, expect, .. } = action else {
+            break;
+        };
+        if touched.insert(path) && matches!(expect, Expect::File(_)) {
+            found.insert(i);
+        }
+    }
+    found
+}
+
+/// Removes the temporary files on exit (also `vmup_fail`'s) and on SIGTERM, starting no
+/// process when there are none; ignores SIGINT, SIGHUP and SIGPIPE.
+fn cleanup_trap(s: &mut Script, changes: usize) {
+    let mut vars = vec!["t".to_string(), "o".to_string()];
+    vars.extend((0..changes).flat_map(scratch));
+    let test: String = vars.iter().map(|v| format!("${v}")).collect();
+    let list: Vec<String> = vars.iter().map(|v| format!("\"${v}\"")).collect();
+    s.code(&format!(
+        "vmup_clean() {{ [ -z \"{test}\" ] || rm -f -- {}; }}\n",
+        list.join(" ")
+    ));
+    s.code("trap vmup_clean 0\ntrap 'vmup_clean; exit 143' 15\ntrap '' 1 2 13\n");
+}
+
+/// One `rm` for the scratch files of the changes in `pending`, which are done.
+fn flush(s: &mut Script, pending: &mut Vec<usize>) {
+    if pending.is_empty() {
+        return;
+    }
+    let vars: Vec<String> = pending.drain(..).flat_map(scratch).collect();
+    let list: Vec<String> = vars.iter().map(|v| format!("\"${v}\"")).collect();
+    let reset: Vec<String> = vars.iter().map(|v| format!("{v}=")).collect();
+    s.code(&format!(
+        "rm -f -- {}\n{}\n",
+        list.join(" "),
+        reset.join(" ")
+    ));
+}
+
 /// Checks, before any change, the first expectation on every path and the directories new
 /// names go into.
-fn preflight(s: &mut Script, actions: &[Action]) {
+fn preflight(s: &mut Script, actions: &[Action], expected: &BTreeSet<usize>) {
     let mut touched: BTreeSet<&str> = BTreeSet::new();
     for (i, action) in actions.iter().enumerate() {
         match action {
+            Action::WriteFile {
+                path,
+                expect: Expect::File(old),
+                ..
+            } if expected.contains(&i) => {
+                touched.insert(path);
+                at(s, i, path);
+                let [e, _, _] = scratch(i);
+                s.code(&format!(
+                    "vmup_isfile \"$p\" || vmup_fail {i} changed \"$p\"\n{e}=\"$p.vmup-exp.$$\"\nset -C; {{"
+                ));
+                s.printf_bytes(old);
+                s.code(&format!(
+                    "; }} > \"${e}\" || vmup_fail {i} error \"cannot write ${e}\"\nset +C\n"
+                ));
+                compare_then(s, i, &e, "$p", "", "$p");
+                s.code(&format!("vmup_parent \"$p\" {i}\n"));
+            }
             Action::WriteFile { path, expect, .. } | Action::Symlink { path, expect, .. } => {
                 if touched.insert(path) {
                     at(s, i, path);
@@ -115,8 +220,9 @@ fn preflight(s: &mut Script, actions: &[Action]) {
     }
 }
 
-/// Emits one change.
-fn change(s: &mut Script, i: usize, action: &Action) {
+/// Emits one change; `expected`: its pre-flight wrote the old content to a file.
+fn change(s: &mut Script, i: usize, action: &Action, expected: bool) {
+    let [e, old_link, new_name] = scratch(i);
     match action {
         Action::WriteFile {
             path,
@@ -158,30 +264,33 @@ fn change(s: &mut Script, i: usize, action: &Action) {
             }
             match expect {
                 Expect::File(_) => {
+                    let back = "vmup_mv \"$o\" \"$p\"; o=; ";
+                    let what = "$p was written while it was being replaced; the other writer's content is back";
                     s.code("o=\"$p.vmup-old.$$\"\nif ln -- \"$p\" \"$o\" 2>/dev/null; then\n");
-                    check(s, i, expect, "$o");
                     s.code(&format!(
                         "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\n"
                     ));
-                    // The old inode, read once more after the rename: an in-place write that
-                    // slipped in is put back.
-                    check_then(
-                        s,
-                        i,
-                        expect,
-                        "$o",
-                        "vmup_mv \"$o\" \"$p\"; o=; ",
-                        "$p was written while it was being replaced; the other writer's content is back",
-                    );
-                    s.code("rm -f -- \"$o\"; o=\nelse\n");
-                    check(s, i, expect, "$p");
+                    // The old inode, read after the rename: a write in place, or a
+                    // replacement before the link, that slipped in since the pre-flight
+                    // is put back.
+                    if expected {
+                        compare_then(s, i, &e, "$o", back, what);
+                    } else {
+                        check_then(s, i, expect, "$o", back, what);
+                    }
+                    s.code(&format!("{old_link}=$o; o=\nelse\n"));
+                    if expected {
+                        compare_then(s, i, &e, "$p", "", "$p");
+                    } else {
+                        check(s, i, expect, "$p");
+                    }
                     s.code(&format!(
                         "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nfi\n"
                     ));
                 }
                 Expect::Absent => {
                     s.code(&format!(
-                        "ln -- \"$t\" \"$p\" 2>/dev/null || {{ vmup_absent \"$p\" && vmup_fail {i} error \"cannot create $p\"; vmup_fail {i} changed \"$p\"; }}\nrm -f -- \"$t\"\n"
+                        "ln -- \"$t\" \"$p\" 2>/dev/null || {{ vmup_absent \"$p\" && vmup_fail {i} error \"cannot create $p\"; vmup_fail {i} changed \"$p\"; }}\n{new_name}=$t\n"
                     ));
                 }
                 other => {
@@ -250,6 +359,14 @@ fn at(s: &mut Script, i: usize, path: &str) {
     s.code(&format!("vmup_at {i}"));
     s.arg(path.as_bytes());
     s.newline();
+}
+
+/// `var` is a regular file with the bytes of the file named by variable `expected`; on
+/// mismatch runs `cleanup` and stops the script, reporting `what` as changed underneath.
+fn compare_then(s: &mut Script, i: usize, expected: &str, var: &str, cleanup: &str, what: &str) {
+    s.code(&format!(
+        "{{ vmup_isfile \"{var}\" && cmp -s -- \"${expected}\" \"{var}\"; }} || {{ {cleanup}vmup_fail {i} changed \"{what}\"; }}\n"
+    ));
 }
 
 /// The precondition test on `var`; on mismatch the script stops at change `i`.

@@ -486,3 +486,188 @@ fn sigterm_mid_write_leaves_no_temporary_file_and_sigint_is_ignored() {
     assert_eq!(std::fs::read(dir.path().join("b")).unwrap(), b"old\n");
     assert_eq!(names(dir.path()), ["a", "b"], "no temporary file left");
 }
+
+#[test]
+fn three_replaced_files_and_a_new_one_cost_two_compares_each_and_one_rm() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("log");
+    for name in ["cmp", "ln", "mv", "rm", "chown", "chmod", "cat"] {
+        wrapper(
+            bin.path(),
+            name,
+            &format!("echo {name} >> '{}'", log.display()),
+        );
+    }
+    let replace = |name: &str| {
+        std::fs::write(dir.path().join(name), b"old\n").unwrap();
+        Action::WriteFile {
+            path: format!("/{name}"),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: format!("new {name}\n").into_bytes(),
+            mode: 0o644,
+            owner: None,
+        }
+    };
+    let actions = [
+        replace("a"),
+        Action::WriteFile {
+            path: "/n".into(),
+            expect: Expect::Absent,
+            content: b"fresh\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        },
+        replace("b"),
+        replace("c"),
+    ];
+    let (out, status) = run_with(&actions, dir.path().to_str().unwrap(), bin.path());
+    assert_eq!(status, Some(0));
+    assert_eq!(out.done, vec![0, 1, 2, 3], "{out:?}");
+    let mut started: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    started.sort();
+    let mut want: Vec<&str> = [["cmp"; 6].as_slice(), &["ln"; 4], &["mv"; 3], &["rm"]].concat();
+    want.sort();
+    assert_eq!(started, want);
+    assert_eq!(
+        names(dir.path()),
+        ["a", "b", "c", "n"],
+        "no scratch file left"
+    );
+    for name in ["a", "b", "c"] {
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            format!("new {name}\n").into_bytes()
+        );
+    }
+}
+
+#[test]
+fn a_file_replaced_by_rename_after_the_preflight_is_detected_and_put_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"old\n").unwrap();
+    // Another writer renames its own file over f after vmup's pre-flight compare, before
+    // the link to the old inode is made.
+    let theirs = dir.path().join("theirs.tmp");
+    let f = dir.path().join("f");
+    wrapper(
+        bin.path(),
+        "ln",
+        &format!(
+            "[ -e '{f}.done' ] || {{ printf 'theirs\\n' > '{t}'; mv -f '{t}' '{f}'; : > '{f}.done'; }}",
+            f = f.display(),
+            t = theirs.display()
+        ),
+    );
+    let (out, _) = run_with(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        }],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    let failure = out.failure.unwrap();
+    assert!(failure.changed_underneath, "{failure:?}");
+    assert_eq!(std::fs::read(&f).unwrap(), b"theirs\n");
+    assert_eq!(names(dir.path()), ["f", "f.done"], "no scratch file left");
+}
+
+#[test]
+fn scratch_files_are_gone_before_a_rename_moves_their_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tls")).unwrap();
+    std::fs::write(dir.path().join("tls/f"), b"old\n").unwrap();
+    let out = run(
+        &[
+            Action::WriteFile {
+                path: "/tls/f".into(),
+                expect: Expect::File(b"old\n".to_vec()),
+                content: b"new\n".to_vec(),
+                mode: 0o644,
+                owner: None,
+            },
+            Action::WriteFile {
+                path: "/tls/g".into(),
+                expect: Expect::Absent,
+                content: b"g\n".to_vec(),
+                mode: 0o644,
+                owner: None,
+            },
+            Action::Rename {
+                from: "/tls".into(),
+                to: "/tls.disabled".into(),
+                expect: Expect::Dir,
+            },
+        ],
+        dir.path().to_str().unwrap(),
+    );
+    assert_eq!(out.done, vec![0, 1, 2], "{out:?}");
+    assert_eq!(names(&dir.path().join("tls.disabled")), ["f", "g"]);
+    assert_eq!(names(dir.path()), ["tls.disabled"]);
+}
+
+#[test]
+fn a_preflight_refusal_leaves_no_scratch_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a"), b"old\n").unwrap();
+    std::fs::write(dir.path().join("b"), b"someone else\n").unwrap();
+    let write = |path: &str| Action::WriteFile {
+        path: path.into(),
+        expect: Expect::File(b"old\n".to_vec()),
+        content: b"new\n".to_vec(),
+        mode: 0o644,
+        owner: None,
+    };
+    let out = run(&[write("/a"), write("/b")], dir.path().to_str().unwrap());
+    let failure = out.failure.unwrap();
+    assert!(failure.changed_underneath, "{failure:?}");
+    assert_eq!(failure.index, 1);
+    assert!(out.done.is_empty());
+    assert_eq!(names(dir.path()), ["a", "b"]);
+    assert_eq!(std::fs::read(dir.path().join("a")).unwrap(), b"old\n");
+}
+
+#[test]
+fn what_follows_the_apply_keeps_its_own_variables_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f"), b"old\n").unwrap();
+    std::fs::write(cwd.path().join("dir"), b"mine\n").unwrap();
+    let b = Boundary::random();
+    // The facts part uses `t` and `o` for its own values, as the real one does.
+    let script = super::apply_script_then(
+        &[Action::WriteFile {
+            path: "/f".into(),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o644,
+            owner: None,
+        }],
+        dir.path().to_str().unwrap(),
+        &b,
+        b"t=dir; o=dir\necho after\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-s")
+        .current_dir(cwd.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(parse_apply(&b, &out.stdout).done, vec![0]);
+    assert!(out.stdout.ends_with(b"after\n"));
+    assert_eq!(std::fs::read(cwd.path().join("dir")).unwrap(), b"mine\n");
+    assert_eq!(names(dir.path()), ["f"]);
+}

@@ -199,7 +199,12 @@ async fn open_stream(
         let tcp = tcp_connect(&peer.hostname, peer.port, peer.connect_timeout)
             .await
             .map_err(|reason| unreachable(format!("{}{reason}", peer.via)))?;
-        return Ok(Box::new(tcp));
+        // Buffered reads: the ssh layer reads each packet's length and then its body with
+        // two exact reads, which unbuffered is a `recvfrom` each (about a hundred a host).
+        return Ok(Box::new(tokio::io::BufReader::with_capacity(
+            READ_BUFFER,
+            tcp,
+        )));
     };
     let hop = &chain[index - 1];
     let open = session.channel_open_direct_tcpip(
@@ -265,6 +270,10 @@ fn no_common_algorithm(
         ),
     }
 }
+
+/// Bytes read from the socket at once (the largest packets vmup receives are a script's
+/// output, tens of KiB; a burst of small packets fits in one read).
+const READ_BUFFER: usize = 32 * 1024;
 
 /// Opens the TCP connection with Nagle off (each script is a few small writes).
 async fn tcp_connect(
