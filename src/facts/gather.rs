@@ -37,7 +37,7 @@ pub enum FactsError {
 /// path (resolved under the root as a chroot would, the last component not followed) and
 /// reports at once what needs no process: a symlink (with `readlink`), something else, a
 /// missing path, and any temporary file an interrupted vmup run left beside it
-/// (`PATH.vmup-new.PID`, `PATH.vmup-old.PID` whose process is gone). Directories and files
+/// (`PATH.vmup-new.PID`, `PATH.vmup-old.PID`, `PATH.vmup-exp.PID` whose process is gone). Directories and files
 /// are reported together by `vmup_paths_read`: one `stat` for all of them, one `cat` for
 /// every file whose bytes are wanted (split by the sizes `stat` gave), and one more `stat`
 /// that must print the same, else each is read again alone (`recat`): three processes for
@@ -52,7 +52,7 @@ vmup_path() {
   elif [ -f "$f" ]; then eval "vp_p_$1=\$f vp_t_$1=file vp_c_$1=\$3"; vp_all="$vp_all $1"
   elif [ -e "$f" ]; then vmup_rec other "$1"
   else vmup_rec absent "$1"; fi
-  for g in "$f".vmup-new.* "$f".vmup-old.*; do
+  for g in "$f".vmup-new.* "$f".vmup-old.* "$f".vmup-exp.*; do
     { [ -e "$g" ] || [ -L "$g" ]; } || continue
     kill -0 "${g##*.}" 2>/dev/null && continue
     vmup_rec leftover "$1"; printf '%s' "${g#"$f"}"
@@ -432,6 +432,36 @@ mod tests {
         );
         assert_eq!(facts.kernel_release, None, "a tree is not running");
         assert_eq!(facts.hostname, None, "uname -n would name the controller");
+    }
+
+    #[test]
+    fn every_scratch_file_of_a_dead_apply_is_a_leftover_and_a_live_ones_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let etc = dir.path().join("etc");
+        std::fs::create_dir(&etc).unwrap();
+        std::fs::write(etc.join("f"), b"x\n").unwrap();
+        // PID 2^22 + 1 is above Linux's pid_max: no process has it.
+        for suffix in ["new", "old", "exp"] {
+            std::fs::write(etc.join(format!("f.vmup-{suffix}.4194305")), b"").unwrap();
+        }
+        std::fs::write(etc.join(format!("f.vmup-exp.{}", std::process::id())), b"").unwrap();
+        let facts = run(
+            &[FactKey::Path {
+                path: "/etc/f".into(),
+                content: false,
+            }],
+            dir.path().to_str().unwrap(),
+        );
+        let mut found = facts.leftovers.clone();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "/etc/f.vmup-exp.4194305",
+                "/etc/f.vmup-new.4194305",
+                "/etc/f.vmup-old.4194305"
+            ]
+        );
     }
 
     #[test]
