@@ -99,21 +99,13 @@ pub fn parse_partial(boundary: &Boundary, output: &[u8]) -> (Vec<Record>, bool) 
     (records, complete)
 }
 
+/// Every start of `needle` in `haystack`, not overlapping (the boundary cannot overlap
+/// itself: it starts with a newline and has none after it).
 fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
-    let mut found = Vec::new();
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return found;
+    if needle.is_empty() {
+        return Vec::new();
     }
-    let mut i = 0;
-    while i + needle.len() <= haystack.len() {
-        if &haystack[i..i + needle.len()] == needle {
-            found.push(i);
-            i += needle.len();
-        } else {
-            i += 1;
-        }
-    }
-    found
+    memchr::memmem::find_iter(haystack, needle).collect()
 }
 
 /// Shell code that defines `$B` and the `vmup_rec` function printing a record header.

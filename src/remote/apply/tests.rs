@@ -671,3 +671,58 @@ fn what_follows_the_apply_keeps_its_own_variables_and_files() {
     assert_eq!(std::fs::read(cwd.path().join("dir")).unwrap(), b"mine\n");
     assert_eq!(names(dir.path()), ["f"]);
 }
+
+#[test]
+fn files_that_already_have_their_owner_need_no_chown_and_others_get_it() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("log");
+    for name in ["chown", "id"] {
+        wrapper(
+            bin.path(),
+            name,
+            &format!("echo {name} >> '{}'", log.display()),
+        );
+    }
+    let write = |name: &str, owner: &str| {
+        std::fs::write(dir.path().join(name), b"old\n").unwrap();
+        Action::WriteFile {
+            path: format!("/{name}"),
+            expect: Expect::File(b"old\n".to_vec()),
+            content: b"new\n".to_vec(),
+            mode: 0o644,
+            owner: Some(owner.into()),
+        }
+    };
+    // The tests run as root (as the others that chown): a and b are owned by the script's
+    // own ids already; c's group is daemon's (1).
+    let (out, _) = run_with(
+        &[write("a", "0:0"), write("b", "0:0"), write("c", "0:1")],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    assert_eq!(out.done, vec![0, 1, 2], "{out:?}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "id\nchown\n");
+    for (name, gid) in [("a", 0), ("b", 0), ("c", 1)] {
+        let meta = std::fs::metadata(dir.path().join(name)).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (0, gid), "{name}");
+    }
+    // In a setgid directory of group 1 a new file gets group 1: `-G` sees it and chown
+    // gives it group 0 as wanted.
+    let sgid = dir.path().join("s");
+    std::fs::create_dir(&sgid).unwrap();
+    std::os::unix::fs::chown(&sgid, Some(0), Some(1)).unwrap();
+    std::fs::set_permissions(&sgid, std::os::unix::fs::PermissionsExt::from_mode(0o2755)).unwrap();
+    std::fs::remove_file(&log).unwrap();
+    let (out, _) = run_with(
+        &[write("s/x", "0:0"), write("s/y", "0:0")],
+        dir.path().to_str().unwrap(),
+        bin.path(),
+    );
+    assert_eq!(out.done, vec![0, 1], "{out:?}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "id\nchown\nchown\n");
+    for name in ["s/x", "s/y"] {
+        assert_eq!(std::fs::metadata(dir.path().join(name)).unwrap().gid(), 0);
+    }
+}
