@@ -138,7 +138,10 @@ impl Fact for PackagesPreview {
     }
 
     fn script(&self, s: &mut Script) {
-        s.code("if command -v dnf >/dev/null 2>&1; then pm=dnf; elif command -v yum >/dev/null 2>&1; then pm=yum; else echo 'Error: neither dnf nor yum is installed'; exit 127; fi\n");
+        s.code("if command -v dnf >/dev/null 2>&1; then pm=dnf; elif command -v yum >/dev/null 2>&1; then pm=yum; else pm=; fi\n");
+        s.code(
+            "if [ -z \"$pm\" ]; then echo 'Error: neither dnf nor yum is installed'; false\nelse\n",
+        );
         s.code(OLD_YUM_TEST);
         s.code("if [ -n \"$vmup_old_yum\" ]; then\n");
         if self.staged.is_empty() {
@@ -151,7 +154,14 @@ impl Fact for PackagesPreview {
         }
         s.code("else\n");
         self.modern_script(s);
-        s.code("fi\n");
+        s.code("fi\nfi\n");
+    }
+
+    /// Without staged files: built-ins, functions and the manager itself, never `exit` (a
+    /// failed `mktemp` is an `if`, see `remote::transaction`). A staged preview keeps its
+    /// subshell, whose trap removes the copy of the repository directory.
+    fn in_shell(&self) -> bool {
+        self.staged.is_empty()
     }
 
     /// dnf and yum exit 1 when they decline with `--assumeno`, so the status alone says
@@ -274,5 +284,69 @@ mod tests {
             fact.parse(&out(include_str!("../formats/testdata/dnf-noop.txt"), 0)),
             Ok(Preview::Nothing)
         ));
+    }
+
+    /// An unstaged preview runs in the facts script's own shell (no subshell), so nothing
+    /// in it may end that shell: on an old yum whose `mktemp` fails, and on a host with no
+    /// manager, the preview fails alone and the fact after it is still read.
+    #[test]
+    fn a_preview_in_the_scripts_own_shell_never_ends_it() {
+        use crate::facts::FactKey;
+        use crate::facts::gather::{facts_script, parse_facts};
+        use crate::remote::frame::Boundary;
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let bin = tempfile::tempdir().unwrap();
+        let shim = |name: &str, body: &str| {
+            let file = bin.path().join(name);
+            std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        let after = FactKey::Command {
+            name: "after".into(),
+            script: b"echo still here".to_vec(),
+        };
+        let install = PackagesPreview {
+            staged: Vec::new(),
+            command: PkgCommand {
+                tx: Transaction::Install(vec!["python24".into()]),
+                repo_options: Vec::new(),
+            },
+        };
+        assert!(install.in_shell());
+        let read = |with_yum: bool| {
+            if with_yum {
+                shim("yum", "[ \"$2\" = --version ] && echo 2.4.3; exit 0");
+                shim("mktemp", "exit 1");
+            }
+            let keys = [install.key(), after.clone()];
+            let b = Boundary::random();
+            let script = facts_script(&keys, "", &b).unwrap();
+            let mut child = std::process::Command::new("/bin/sh")
+                .arg("-s")
+                .env("PATH", bin.path())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(&script).unwrap();
+            let out = child.wait_with_output().unwrap();
+            parse_facts(&keys, &b, &out.stdout).unwrap()
+        };
+        for (with_yum, said) in [
+            (false, "Error: neither dnf nor yum is installed"),
+            (true, "Error: cannot create a temporary file (mktemp)"),
+        ] {
+            let facts = read(with_yum);
+            let preview = &facts.commands[&install.name()];
+            let text = String::from_utf8_lossy(&preview.stdout);
+            assert!(text.contains(said), "{text}");
+            assert_ne!(preview.status, 0);
+            let next = &facts.commands["after"];
+            assert_eq!(
+                (next.stdout.as_slice(), next.status),
+                (&b"still here"[..], 0)
+            );
+        }
     }
 }

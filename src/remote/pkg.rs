@@ -26,7 +26,9 @@ vmup_rpmdb() {
 /// plugins off (they make runs differ between hosts), weak dependencies off (dnf), and the
 /// tree's own configuration under a local root. `VMUP_REPOSDIR`, when set, is where the
 /// `.repo` files are read instead (a preview of repositories earlier steps will write).
-pub const PM_FN: &str = r#"vmup_pm() {
+/// `vmup_st N` returns status N without the subshell `(exit N)` would start.
+pub const PM_FN: &str = r#"vmup_st() { return "$1"; }
+vmup_pm() {
   pm=$1; shift
   if [ "$pm" = dnf ]; then set -- --setopt=install_weak_deps=False "$@"; fi
   if [ -n "$VMUP_ROOT" ]; then
@@ -49,7 +51,8 @@ pub const PM_FN: &str = r#"vmup_pm() {
 /// `-d 2` makes sure `ts list` and `Finished Transaction` (logged at level 2) are printed
 /// whatever debuglevel yum.conf sets. A local tree gets `-c` and `--installroot`; its
 /// repository directory is what that yum.conf says (no `reposdir` override exists).
-pub const OLD_YUM_FN: &str = r#"vmup_yum_old() {
+pub const OLD_YUM_FN: &str = r#"vmup_st() { return "$1"; }
+vmup_yum_old() {
   if [ -n "$VMUP_ROOT" ]; then
     case $VMUP_ROOT in /*) r=$VMUP_ROOT ;; *) r=$PWD/$VMUP_ROOT ;; esac
     set -- -c "$r/etc/yum.conf" --installroot="$r" "$@"

@@ -120,11 +120,10 @@ impl PkgCommand {
                 let swap_args: Vec<String> =
                     [vec!["swap".to_string()], remove.clone(), install.clone()].concat();
                 let shell = |s: &mut Script| {
-                    s.code("t=$(mktemp \"${TMPDIR:-/tmp}/vmup-tx.XXXXXX\") || exit 1\n{");
-                    s.printf_bytes(file.as_bytes());
-                    s.code("; } > \"$t\"\n");
-                    args(s, &["shell".into()]);
-                    s.code(" \"$t\" 2>&1; st=$?; rm -f \"$t\"; (exit $st)");
+                    with_temp_file(s, file.as_bytes(), |s| {
+                        args(s, &["shell".into()]);
+                        s.code(" \"$t\" 2>&1; st=$?; rm -f \"$t\"; vmup_st $st");
+                    });
                 };
                 match (pm_is_dnf, swap) {
                     (Some(true), true) => args(&mut s, &swap_args),
@@ -162,21 +161,23 @@ impl PkgCommand {
     }
 
     /// Writes `file` (the shell commands and `tail`) to a temporary file and runs
-    /// `vmup_yum_old REPO-OPTIONS... [-y] shell FILE`.
-    fn old_yum_shell(&self, yes: bool, tail: &str) -> Script {
+    /// `vmup_yum_old REPO-OPTIONS... [-y] shell` followed by `after` (which names the file
+    /// `"$t"` and removes it); see [`with_temp_file`].
+    fn old_yum_shell(&self, yes: bool, tail: &str, after: &str) -> Script {
         let mut s = Script::new();
         s.code(OLD_YUM_FN);
         let file = format!("{}{tail}", self.shell_commands());
-        s.code("t=$(mktemp \"${TMPDIR:-/tmp}/vmup-tx.XXXXXX\") || exit 1\n{");
-        s.printf_bytes(file.as_bytes());
-        s.code("; } > \"$t\"\nvmup_yum_old");
-        if yes {
-            s.code(" -y");
-        }
-        for o in &self.repo_options {
-            s.arg(o.as_bytes());
-        }
-        s.arg(b"shell");
+        with_temp_file(&mut s, file.as_bytes(), |s| {
+            s.code("vmup_yum_old");
+            if yes {
+                s.code(" -y");
+            }
+            for o in &self.repo_options {
+                s.arg(o.as_bytes());
+            }
+            s.arg(b"shell");
+            s.code(after);
+        });
         s
     }
 
@@ -184,8 +185,12 @@ impl PkgCommand {
     /// transaction's commands, `ts solve`, `ts list`, `exit`; never `run`, so nothing is
     /// downloaded or installed. Read by formats::yumshell.
     pub fn old_yum_preview(&self) -> Script {
-        let mut s = self.old_yum_shell(false, "ts solve\nts list\nexit\n");
-        s.code(" \"$t\" 2>&1; st=$?; rm -f \"$t\"; (exit $st)\n");
+        let mut s = self.old_yum_shell(
+            false,
+            "ts solve\nts list\nexit\n",
+            " \"$t\" 2>&1; st=$?; rm -f \"$t\"; vmup_st $st",
+        );
+        s.newline();
         s
     }
 
@@ -195,12 +200,14 @@ impl PkgCommand {
     /// whatever its `run` did, so success is its `Finished Transaction` line.
     pub fn old_yum_script(&self) -> Script {
         if let Transaction::Shell { .. } = self.tx {
-            let mut s = self.old_yum_shell(true, "run\nexit\n");
-            s.code(
+            let mut s = self.old_yum_shell(
+                true,
+                "run\nexit\n",
                 " \"$t\" > \"$t.out\" 2>&1; st=$?; cat \"$t.out\"\n\
                  if [ $st -eq 0 ] && ! grep -q '^Finished Transaction' \"$t.out\"; then echo 'vmup: yum shell did not finish the transaction'; st=1; fi\n\
-                 rm -f \"$t\" \"$t.out\"; (exit $st)\n",
+                 rm -f \"$t\" \"$t.out\"; vmup_st $st",
             );
+            s.newline();
             return s;
         }
         let mut s = Script::new();
@@ -242,6 +249,19 @@ fn shell_line(command: &str, words: &[String]) -> String {
     }
     line.push('\n');
     line
+}
+
+/// `content` in a new temporary file `"$t"` for the commands `run` writes, in an `if` so
+/// that a failed `mktemp` ends only this code with status 1 and an `Error:` line, never
+/// the script around it: the same text runs in a subshell (apply) or as a function in the
+/// facts script's own shell, where `exit` would end every fact after it. `vmup_st N` (in
+/// [`PM_FN`] and [`OLD_YUM_FN`]) sets the status without starting a subshell.
+fn with_temp_file(s: &mut Script, content: &[u8], run: impl FnOnce(&mut Script)) {
+    s.code("if t=$(mktemp \"${TMPDIR:-/tmp}/vmup-tx.XXXXXX\"); then\n{");
+    s.printf_bytes(content);
+    s.code("; } > \"$t\"\n");
+    run(s);
+    s.code("\nelse echo 'Error: cannot create a temporary file (mktemp)'; vmup_st 1; fi");
 }
 
 #[cfg(test)]

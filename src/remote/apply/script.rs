@@ -87,14 +87,23 @@ pub fn apply_script(
         s.code(IDS);
     }
     let mut pending = Vec::new();
+    let mut pending_paths: BTreeSet<&str> = BTreeSet::new();
     for (i, action) in actions.iter().enumerate() {
-        if !matches!(action, Action::WriteFile { .. }) {
+        // A scratch name is the path's own plus the PID: a second write of the same path
+        // needs the first one's gone.
+        let write = match action {
+            Action::WriteFile { path, .. } => Some(path.as_str()),
+            _ => None,
+        };
+        if write.is_none_or(|path| pending_paths.contains(path)) {
             flush(&mut s, &mut pending);
+            pending_paths.clear();
         }
         change(&mut s, i, action, expected.contains(&i), ids);
         s.code(&format!("vmup_rec done {i}\n"));
-        if matches!(action, Action::WriteFile { .. }) {
+        if let Some(path) = write {
             pending.push(i);
+            pending_paths.insert(path);
         }
     }
     flush(&mut s, &mut pending);
