@@ -24,13 +24,16 @@ pub struct Ids {
     pub gid: Option<u32>,
 }
 
+/// `vmup_id WORD DB NAME` prints `WORD ID`, or `WORD ` alone when the host knows no such
+/// name: on a real host one `getent` (its line taken apart by the shell, no pipe), in a
+/// tree a read of its own file.
 const ID_FN: &str = r#"vmup_id() {
   if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then
-    getent "$1" "$2" | { IFS=: read -r n x id rest; echo "$id"; }; return 0
+    l=$(getent "$2" "$3"); r=${l#*:}; r=${r#*:}; printf '%s %s\n' "$1" "${l:+${r%%:*}}"; return 0
   fi
-  vmup_under "/etc/$1" || return 1
-  [ -f "$R" ] || return 0
-  while IFS=: read -r n x id rest; do [ "$n" = "$2" ] && { echo "$id"; return 0; }; done < "$R"
+  vmup_under "/etc/$2" && [ -f "$R" ] || { printf '%s \n' "$1"; return 0; }
+  while IFS=: read -r n x id rest; do [ "$n" = "$3" ] && { printf '%s %s\n' "$1" "$id"; return 0; }; done < "$R"
+  printf '%s \n' "$1"
 }
 "#;
 
@@ -48,14 +51,12 @@ impl Fact for AccountIds {
     fn script(&self, s: &mut Script) {
         s.code(ID_FN);
         if let Some(user) = &self.user {
-            s.code("printf 'user %s\\n' \"$(vmup_id passwd");
-            s.arg(user.as_bytes());
-            s.code(")\"\n");
+            s.code("vmup_id user passwd").arg(user.as_bytes()).newline();
         }
         if let Some(group) = &self.group {
-            s.code("printf 'group %s\\n' \"$(vmup_id group");
-            s.arg(group.as_bytes());
-            s.code(")\"\n");
+            s.code("vmup_id group group")
+                .arg(group.as_bytes())
+                .newline();
         }
     }
 
@@ -145,20 +146,30 @@ pub struct Found {
     pub by_id: Option<Entry>,
 }
 
-/// `vmup_ent DB name|id VALUE` prints `name ENTRY` (or `id ENTRY`), with nothing after the
-/// word when there is no such entry. It prints the word itself, so no `$(...)` subshell
-/// is started per lookup: on a real host `getent` is the one process.
+/// `vmup_ent DB NAME [ID]` prints `name ENTRY` and, with an ID, `id ENTRY` (nothing after
+/// the word when there is no such entry): on a real host one `getent` for both keys, whose
+/// lines the shell sorts by their name and number fields (an entry with both is printed
+/// for each key); in a tree its own file, read once.
 const ENT_FN: &str = r#"vmup_ent() {
-  printf '%s ' "$2"
-  if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then getent "$1" "$3" || echo; return 0; fi
-  vmup_under "/etc/$1" || return 1
-  [ -f "$R" ] || { echo; return 0; }
-  while IFS= read -r l; do
-    n=${l%%:*}; r=${l#*:}; r=${r#*:}; id=${r%%:*}
-    if [ "$2" = name ] && [ "$n" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
-    if [ "$2" = id ] && [ "$id" = "$3" ]; then printf '%s\n' "$l"; return 0; fi
-  done < "$R"
-  echo
+  vmup_n=; vmup_i=
+  if [ -z "$VMUP_ROOT" ] && command -v getent >/dev/null 2>&1; then
+    vmup_l=$(getent "$1" "$2" ${3:+"$3"})
+    vmup_ifs=$IFS; IFS='
+'; set -f
+    for l in $vmup_l; do vmup_ent_line "$2" "$3"; done
+    IFS=$vmup_ifs; set +f
+  else
+    vmup_under "/etc/$1" || return 1
+    if [ -f "$R" ]; then while IFS= read -r l; do vmup_ent_line "$2" "$3"; done < "$R"; fi
+  fi
+  printf 'name %s\n' "$vmup_n"
+  [ -z "$3" ] || printf 'id %s\n' "$vmup_i"
+}
+vmup_ent_line() {
+  n=${l%%:*}; r=${l#*:}; r=${r#*:}; id=${r%%:*}
+  [ -z "$vmup_n" ] && [ "$n" = "$1" ] && vmup_n=$l
+  [ -n "$2" ] && [ -z "$vmup_i" ] && [ "$id" = "$2" ] && vmup_i=$l
+  return 0
 }
 "#;
 
@@ -176,12 +187,12 @@ impl Fact for AccountEntries {
 
     fn script(&self, s: &mut Script) {
         s.code(ENT_FN);
-        s.code(&format!("vmup_ent {} name", self.db.file()));
+        s.code(&format!("vmup_ent {}", self.db.file()));
         s.arg(self.name.as_bytes());
-        s.newline();
         if let Some(id) = self.id {
-            s.code(&format!("vmup_ent {} id {id}\n", self.db.file()));
+            s.code(&format!(" {id}"));
         }
+        s.newline();
     }
 
     /// Built-ins and functions only, leaving with `return`.
@@ -313,5 +324,77 @@ mod tests {
             status: 0,
         };
         assert!(fact.parse(&bad).is_err());
+    }
+
+    /// On a real host each lookup is one `getent`: both keys of an entries fact in one
+    /// call, whose lines the shell sorts out, and a name's id without a pipe. A stand-in
+    /// getent (answering as glibc's does: a number is looked up as an id) logs each start.
+    #[test]
+    fn one_getent_per_lookup_on_a_running_host() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path();
+        std::fs::write(
+            db.join("passwd"),
+            "root:x:0:0:root:/root:/bin/bash\ndbus:x:81:81:System message bus:/:/sbin/nologin\n",
+        )
+        .unwrap();
+        std::fs::write(db.join("group"), "root:x:0:\nhaldaemon:x:81:\n").unwrap();
+        let log = db.join("log");
+        let getent = db.join("getent");
+        std::fs::write(
+            &getent,
+            format!(
+                "#!/bin/sh\necho getent >> '{log}'\ndb=$1; shift\nfor k; do\n  while IFS= read -r l; do\n    n=${{l%%:*}}; r=${{l#*:}}; r=${{r#*:}}; id=${{r%%:*}}\n    case $k in *[!0-9]*) [ \"$n\" = \"$k\" ] && {{ echo \"$l\"; break; }} ;; *) [ \"$id\" = \"$k\" ] && {{ echo \"$l\"; break; }} ;; esac\n  done < '{dir}'/\"$db\"\ndone\n",
+                log = log.display(),
+                dir = db.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&getent, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let user = AccountEntries {
+            db: Db::Passwd,
+            name: "dbus".into(),
+            id: Some(81),
+        };
+        let group = AccountEntries {
+            db: Db::Group,
+            name: "dbus".into(),
+            id: Some(81),
+        };
+        let ids = AccountIds {
+            user: Some("dbus".into()),
+            group: Some("nosuch".into()),
+        };
+        let keys = vec![user.key(), group.key(), ids.key()];
+        let b = Boundary::random();
+        let script = facts_script(&keys, "", &b).unwrap();
+        let mut child = std::process::Command::new("/bin/sh")
+            .arg("-s")
+            .env("PATH", db)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&script).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        let found = facts.get(&user).unwrap();
+        let (by_name, by_id) = (found.by_name.unwrap(), found.by_id.unwrap());
+        assert_eq!((by_name.name.as_str(), by_name.id), ("dbus", 81));
+        assert_eq!(by_name.comment, "System message bus");
+        assert_eq!(by_id, by_name);
+        let found = facts.get(&group).unwrap();
+        assert_eq!(found.by_name, None);
+        assert_eq!(found.by_id.map(|e| e.name), Some("haldaemon".to_string()));
+        assert_eq!(
+            facts.get(&ids).unwrap(),
+            Ids {
+                uid: Some(81),
+                gid: None
+            }
+        );
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "getent\n".repeat(4));
     }
 }

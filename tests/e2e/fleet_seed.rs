@@ -277,9 +277,10 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
 
     let (again, again_forks) = forks(&|| vmup(&fleet, "plan", &["--json"]));
     // The facts phase of the whole seed runbook on a converged guest, in processes the
-    // script starts (measured 23: the four dnf previews, rpm, getent, the service and
-    // guard commands, three for every path; it was 96 with a process or two per path
-    // and fact and every facts round sent whole again, 27 with a subshell per preview).
+    // script starts (measured 21: the four dnf previews, rpm, three getent, the service
+    // and guard commands, three for every path; it was 96 with a process or two per path
+    // and fact and every facts round sent whole again, 27 with a subshell per preview and
+    // a getent per key).
     // Before the update it is more: the previews run again with the planned repository
     // files, each in a subshell of its own (its trap removes the staged copy).
     let (seed_facts, first) = (again_forks - ssh_only, plan_forks - ssh_only);
@@ -287,8 +288,8 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
         "seed runbook facts phase on {g}: {first} processes before the update, {seed_facts} converged"
     );
     assert!(
-        seed_facts <= 25 && first <= 52,
-        "the seed's facts phase forks {seed_facts} processes on a converged guest (at most 25), {first} before the update (at most 52)"
+        seed_facts <= 23 && first <= 50,
+        "the seed's facts phase forks {seed_facts} processes on a converged guest (at most 23), {first} before the update (at most 50)"
     );
     assert_eq!(
         again.code,
