@@ -134,6 +134,12 @@ impl Fact for GuardStatus {
         s.code(" </dev/null >/dev/null 2>&1; echo \"exit $?\"\nfi");
     }
 
+    /// Without a `cwd`, built-ins and the guard's own `/bin/sh`: no subshell. With one,
+    /// the subshell keeps the `cd` from the facts that follow.
+    fn in_shell(&self) -> bool {
+        self.shell.cwd.is_none()
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<GuardOutcome, FactError> {
         let text = String::from_utf8_lossy(&output.stdout);
         let text = text.trim();
@@ -208,6 +214,22 @@ mod tests {
         assert_eq!(LocalTree.parse(&out("tree\n", 0)), Ok(true));
         assert_eq!(LocalTree.parse(&out("host\n", 0)), Ok(false));
         assert!(LocalTree.parse(&out("", 0)).is_err());
+    }
+
+    /// A guard without a directory runs in the facts script's own shell; one with a
+    /// directory keeps its subshell, so its `cd` never reaches the guards after it.
+    #[test]
+    fn a_guards_directory_stays_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("vmup-guard-probe"), "").unwrap();
+        let mut inside = guard("test -e vmup-guard-probe");
+        inside.shell.cwd = Some(dir.path().to_str().unwrap().into());
+        let after = guard("test -e vmup-guard-probe");
+        assert!(!inside.in_shell());
+        assert!(after.in_shell());
+        let facts = gather(&[inside.key(), after.key()], "");
+        assert_eq!(facts.get(&inside), Ok(GuardOutcome::Exited(0)));
+        assert_eq!(facts.get(&after), Ok(GuardOutcome::Exited(1)));
     }
 
     #[test]

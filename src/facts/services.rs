@@ -172,6 +172,12 @@ impl Fact for ServiceState {
         );
     }
 
+    /// Built-ins, functions and the tools it asks (systemctl, chkconfig, the init
+    /// script's `status`), never `exit`: no subshell of its own.
+    fn in_shell(&self) -> bool {
+        true
+    }
+
     fn parse(&self, output: &CommandOutput) -> Result<ServiceInfo, FactError> {
         let bad = |why: String| FactError::Malformed {
             fact: self.name(),

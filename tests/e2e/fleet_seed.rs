@@ -277,19 +277,20 @@ fn the_whole_seed_runbook_over_ssh_plans_applies_verifies_and_converges() {
 
     let (again, again_forks) = forks(&|| vmup(&fleet, "plan", &["--json"]));
     // The facts phase of the whole seed runbook on a converged guest, in processes the
-    // script starts (measured 21: the four dnf previews, rpm, three getent, the service
-    // and guard commands, three for every path; it was 96 with a process or two per path
-    // and fact and every facts round sent whole again, 27 with a subshell per preview and
-    // a getent per key).
-    // Before the update it is more: the previews run again with the planned repository
-    // files, each in a subshell of its own (its trap removes the staged copy).
+    // script starts (measured 16: the four dnf previews, rpm, three getent, the
+    // haldaemon init script's status (and its two cats), the guard's sh and its ls and
+    // two greps, three for every path; it was 96 with a process or two per path and fact
+    // and every facts round sent whole again, 27 with a subshell per preview, service and
+    // guard and a getent per key). Before the update it is more: the previews run again
+    // with the planned repository files, each in a subshell of its own (its trap removes
+    // the staged copy).
     let (seed_facts, first) = (again_forks - ssh_only, plan_forks - ssh_only);
     eprintln!(
         "seed runbook facts phase on {g}: {first} processes before the update, {seed_facts} converged"
     );
     assert!(
-        seed_facts <= 23 && first <= 50,
-        "the seed's facts phase forks {seed_facts} processes on a converged guest (at most 23), {first} before the update (at most 50)"
+        seed_facts <= 18 && first <= 45,
+        "the seed's facts phase forks {seed_facts} processes on a converged guest (at most 18), {first} before the update (at most 45)"
     );
     assert_eq!(
         again.code,
