@@ -331,7 +331,6 @@ mod tests {
     /// getent (answering as glibc's does: a number is looked up as an id) logs each start.
     #[test]
     fn one_getent_per_lookup_on_a_running_host() {
-        use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path();
@@ -368,18 +367,7 @@ mod tests {
             group: Some("nosuch".into()),
         };
         let keys = vec![user.key(), group.key(), ids.key()];
-        let b = Boundary::random();
-        let script = facts_script(&keys, "", &b).unwrap();
-        let mut child = std::process::Command::new("/bin/sh")
-            .arg("-s")
-            .env("PATH", db)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&script).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let facts = parse_facts(&keys, &b, &out.stdout).unwrap();
+        let facts = crate::facts::gather::run_with_path(&keys, "", db.to_str());
         let found = facts.get(&user).unwrap();
         let (by_name, by_id) = (found.by_name.unwrap(), found.by_id.unwrap());
         assert_eq!((by_name.name.as_str(), by_name.id), ("dbus", 81));

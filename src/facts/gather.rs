@@ -334,6 +334,29 @@ pub fn merge_keys(keys: impl IntoIterator<Item = FactKey>) -> Vec<FactKey> {
         .collect()
 }
 
+/// Test support for every fact's tests: the facts script for `keys` under a real
+/// `/bin/sh -s`, with `path` as its PATH when given (where tests put stand-ins that log),
+/// parsed.
+#[cfg(test)]
+pub(crate) fn run_with_path(keys: &[FactKey], root: &str, path: Option<&str>) -> Facts {
+    use std::io::Write;
+    let b = Boundary::random();
+    let script = facts_script(keys, root, &b).unwrap();
+    let mut command = std::process::Command::new("/bin/sh");
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let mut child = command
+        .arg("-s")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&script).unwrap();
+    let out = child.wait_with_output().unwrap();
+    parse_facts(keys, &b, &out.stdout).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,26 +364,6 @@ mod tests {
 
     fn run(keys: &[FactKey], root: &str) -> Facts {
         run_with_path(keys, root, None)
-    }
-
-    /// The facts script under a real `sh -s`, with `path` as its PATH when given.
-    fn run_with_path(keys: &[FactKey], root: &str, path: Option<&str>) -> Facts {
-        let b = Boundary::random();
-        let script = facts_script(keys, root, &b).unwrap();
-        let mut command = std::process::Command::new("sh");
-        if let Some(path) = path {
-            command.env("PATH", path);
-        }
-        let mut child = command
-            .arg("-s")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(&script).unwrap();
-        let out = child.wait_with_output().unwrap();
-        parse_facts(keys, &b, &out.stdout).unwrap()
     }
 
     #[test]

@@ -292,9 +292,6 @@ mod tests {
     #[test]
     fn a_preview_in_the_scripts_own_shell_never_ends_it() {
         use crate::facts::FactKey;
-        use crate::facts::gather::{facts_script, parse_facts};
-        use crate::remote::frame::Boundary;
-        use std::io::Write;
         use std::os::unix::fs::PermissionsExt;
         let bin = tempfile::tempdir().unwrap();
         let shim = |name: &str, body: &str| {
@@ -320,18 +317,7 @@ mod tests {
                 shim("mktemp", "exit 1");
             }
             let keys = [install.key(), after.clone()];
-            let b = Boundary::random();
-            let script = facts_script(&keys, "", &b).unwrap();
-            let mut child = std::process::Command::new("/bin/sh")
-                .arg("-s")
-                .env("PATH", bin.path())
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            child.stdin.take().unwrap().write_all(&script).unwrap();
-            let out = child.wait_with_output().unwrap();
-            parse_facts(&keys, &b, &out.stdout).unwrap()
+            crate::facts::gather::run_with_path(&keys, "", bin.path().to_str())
         };
         for (with_yum, said) in [
             (false, "Error: neither dnf nor yum is installed"),
