@@ -86,8 +86,8 @@ pub fn apply_script(
     if ids {
         s.code(IDS);
     }
-    let mut pending = Vec::new();
-    let mut pending_paths: BTreeSet<&str> = BTreeSet::new();
+    // File writes done whose scratch files are not removed yet: (index, path).
+    let mut pending: Vec<(usize, &str)> = Vec::new();
     for (i, action) in actions.iter().enumerate() {
         // A scratch name is the path's own plus the PID: a second write of the same path
         // needs the first one's gone.
@@ -95,15 +95,13 @@ pub fn apply_script(
             Action::WriteFile { path, .. } => Some(path.as_str()),
             _ => None,
         };
-        if write.is_none_or(|path| pending_paths.contains(path)) {
+        if write.is_none_or(|path| pending.iter().any(|&(_, p)| p == path)) {
             flush(&mut s, &mut pending);
-            pending_paths.clear();
         }
         change(&mut s, i, action, expected.contains(&i), ids);
         s.code(&format!("vmup_rec done {i}\n"));
         if let Some(path) = write {
-            pending.push(i);
-            pending_paths.insert(path);
+            pending.push((i, path));
         }
     }
     flush(&mut s, &mut pending);
@@ -184,11 +182,11 @@ fn cleanup_trap(s: &mut Script, changes: usize) {
 }
 
 /// One `rm` for the scratch files of the changes in `pending`, which are done.
-fn flush(s: &mut Script, pending: &mut Vec<usize>) {
+fn flush(s: &mut Script, pending: &mut Vec<(usize, &str)>) {
     if pending.is_empty() {
         return;
     }
-    let vars: Vec<String> = pending.drain(..).flat_map(scratch).collect();
+    let vars: Vec<String> = pending.drain(..).flat_map(|(i, _)| scratch(i)).collect();
     let list: Vec<String> = vars.iter().map(|v| format!("\"${v}\"")).collect();
     let reset: Vec<String> = vars.iter().map(|v| format!("{v}=")).collect();
     s.code(&format!(
@@ -312,17 +310,16 @@ fn change(s: &mut Script, i: usize, action: &Action, expected: bool, ids: bool) 
                     // The old inode, read after the rename: a write in place, or a
                     // replacement before the link, that slipped in since the pre-flight
                     // is put back.
-                    if expected {
-                        compare_then(s, i, &e, "$o", back, what);
-                    } else {
-                        check_then(s, i, expect, "$o", back, what);
-                    }
+                    let old = |s: &mut Script, var: &str, cleanup: &str, what: &str| {
+                        if expected {
+                            compare_then(s, i, &e, var, cleanup, what);
+                        } else {
+                            check_then(s, i, expect, var, cleanup, what);
+                        }
+                    };
+                    old(s, "$o", back, what);
                     s.code(&format!("{old_link}=$o; o=\nelse\n"));
-                    if expected {
-                        compare_then(s, i, &e, "$p", "", "$p");
-                    } else {
-                        check(s, i, expect, "$p");
-                    }
+                    old(s, "$p", "", "$p");
                     s.code(&format!(
                         "vmup_mv \"$t\" \"$p\" || vmup_fail {i} error \"cannot rename $t to $p\"\nfi\n"
                     ));

@@ -4,19 +4,51 @@ use super::*;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, symlink};
 
-fn run(actions: &[Action], root: &str) -> ApplyOutcome {
-    let b = Boundary::random();
-    let script = apply_script(actions, root, &b).unwrap();
-    let mut child = std::process::Command::new("sh")
+/// The script under a real `sh -s`: in `cwd` when given, with `bin` first on PATH when
+/// given (where tests put wrappers that act as another writer at an exact moment).
+fn sh_s(
+    script: &[u8],
+    cwd: Option<&std::path::Path>,
+    bin: Option<&std::path::Path>,
+) -> std::process::Output {
+    let mut command = std::process::Command::new("sh");
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
+    if let Some(bin) = bin {
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        command.env("PATH", path);
+    }
+    let mut child = command
         .arg("-s")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = child.wait_with_output().unwrap();
-    parse_apply(&b, &out.stdout)
+    child.stdin.take().unwrap().write_all(script).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn run(actions: &[Action], root: &str) -> ApplyOutcome {
+    let b = Boundary::random();
+    let script = apply_script(actions, root, &b).unwrap();
+    parse_apply(&b, &sh_s(&script, None, None).stdout)
+}
+
+/// The replacement of `path` holding `old\n` by `new\n`, mode 0644, owner kept.
+fn old_to_new(path: &str) -> Action {
+    Action::WriteFile {
+        path: path.into(),
+        expect: Expect::File(b"old\n".to_vec()),
+        content: b"new\n".to_vec(),
+        mode: 0o644,
+        owner: None,
+    }
 }
 
 #[test]
@@ -102,16 +134,7 @@ fn refuses_when_changed_underneath() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_str().unwrap();
     std::fs::write(dir.path().join("f"), b"someone else\n").unwrap();
-    let out = run(
-        &[Action::WriteFile {
-            path: "/f".into(),
-            expect: Expect::File(b"old\n".to_vec()),
-            content: b"new\n".to_vec(),
-            mode: 0o644,
-            owner: None,
-        }],
-        root,
-    );
+    let out = run(&[old_to_new("/f")], root);
     let failure = out.failure.unwrap();
     assert!(failure.changed_underneath);
     assert!(out.done.is_empty());
@@ -172,13 +195,7 @@ fn without_mv_t_a_link_to_a_directory_is_still_replaced_and_files_are_renamed() 
                 target: b"vmlinuz-2".to_vec(),
                 expect: Expect::Symlink(b"d".to_vec()),
             },
-            Action::WriteFile {
-                path: "/f".into(),
-                expect: Expect::File(b"old\n".to_vec()),
-                content: b"new\n".to_vec(),
-                mode: 0o644,
-                owner: None,
-            },
+            old_to_new("/f"),
             Action::Rename {
                 from: "/tls".into(),
                 to: "/tls.disabled".into(),
@@ -242,26 +259,11 @@ fn run_captures_output_and_fails_on_status() {
     assert_eq!(out.failure.unwrap().message, "exit status 4");
 }
 
-/// Runs the script with `bin` first on PATH, where tests put wrappers that act as another
-/// writer at an exact moment.
+/// Runs the script with `bin` first on PATH (see [`sh_s`]).
 fn run_with(actions: &[Action], root: &str, bin: &std::path::Path) -> (ApplyOutcome, Option<i32>) {
     let b = Boundary::random();
     let script = apply_script(actions, root, &b).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut child = std::process::Command::new("sh")
-        .arg("-s")
-        .env("PATH", path)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = sh_s(&script, None, Some(bin));
     (parse_apply(&b, &out.stdout), out.status.code())
 }
 
@@ -322,13 +324,7 @@ fn preflight_refuses_before_the_first_change() {
     std::fs::write(dir.path().join("a"), b"old\n").unwrap();
     let out = run(
         &[
-            Action::WriteFile {
-                path: "/a".into(),
-                expect: Expect::File(b"old\n".to_vec()),
-                content: b"new\n".to_vec(),
-                mode: 0o644,
-                owner: None,
-            },
+            old_to_new("/a"),
             Action::WriteFile {
                 path: "/etc/yum.repos.d/x.repo".into(),
                 expect: Expect::Absent,
@@ -364,15 +360,7 @@ fn values_that_look_like_options_are_never_options() {
         &b,
     )
     .unwrap();
-    let mut child = std::process::Command::new("sh")
-        .arg("-s")
-        .current_dir(cwd.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = parse_apply(&b, &child.wait_with_output().unwrap().stdout);
+    let out = parse_apply(&b, &sh_s(&script, Some(cwd.path()), None).stdout);
     assert_eq!(out.done, vec![0], "{out:?}");
     assert_eq!(
         std::fs::read_link(dir.path().join("-l")).unwrap().to_str(),
@@ -396,13 +384,7 @@ fn an_in_place_write_during_the_rename_is_detected_and_put_back() {
         "for a; do last=$a; done; printf 'theirs\\n' >> \"$last\"",
     );
     let (out, _) = run_with(
-        &[Action::WriteFile {
-            path: "/f".into(),
-            expect: Expect::File(b"old\n".to_vec()),
-            content: b"new\n".to_vec(),
-            mode: 0o644,
-            owner: None,
-        }],
+        &[old_to_new("/f")],
         dir.path().to_str().unwrap(),
         bin.path(),
     );

@@ -3,18 +3,24 @@
 
 use super::*;
 
+/// Wrappers in `bin` for `names` that log each start to the returned file, then run the
+/// real tool.
+fn logging(bin: &std::path::Path, names: &[&str]) -> std::path::PathBuf {
+    let log = bin.join("log");
+    for name in names {
+        wrapper(bin, name, &format!("echo {name} >> '{}'", log.display()));
+    }
+    log
+}
+
 #[test]
 fn three_replaced_files_and_a_new_one_cost_two_compares_each_and_one_rm() {
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let log = bin.path().join("log");
-    for name in ["cmp", "ln", "mv", "rm", "chown", "chmod", "cat"] {
-        wrapper(
-            bin.path(),
-            name,
-            &format!("echo {name} >> '{}'", log.display()),
-        );
-    }
+    let log = logging(
+        bin.path(),
+        &["cmp", "ln", "mv", "rm", "chown", "chmod", "cat"],
+    );
     let replace = |name: &str| {
         std::fs::write(dir.path().join(name), b"old\n").unwrap();
         Action::WriteFile {
@@ -81,13 +87,7 @@ fn a_file_replaced_by_rename_after_the_preflight_is_detected_and_put_back() {
         ),
     );
     let (out, _) = run_with(
-        &[Action::WriteFile {
-            path: "/f".into(),
-            expect: Expect::File(b"old\n".to_vec()),
-            content: b"new\n".to_vec(),
-            mode: 0o644,
-            owner: None,
-        }],
+        &[old_to_new("/f")],
         dir.path().to_str().unwrap(),
         bin.path(),
     );
@@ -104,13 +104,7 @@ fn scratch_files_are_gone_before_a_rename_moves_their_directory() {
     std::fs::write(dir.path().join("tls/f"), b"old\n").unwrap();
     let out = run(
         &[
-            Action::WriteFile {
-                path: "/tls/f".into(),
-                expect: Expect::File(b"old\n".to_vec()),
-                content: b"new\n".to_vec(),
-                mode: 0o644,
-                owner: None,
-            },
+            old_to_new("/tls/f"),
             Action::WriteFile {
                 path: "/tls/g".into(),
                 expect: Expect::Absent,
@@ -161,27 +155,13 @@ fn what_follows_the_apply_keeps_its_own_variables_and_files() {
     let b = Boundary::random();
     // The facts part uses `t` and `o` for its own values, as the real one does.
     let script = super::apply_script_then(
-        &[Action::WriteFile {
-            path: "/f".into(),
-            expect: Expect::File(b"old\n".to_vec()),
-            content: b"new\n".to_vec(),
-            mode: 0o644,
-            owner: None,
-        }],
+        &[old_to_new("/f")],
         dir.path().to_str().unwrap(),
         &b,
         b"t=dir; o=dir\necho after\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new("sh")
-        .arg("-s")
-        .current_dir(cwd.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = sh_s(&script, Some(cwd.path()), None);
     assert_eq!(parse_apply(&b, &out.stdout).done, vec![0]);
     assert!(out.stdout.ends_with(b"after\n"));
     assert_eq!(std::fs::read(cwd.path().join("dir")).unwrap(), b"mine\n");
@@ -193,14 +173,7 @@ fn files_that_already_have_their_owner_need_no_chown_and_others_get_it() {
     use std::os::unix::fs::MetadataExt;
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let log = bin.path().join("log");
-    for name in ["chown", "id"] {
-        wrapper(
-            bin.path(),
-            name,
-            &format!("echo {name} >> '{}'", log.display()),
-        );
-    }
+    let log = logging(bin.path(), &["chown", "id"]);
     let write = |name: &str, owner: &str| {
         std::fs::write(dir.path().join(name), b"old\n").unwrap();
         Action::WriteFile {
