@@ -30,15 +30,43 @@ impl Logged {
 
 impl Transport for Logged {
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        self.logged(script, false)
+    }
+
+    fn run_held(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        self.logged(script, true)
+    }
+
+    fn release(&self) {
+        self.inner.release()
+    }
+
+    fn negotiated(&self) -> Option<Negotiated> {
+        self.inner.negotiated()
+    }
+}
+
+impl Logged {
+    /// Runs `script` (held: its shell left running) with a log record before and after.
+    fn logged(&self, script: &[u8], held: bool) -> Result<RemoteOutput, TransportError> {
         let n = self.runs.fetch_add(1, Ordering::Relaxed) + 1;
         let host = &self.host;
         log::debug!(
-            "{host}: script {n} ({} bytes) over {}",
+            "{host}: script {n} ({} bytes) over {}{}",
             script.len(),
-            self.kind
+            self.kind,
+            if held {
+                ", its shell kept for the next"
+            } else {
+                ""
+            }
         );
         let started = Instant::now();
-        let result = self.inner.run(script);
+        let result = if held {
+            self.inner.run_held(script)
+        } else {
+            self.inner.run(script)
+        };
         let took = started.elapsed().as_secs_f64();
         match &result {
             Ok(out) => log::debug!(
@@ -51,9 +79,5 @@ impl Transport for Logged {
             Err(e) => log::info!("{host}: script {n} not run after {took:.3}s: {e}"),
         }
         result
-    }
-
-    fn negotiated(&self) -> Option<Negotiated> {
-        self.inner.negotiated()
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod connect;
 pub mod elevate;
+pub mod hold;
 pub mod known_hosts;
 pub mod local;
 pub mod logged;
@@ -240,6 +241,20 @@ impl TransportError {
 pub trait Transport: Send + Sync {
     /// Runs `script` with `sh -s` on the host, feeding it on standard input.
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError>;
+
+    /// Runs `script` like [`Transport::run`] and leaves its shell running, so that the next
+    /// script (`run` or `run_held`) needs no channel and no shell of its own: a host with
+    /// changes then costs one exec for its facts and its apply, where the channel and shell
+    /// were about as much of the host's CPU as everything the facts script starts. The next
+    /// script sees the variables and functions this one left (scripts set what they use).
+    /// Transports without a session of their own run it alone.
+    fn run_held(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        self.run(script)
+    }
+
+    /// Ends the shell a [`Transport::run_held`] left running, when no script follows
+    /// (nothing to apply): it should not wait, idle, until the end of the run.
+    fn release(&self) {}
 
     /// The algorithms the connection was made with, when the legacy set was needed (else
     /// `None`: nothing worth reporting).

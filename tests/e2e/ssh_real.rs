@@ -249,6 +249,48 @@ fn reconnects_when_the_connection_was_lost_between_runs() {
 }
 
 #[test]
+fn a_held_shell_runs_the_next_script_without_a_channel_of_its_own() {
+    let sshd = Sshd::start();
+    let kh = write_file(sshd.dir.path(), "known_hosts", &sshd.known_hosts_line());
+    let config = ConfigText::default().host("t", sshd.port, &isolated(&keys().ed25519, &kh));
+    let context = context_from(&config, sshd.dir.path(), None);
+    let t = context.transport(target("t"));
+    let fresh = |t: &SshTransport| run_ok(t, b"echo \"${kept:-fresh}\"\n").stdout;
+
+    // The facts part: its own output, errors and status, none of the markers.
+    let facts = t
+        .run_held(b"kept=yes; echo facts; echo warn >&2; cat; f() { return 3; }; f")
+        .expect("held run");
+    assert_eq!(facts.stdout, b"facts\n");
+    assert_eq!(facts.stderr, b"warn\n");
+    assert_eq!(facts.status, Some(3));
+    // The apply after it runs in the same shell, on the same channel, and ends it.
+    let apply = run_ok(&t, b"echo \"apply sees $kept\"; echo err >&2; exit 4\n");
+    assert_eq!(apply.stdout, b"apply sees yes\n");
+    assert_eq!(apply.stderr, b"err\n");
+    assert_eq!(apply.status, Some(4));
+    assert_eq!(t.commands_run(), 1);
+    assert_eq!(fresh(&t), b"fresh\n");
+    assert_eq!(t.commands_run(), 2);
+
+    // Released (nothing to apply), or ended by its own `exit`: the next script gets a new
+    // shell, on the same connection.
+    t.run_held(b"kept=released\n").expect("held run");
+    t.release();
+    assert_eq!(fresh(&t), b"fresh\n");
+    let exited = t
+        .run_held(b"kept=gone; echo bye; exit 5\n")
+        .expect("held run");
+    assert_eq!(
+        (exited.stdout.as_slice(), exited.status),
+        (&b"bye\n"[..], Some(5))
+    );
+    assert_eq!(fresh(&t), b"fresh\n");
+    assert_eq!(t.commands_run(), 6);
+    assert_eq!(sshd.wait_accepted(1), 1);
+}
+
+#[test]
 fn accept_new_from_many_threads_records_the_key_once() {
     let sshd = Sshd::start();
     let dir = sshd.dir.path();

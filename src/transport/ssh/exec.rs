@@ -1,6 +1,7 @@
 //! Running one script: the connection slot of a host (reused, or opened again when found
 //! closed before anything was sent), one `sh -s` exec channel per script (`sudo -n sh -s`
-//! with `become`, see [`super::super::elevate`]), stdin fed while stdout and stderr are
+//! with `become`, see [`super::super::elevate`]) unless the last script left its shell
+//! running ([`Held`], see [`super::super::hold`]), stdin fed while stdout and stderr are
 //! drained, and the command timeout.
 
 use std::sync::Arc;
@@ -8,9 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use russh::client::Msg;
-use russh::{Channel, ChannelMsg, Sig};
+use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig};
 
 use super::super::elevate::{refusal, remote_command};
+use super::super::hold::PartEnd;
 use super::super::{Negotiated, RemoteOutput, TransportError};
 use super::connect::{Connection, connect};
 use super::{Shared, SshTarget, seconds};
@@ -31,9 +33,75 @@ pub(super) struct Job {
     pub(super) negotiated: Arc<std::sync::Mutex<Option<Negotiated>>>,
 }
 
+/// A shell a held script left running on its channel, reading its standard input for the
+/// next script.
+pub(super) struct Held {
+    read: ChannelReadHalf,
+    write: ChannelWriteHalf<Msg>,
+    /// The login user, for a become refusal's message.
+    user: String,
+}
+
+impl Held {
+    /// Ends the shell: end of input, then its channel's last messages read off in the
+    /// background, so the caller does not wait for them.
+    pub(super) async fn release(mut self) {
+        let _ = self.write.eof().await;
+        while self.read.wait().await.is_some() {}
+    }
+}
+
 impl Job {
-    /// Runs one script, connecting first when needed.
-    pub(super) async fn run(self, script: Vec<u8>) -> Result<RemoteOutput, TransportError> {
+    /// Runs one script, in the shell `held` left running or on a new channel (connecting
+    /// first when needed); with `hold`, its shell is left running and returned.
+    pub(super) async fn run(
+        self,
+        script: Vec<u8>,
+        hold: bool,
+        held: Option<Held>,
+    ) -> (Result<RemoteOutput, TransportError>, Option<Held>) {
+        let host = self.target.name.as_str();
+        let (mut read, write, user, command) = match held {
+            Some(held) => (held.read, held.write, held.user, None),
+            None => match self.channel().await {
+                Ok((channel, user)) => {
+                    let (read, write) = channel.split();
+                    (
+                        read,
+                        write,
+                        user,
+                        Some(remote_command(self.target.become_method)),
+                    )
+                }
+                Err(e) => return (Err(e), None),
+            },
+        };
+        let end = hold.then(PartEnd::random);
+        let exchanged = exchange(
+            (&mut read, &write),
+            command.as_deref(),
+            script,
+            end.as_ref(),
+            self.shared.command_timeout,
+            host,
+        )
+        .await;
+        match exchanged {
+            Ok((out, true)) => (Ok(out), Some(Held { read, write, user })),
+            Ok((out, false)) => {
+                let method = self.target.become_method;
+                match method.and_then(|m| refusal(m, host, Some(&user), &out)) {
+                    Some(refused) => (Err(refused), None),
+                    None => (Ok(out), None),
+                }
+            }
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// A new session channel and the login user, connecting first when there is no live
+    /// connection.
+    async fn channel(&self) -> Result<(Channel<Msg>, String), TransportError> {
         let host = self.target.name.as_str();
         let (mut connection, reused) = self.connection(false).await?;
         let channel = match self.open_channel(&connection).await {
@@ -57,19 +125,7 @@ impl Job {
             }
         };
         self.commands.fetch_add(1, Ordering::SeqCst);
-        let method = self.target.become_method;
-        let out = exec_script(
-            channel,
-            &remote_command(method),
-            script,
-            self.shared.command_timeout,
-            host,
-        )
-        .await?;
-        match method.and_then(|m| refusal(m, host, Some(&connection.user), &out)) {
-            Some(refused) => Err(refused),
-            None => Ok(out),
-        }
+        Ok((channel, connection.user.clone()))
     }
 
     /// Opens a session channel, bounded by the connect timeout (a silently dead peer would
@@ -105,69 +161,57 @@ impl Job {
     }
 }
 
-/// Runs `command` (`sh -s`, or it through sudo) on an open session channel with `script`
-/// as stdin.
-async fn exec_script(
-    channel: Channel<Msg>,
-    command: &str,
+/// Runs `script` on a channel: after starting `command` on it (`sh -s`, or it through sudo)
+/// when it is new, else in the shell already running there. With `end`, the script is a
+/// part after which the shell keeps running: the answer is complete at its markers, and
+/// `true` says the shell is still there; otherwise at the channel's close.
+async fn exchange(
+    (read, write): (&mut ChannelReadHalf, &ChannelWriteHalf<Msg>),
+    command: Option<&str>,
     script: Vec<u8>,
+    end: Option<&PartEnd>,
     timeout: Option<Duration>,
     host: &str,
-) -> Result<RemoteOutput, TransportError> {
+) -> Result<(RemoteOutput, bool), TransportError> {
     let io_error = |reason: String| TransportError::Io {
         host: host.to_string(),
         reason,
     };
-    let (mut read, write) = channel.split();
+    let what = command.unwrap_or("the script");
+    let payload = match end {
+        Some(end) => end.wrap(&script),
+        None => script,
+    };
     let exchange = async {
-        write
-            .exec(true, command)
-            .await
-            .map_err(|e| io_error(format!("cannot start {command}: {e}")))?;
+        if let Some(command) = command {
+            write
+                .exec(true, command)
+                .await
+                .map_err(|e| io_error(format!("cannot start {command}: {e}")))?;
+        }
         // Feed stdin and drain stdout/stderr at the same time: a script that prints a lot
         // while its tail is still being sent would otherwise deadlock on flow control.
         let send = async {
-            write.data_bytes(script).await?;
-            write.eof().await
-        };
-        let collect = async {
-            let mut out = RemoteOutput::default();
-            let mut refused = false;
-            let mut closed = false;
-            let mut signal = None;
-            while let Some(msg) = read.wait().await {
-                match msg {
-                    ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => {
-                        out.stderr.extend_from_slice(&data)
-                    }
-                    ChannelMsg::ExitStatus { exit_status } => {
-                        out.status = Some(i32::try_from(exit_status).unwrap_or(i32::MAX))
-                    }
-                    ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(signal_name),
-                    ChannelMsg::Failure => refused = true,
-                    ChannelMsg::Close => {
-                        closed = true;
-                        break;
-                    }
-                    _ => {}
-                }
+            write.data_bytes(payload).await?;
+            match end {
+                Some(_) => Ok(()),
+                None => write.eof().await,
             }
-            (out, refused, closed || signal.is_some())
         };
+        let collect = collect(read, end);
         tokio::pin!(send);
         tokio::pin!(collect);
         let mut send_result: Option<Result<(), russh::Error>> = None;
-        let (out, refused, closed) = loop {
+        let collected = loop {
             tokio::select! {
                 r = &mut send, if send_result.is_none() => send_result = Some(r),
                 collected = &mut collect => break collected,
             }
         };
-        if refused {
-            return Err(io_error(format!("sshd refused to run {command}")));
+        if collected.refused {
+            return Err(io_error(format!("sshd refused to run {what}")));
         }
-        if out.status.is_none() && !closed {
+        if collected.out.status.is_none() && !collected.closed {
             let detail = match send_result {
                 Some(Err(e)) => format!(" (sending the script failed: {e})"),
                 _ => String::new(),
@@ -176,7 +220,7 @@ async fn exec_script(
                 "connection lost while the script was running{detail}"
             )));
         }
-        Ok(out)
+        Ok((collected.out, collected.held))
     };
     match timeout {
         None => exchange.await,
@@ -191,5 +235,76 @@ async fn exec_script(
                 })
             }
         },
+    }
+}
+
+/// What a channel said for one script.
+struct Collected {
+    out: RemoteOutput,
+    /// sshd refused the exec request.
+    refused: bool,
+    /// The channel closed or the shell was killed by a signal.
+    closed: bool,
+    /// The part's markers arrived: the shell is still reading its input.
+    held: bool,
+}
+
+/// Reads the channel until it closes, or with `end` until both of the part's markers
+/// arrived (a shell that exits inside the part closes the channel as it would anyway).
+async fn collect(read: &mut ChannelReadHalf, end: Option<&PartEnd>) -> Collected {
+    let mut out = RemoteOutput::default();
+    let mut refused = false;
+    let mut closed = false;
+    let mut signal = None;
+    let mut stdout_end = None;
+    let mut stderr_end = None;
+    while let Some(msg) = read.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => {
+                let from = out.stdout.len();
+                out.stdout.extend_from_slice(&data);
+                if let Some(end) = end
+                    && stdout_end.is_none()
+                {
+                    stdout_end = end.stdout_end(&out.stdout, from);
+                }
+            }
+            ChannelMsg::ExtendedData { data, ext: 1 } => {
+                let from = out.stderr.len();
+                out.stderr.extend_from_slice(&data);
+                if let Some(end) = end
+                    && stderr_end.is_none()
+                {
+                    stderr_end = end.stderr_end(&out.stderr, from);
+                }
+            }
+            ChannelMsg::ExitStatus { exit_status } => {
+                out.status = Some(i32::try_from(exit_status).unwrap_or(i32::MAX))
+            }
+            ChannelMsg::ExitSignal { signal_name, .. } => signal = Some(signal_name),
+            ChannelMsg::Failure => refused = true,
+            ChannelMsg::Close => {
+                closed = true;
+                break;
+            }
+            _ => {}
+        }
+        if let (Some(ended), Some(stderr_len)) = (stdout_end, stderr_end) {
+            out.stdout.truncate(ended.stdout_len);
+            out.stderr.truncate(stderr_len);
+            out.status = Some(ended.status);
+            return Collected {
+                out,
+                refused,
+                closed: false,
+                held: true,
+            };
+        }
+    }
+    Collected {
+        out,
+        refused,
+        closed: closed || signal.is_some(),
+        held: false,
     }
 }

@@ -1,5 +1,6 @@
 //! The default transport: an in-process ssh client keeping ONE connection per host for the
-//! whole run and opening one `sh -s` exec channel per script.
+//! whole run and opening one `sh -s` exec channel per script, or per held script and the
+//! ones after it in its shell ([`Transport::run_held`]: a host's facts and its apply).
 //!
 //! Why russh: it is the maintained pure-Rust SSH implementation (thrussh, which it forked, has
 //! been dormant for years); it is async on tokio, so a fleet of 1,000 connections is served by
@@ -62,7 +63,7 @@ use super::ssh_config::{self, SshConfig};
 use super::{AlgorithmPolicy, BecomeMethod, Negotiated, RemoteOutput, Transport, TransportError};
 use auth::KeyFile;
 use connect::Connection;
-use exec::Job;
+use exec::{Held, Job};
 
 /// Everything the in-process client needs for a run; built once by the engine.
 #[derive(Debug, Clone)]
@@ -182,11 +183,13 @@ impl SshContext {
             commands: Arc::new(AtomicUsize::new(0)),
             legacy: Arc::new(AtomicBool::new(false)),
             negotiated: Arc::new(Mutex::new(None)),
+            held: Mutex::new(None),
         }
     }
 }
 
-/// The in-process transport for one host: one connection for the run, one exec per script.
+/// The in-process transport for one host: one connection for the run, one exec per script
+/// (a held script's shell runs the next one).
 pub struct SshTransport {
     _runtime: Arc<RuntimeOwner>,
     handle: Option<tokio::runtime::Handle>,
@@ -196,6 +199,8 @@ pub struct SshTransport {
     commands: Arc<AtomicUsize>,
     legacy: Arc<AtomicBool>,
     negotiated: Arc<Mutex<Option<Negotiated>>>,
+    /// The shell the last script left running ([`Transport::run_held`]), if any.
+    held: Mutex<Option<Held>>,
 }
 
 impl SshTransport {
@@ -228,6 +233,28 @@ impl Drop for SshTransport {
 
 impl Transport for SshTransport {
     fn run(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        self.script(script, false)
+    }
+
+    fn run_held(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+        self.script(script, true)
+    }
+
+    fn release(&self) {
+        let held = self.held.lock().ok().and_then(|mut held| held.take());
+        if let (Some(held), Some(handle)) = (held, &self.handle) {
+            handle.spawn(held.release());
+        }
+    }
+
+    fn negotiated(&self) -> Option<Negotiated> {
+        self.negotiated.lock().ok().and_then(|n| n.clone())
+    }
+}
+
+impl SshTransport {
+    /// Runs `script` in the held shell or on a new channel; with `hold`, keeps its shell.
+    fn script(&self, script: &[u8], hold: bool) -> Result<RemoteOutput, TransportError> {
         let host = self.target.name.clone();
         let Some(handle) = &self.handle else {
             return Err(TransportError::Io {
@@ -247,20 +274,24 @@ impl Transport for SshTransport {
             negotiated: Arc::clone(&self.negotiated),
         };
         let script = script.to_vec();
+        let held = self.held.lock().ok().and_then(|mut held| held.take());
         handle.spawn(async move {
-            let result = job.run(script).await;
-            let _ = tx.send(result);
+            let _ = tx.send(job.run(script, hold, held).await);
         });
-        rx.recv().unwrap_or_else(|_| {
-            Err(TransportError::Io {
-                host,
-                reason: "the ssh task ended without an answer (runtime shut down?)".to_string(),
-            })
-        })
-    }
-
-    fn negotiated(&self) -> Option<Negotiated> {
-        self.negotiated.lock().ok().and_then(|n| n.clone())
+        let (result, held) = rx.recv().unwrap_or_else(|_| {
+            let reason = "the ssh task ended without an answer (runtime shut down?)";
+            (
+                Err(TransportError::Io {
+                    host,
+                    reason: reason.to_string(),
+                }),
+                None,
+            )
+        });
+        if let Ok(mut slot) = self.held.lock() {
+            *slot = held;
+        }
+        result
     }
 }
 

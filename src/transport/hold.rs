@@ -1,0 +1,183 @@
+//! A script run in a shell that stays open for the next one ([`super::Transport::run_held`]):
+//! how the part is wrapped so that its end, its status and its standard error can be told
+//! apart from what the next part prints, on a stream that does not end.
+//!
+//! The part runs as `{ SCRIPT\n} </dev/null`: the shell reads the whole group before it runs
+//! any of it, so nothing the script starts can read the next part from the shell's standard
+//! input, and a command that reads standard input sees its end at once instead of waiting for
+//! a part that never comes. Then the shell prints a marker line with the group's status on
+//! standard output and another on standard error, and waits for more input. Both markers
+//! carry a random token, so no file a script prints can end a part early.
+
+/// The markers of one part.
+pub struct PartEnd {
+    token: String,
+}
+
+/// Where a part ended in the streams read so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    /// Length of the part's own standard output (the marker line and the newline before
+    /// it are not the script's).
+    pub stdout_len: usize,
+    /// The status of the part, as `sh` would have exited with after it.
+    pub status: i32,
+}
+
+impl PartEnd {
+    /// Markers with a fresh random token.
+    pub fn random() -> PartEnd {
+        let mut bytes = [0u8; 16];
+        if getrandom::getrandom(&mut bytes).is_err() {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            bytes.copy_from_slice(&nanos.to_le_bytes());
+        }
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        PartEnd {
+            token: format!("vmupend{hex}"),
+        }
+    }
+
+    /// `script` as a part that leaves the shell reading its standard input after it.
+    pub fn wrap(&self, script: &[u8]) -> Vec<u8> {
+        let mut part = Vec::with_capacity(script.len() + 2 * self.token.len() + 64);
+        part.extend_from_slice(b"{\n");
+        part.extend_from_slice(script);
+        part.extend_from_slice(b"\n} </dev/null\n");
+        let token = &self.token;
+        part.extend_from_slice(
+            format!("printf '\\n%s %s\\n' {token} \"$?\"; printf '\\n%s\\n' {token} >&2\n")
+                .as_bytes(),
+        );
+        part
+    }
+
+    /// The end of the part in `stdout`, once its marker line is complete. `from` is where
+    /// the previous search stopped looking (the stream's length then), so a stream read in
+    /// many pieces is searched about once.
+    pub fn stdout_end(&self, stdout: &[u8], from: usize) -> Option<Ended> {
+        // The marker may have arrived before `from` with its status line still incomplete:
+        // room for the longest status too.
+        let start = from.saturating_sub(self.token.len() + 2 + 12);
+        let mut needle = Vec::with_capacity(self.token.len() + 2);
+        needle.push(b'\n');
+        needle.extend_from_slice(self.token.as_bytes());
+        needle.push(b' ');
+        let at = start + memchr::memmem::find(&stdout[start..], &needle)?;
+        let rest = &stdout[at + needle.len()..];
+        let line = &rest[..memchr::memchr(b'\n', rest)?];
+        let status = std::str::from_utf8(line).ok()?.parse().ok()?;
+        Some(Ended {
+            stdout_len: at,
+            status,
+        })
+    }
+
+    /// The length of the part's own standard error, once its marker arrived (see
+    /// [`PartEnd::stdout_end`] for `from`).
+    pub fn stderr_end(&self, stderr: &[u8], from: usize) -> Option<usize> {
+        let start = from.saturating_sub(self.token.len() + 2);
+        let mut needle = Vec::with_capacity(self.token.len() + 2);
+        needle.push(b'\n');
+        needle.extend_from_slice(self.token.as_bytes());
+        needle.push(b'\n');
+        memchr::memmem::find(&stderr[start..], &needle).map(|at| start + at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    use super::*;
+
+    /// Feeds `part` to a running `sh -s` and reads both streams up to the markers, then
+    /// sends `next` as the last script: what a held shell does over ssh.
+    fn two_parts(part: &[u8], next: &[u8]) -> (Vec<u8>, Vec<u8>, Ended, Vec<u8>) {
+        let end = PartEnd::random();
+        let mut sh = Command::new("/bin/sh")
+            .arg("-s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let mut stdin = sh.stdin.take().expect("stdin");
+        stdin.write_all(&end.wrap(part)).expect("write");
+        stdin.flush().expect("flush");
+        let mut out = BufReader::new(sh.stdout.take().expect("stdout"));
+        let mut err = BufReader::new(sh.stderr.take().expect("stderr"));
+        let mut stdout = Vec::new();
+        let ended = loop {
+            let from = stdout.len();
+            let n = out.read_until(b'\n', &mut stdout).expect("read");
+            assert!(n > 0, "the shell ended before the marker");
+            if let Some(ended) = end.stdout_end(&stdout, from) {
+                break ended;
+            }
+        };
+        let mut stderr = Vec::new();
+        let err_len = loop {
+            let from = stderr.len();
+            let n = err.read_until(b'\n', &mut stderr).expect("read");
+            assert!(n > 0, "the shell ended before the stderr marker");
+            if let Some(len) = end.stderr_end(&stderr, from) {
+                break len;
+            }
+        };
+        stdout.truncate(ended.stdout_len);
+        stderr.truncate(err_len);
+        stdin.write_all(next).expect("write");
+        drop(stdin);
+        let mut rest = Vec::new();
+        out.read_to_end(&mut rest).expect("read");
+        sh.wait().expect("wait");
+        (stdout, stderr, ended, rest)
+    }
+
+    #[test]
+    fn a_part_ends_with_its_status_and_the_shell_runs_the_next_one() {
+        let (stdout, stderr, ended, rest) = two_parts(
+            b"kept=yes; printf 'no newline'; echo oops >&2; false",
+            b"echo \"next sees kept=$kept\"\n",
+        );
+        assert_eq!(stdout, b"no newline");
+        assert_eq!(stderr, b"oops\n");
+        assert_eq!(ended.status, 1);
+        assert_eq!(rest, b"next sees kept=yes\n");
+    }
+
+    #[test]
+    fn nothing_in_a_part_reads_the_next_one_or_waits_for_it() {
+        // `cat` would otherwise wait for input that only comes after the part has ended,
+        // or swallow the next part.
+        let (stdout, _, ended, rest) = two_parts(b"cat; echo after", b"echo second\n");
+        assert_eq!(stdout, b"after\n");
+        assert_eq!(ended.status, 0);
+        assert_eq!(rest, b"second\n");
+    }
+
+    #[test]
+    fn output_that_looks_like_a_marker_without_the_token_is_the_scripts() {
+        let end = PartEnd::random();
+        let out = b"a\nvmupend0123 0\nb\n";
+        assert_eq!(end.stdout_end(out, 0), None);
+        let mut out = out.to_vec();
+        out.extend_from_slice(format!("\n{} 7", end.token).as_bytes());
+        // The status line is not complete yet.
+        assert_eq!(end.stdout_end(&out, 0), None);
+        let incomplete = out.len();
+        out.push(b'\n');
+        assert_eq!(
+            end.stdout_end(&out, incomplete),
+            Some(Ended {
+                stdout_len: 18,
+                status: 7
+            })
+        );
+    }
+}
