@@ -1,6 +1,8 @@
 //! Gathering facts from one machine: the facts script, run in one round trip and parsed.
 
-use crate::facts::{FactKey, Facts, facts_script, parse_facts};
+use crate::facts::{
+    FactKey, Facts, FactsError, facts_script, facts_script_one_by_one, parse_facts,
+};
 use crate::inventory::Host;
 use crate::remote::frame::Boundary;
 use crate::transport::{RemoteOutput, Transport};
@@ -11,9 +13,34 @@ use super::work::{HostCtx, stderr_excerpt};
 
 /// Runs the facts script for `keys` on the job's machine, counted by `ctx`.
 pub fn gather(job: &Job<'_>, keys: &[FactKey], ctx: &HostCtx<'_>) -> Result<Facts, HostError> {
+    gather_then(job, keys, ctx, false)
+}
+
+/// [`gather`]; with `hold`, the host's shell is left running for what follows (an apply;
+/// see `Transport::run_held`), to be ended with `Transport::release` when nothing does.
+pub fn gather_then(
+    job: &Job<'_>,
+    keys: &[FactKey],
+    ctx: &HostCtx<'_>,
+    hold: bool,
+) -> Result<Facts, HostError> {
     let (script, boundary) = facts_request(job, keys)?;
-    let output = ctx.remote(job, &script)?;
-    read_facts(job, keys, &boundary, &output)
+    let output = ctx.remote_then(job, &script, hold)?;
+    match read_facts(job, keys, &boundary, &output) {
+        // A file changed between the one `stat` and the one `cat`: read each path alone,
+        // its bytes framed on their own, in one more round trip (rare: a file being written).
+        Err(HostError::Facts {
+            error: FactsError::ChangedWhileRead { .. },
+            ..
+        }) => {
+            let boundary = Boundary::random();
+            let script = facts_script_one_by_one(keys, &job.host.path_root(), &boundary)
+                .map_err(|e| HostError::Script(e.to_string()))?;
+            let output = ctx.remote_then(job, &script, hold)?;
+            read_facts(job, keys, &boundary, &output)
+        }
+        read => read,
+    }
 }
 
 /// The facts script for `keys` on the job's machine and the boundary its output is read

@@ -21,7 +21,7 @@ use crate::transport::TransportError;
 use super::apply::{Applied, apply_then_gather};
 use super::diff::change_report;
 use super::error::HostError;
-use super::gather::gather;
+use super::gather::gather_then;
 use super::prepare::Job;
 use super::report::{ChangeReport, HostReport, Mode, Phase, Status};
 use super::saved_plan::{self, Fingerprint};
@@ -69,6 +69,9 @@ pub fn run_host(
         &mut changes,
         (expected, &mut made),
     );
+    // A shell the facts left running for an apply that did not come (nothing to change,
+    // a plan refused, an error) ends now, not with the run.
+    job.transport.release();
     let (phase, status, error) = match outcome {
         // A change held back for safety is not convergence, whatever else converged.
         Ok((phase, _)) if !remarks.warnings.is_empty() => (phase, Status::Held, None),
@@ -106,7 +109,10 @@ fn pipeline(
         );
 
     ctx.phase(host, Phase::Facts);
-    let (planned, facts) = gather_and_plan(job, &mut keys, None, ctx, Phase::Facts, Some(remarks))?;
+    // An apply keeps the facts' shell for the changes (one exec per host, not two).
+    let hold = mode == Mode::Apply;
+    let (planned, facts) =
+        gather_and_plan(job, &mut keys, None, ctx, Phase::Facts, Some(remarks), hold)?;
     let fingerprint = saved_plan::fingerprint(&facts, planned.iter().map(|c| &c.report));
     if let Some((saved, source)) = expected
         && let Some(what) = saved_plan::differs(saved, &fingerprint)
@@ -223,7 +229,7 @@ fn pipeline(
     // A step that runs on every apply by design (`always = true`) is planned again here;
     // it is not left to do.
     let left: Vec<PlannedChange> =
-        gather_and_plan(job, &mut keys, after, ctx, Phase::Verify, None)?
+        gather_and_plan(job, &mut keys, after, ctx, Phase::Verify, None, false)?
             .0
             .into_iter()
             .filter(|c| c.converges)
@@ -277,7 +283,8 @@ fn first_round_facts(job: &Job<'_>, render: &StepRender, scope: &Scope) -> Vec<F
 /// the plan so far (`PlanError::NeedFacts`), gathers those too: one more round trip per
 /// round, at most one round per step; a step is never skipped. Leaves `keys` holding every fact used,
 /// for the verify phase. `read` are facts for `keys` already read (by the apply script),
-/// used for the first round. `gathering` is the phase a failed gather is reported in.
+/// used for the first round. `gathering` is the phase a failed gather is reported in;
+/// `hold` leaves the host's shell running after each gather, for the apply.
 fn gather_and_plan(
     job: &Job<'_>,
     keys: &mut Vec<FactKey>,
@@ -285,6 +292,7 @@ fn gather_and_plan(
     ctx: &HostCtx<'_>,
     gathering: Phase,
     remarks: Option<&mut Remarks>,
+    hold: bool,
 ) -> Result<(Vec<PlannedChange>, Facts), (Phase, HostError)> {
     // Each round plans at least one more step than the last, so a round per step ends it.
     let rounds = 1 + job.steps.len();
@@ -297,12 +305,12 @@ fn gather_and_plan(
     for round in 0..rounds {
         let facts = match (read.take(), known.take()) {
             (Some(facts), _) => facts,
-            (None, None) => gather(job, keys, ctx).map_err(|e| (gathering, e))?,
+            (None, None) => gather_then(job, keys, ctx, hold).map_err(|e| (gathering, e))?,
             // A later round asks the host only for what the earlier ones did not give:
             // a package preview or a file read twice would cost its processes twice.
             (None, Some(mut facts)) => {
                 let new: Vec<FactKey> = keys.iter().filter(|k| !facts.has(k)).cloned().collect();
-                facts.absorb(gather(job, &new, ctx).map_err(|e| (gathering, e))?);
+                facts.absorb(gather_then(job, &new, ctx, hold).map_err(|e| (gathering, e))?);
                 facts
             }
         };

@@ -122,6 +122,58 @@ fn a_second_facts_round_asks_only_for_what_the_first_did_not_give() {
     t.verify().unwrap();
 }
 
+/// A file written between the facts script's one `stat` and its one `cat` (a stand-in
+/// `stat` appends to it after its first run, as another writer would): the bytes do not
+/// add up, so the engine reads each path again alone, and plans from what that read.
+#[test]
+fn a_file_changed_while_it_was_read_is_read_again_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let shims = dir.path().join("shims");
+    std::fs::create_dir(&shims).unwrap();
+    let real = ["/usr/bin/stat", "/bin/stat"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap();
+    let file = dir.path().join("g/etc/securetty");
+    let once = dir.path().join("once");
+    std::fs::write(
+        shims.join("stat"),
+        format!(
+            "#!/bin/sh
+{real} \"$@\"; s=$?
+[ -e '{once}' ] || {{ : > '{once}'; echo tty1 >> '{file}'; }}
+exit $s
+",
+            once = once.display(),
+            file = file.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(shims.join("stat"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:/usr/bin:/bin", shims.display());
+    let t = Arc::new(
+        ScriptedTransport::new("g")
+            .expect("facts", "vp_each=\n", Reply::RunWithPath(path.clone()))
+            .expect("facts one by one", "vp_each=1\n", Reply::RunWithPath(path)),
+    );
+    let report = run(
+        &RunbookWork { mode: Mode::Plan },
+        &job(&inv, &rb, t.clone()),
+        false,
+    );
+    assert_eq!(
+        (report.status, report.round_trips),
+        (Status::Changed, 2),
+        "{report:?}"
+    );
+    // The diff is against the file as the second read found it.
+    let diff = report.changes[0].diff.as_deref().unwrap_or_default();
+    assert!(diff.contains(" tty1\n"), "{diff}");
+    t.verify().unwrap();
+}
+
 #[test]
 fn apply_sends_facts_then_apply_and_verify_in_one_script_and_then_nothing_on_the_next_run() {
     let dir = tempfile::tempdir().unwrap();

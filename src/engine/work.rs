@@ -53,8 +53,23 @@ impl<'a> HostCtx<'a> {
 
     /// Runs one script on the job's machine, counted as a round trip.
     pub fn remote(&self, job: &Job<'_>, script: &[u8]) -> Result<RemoteOutput, HostError> {
+        self.remote_then(job, script, false)
+    }
+
+    /// [`HostCtx::remote`]; with `hold`, the script's shell is left running for the next
+    /// one (`Transport::run_held`).
+    pub fn remote_then(
+        &self,
+        job: &Job<'_>,
+        script: &[u8],
+        hold: bool,
+    ) -> Result<RemoteOutput, HostError> {
         self.trips.fetch_add(1, Ordering::Relaxed);
-        Ok(job.transport.run(script)?)
+        Ok(if hold {
+            job.transport.run_held(script)?
+        } else {
+            job.transport.run(script)?
+        })
     }
 
     /// Counts a round trip made through another transport than the job's own (a guest's

@@ -23,6 +23,15 @@ pub enum FactsError {
     /// A record did not have the expected shape.
     #[error("malformed fact record {0:?}")]
     Malformed(String),
+    /// The files' bytes did not add up to the sizes `stat` gave just before: one changed
+    /// while it was read. Never split by a guess; read them again one by one.
+    #[error("files changed while they were read: {got} bytes where their sizes add up to {total}")]
+    ChangedWhileRead {
+        /// Bytes `cat` printed.
+        got: usize,
+        /// What `stat` said they would be.
+        total: usize,
+    },
     /// A file could not be read on the host.
     #[error("cannot read {path} on the host: {reason}")]
     Unreadable {
@@ -38,10 +47,13 @@ pub enum FactsError {
 /// reports at once what needs no process: a symlink (with `readlink`), something else, a
 /// missing path, and any temporary file an interrupted vmup run left beside it
 /// (`PATH.vmup-new.PID`, `PATH.vmup-old.PID`, `PATH.vmup-exp.PID` whose process is gone). Directories and files
-/// are reported together by `vmup_paths_read`: one `stat` for all of them, one `cat` for
-/// every file whose bytes are wanted (split by the sizes `stat` gave), and one more `stat`
-/// that must print the same, else each is read again alone (`recat`): three processes for
-/// any number of paths, where each path cost one or two. `stat -c` exists in every
+/// are reported together by `vmup_paths_read`: one `stat` for all of them and one `cat` for
+/// every file whose bytes are wanted, split by the sizes `stat` gave: two processes for any
+/// number of paths, where each path cost one or two. A `cat` that fails reads each path
+/// again alone (`recat`); bytes that do not add up to the sizes (a file changed between
+/// `stat` and `cat`) are [`FactsError::ChangedWhileRead`], and the engine reads them again
+/// one by one (`vp_each`, [`facts_script_one_by_one`]), each file's bytes framed by records
+/// rather than split by sizes. `stat -c` exists in every
 /// coreutils since CentOS 4, with several files; `readlink` without options likewise.
 const FACT_FUNCTIONS: &str = r#"vp_all=
 vmup_path() {
@@ -71,6 +83,7 @@ vmup_path_one() {
 vmup_paths_each() { for i in $vp_all; do vmup_path_one "$i"; done; }
 vmup_paths_read() {
   [ -n "$vp_all" ] || return 0
+  [ -z "$vp_each" ] || { vmup_paths_each; return 0; }
   vmup_path_args "$vp_all"; eval "set -- $vp_args"
   vp_s1=$(stat -c '%a %u %g %s' -- "$@" 2>/dev/null) || { vmup_paths_each; return 0; }
   set -- $vp_s1
@@ -86,10 +99,7 @@ vmup_paths_read() {
   [ -n "$vp_cat" ] || return 0
   vmup_rec contents
   vmup_path_args "$vp_cat"; eval "set -- $vp_args"
-  if cat -- "$@" 2>/dev/null; then
-    vmup_path_args "$vp_all"; eval "set -- $vp_args"
-    vp_s2=$(stat -c '%a %u %g %s' -- "$@" 2>/dev/null) && [ "$vp_s1" = "$vp_s2" ] && return 0
-  fi
+  cat -- "$@" 2>/dev/null && return 0
   vmup_rec recat; vmup_paths_each
 }
 vmup_cpus() { n=0; while read -r k rest; do [ "$k" = processor ] && n=$((n+1)); done < /proc/cpuinfo; echo "$n"; }
@@ -114,6 +124,26 @@ vmup_rec release; [ -n "$VMUP_ROOT" ] || vmup_kernel osrelease -r
 /// Builds the one facts script for a host. `root` is the local tree every path is taken
 /// under (as a chroot would, see `remote::root`), empty for a real host.
 pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result<Vec<u8>, NulByte> {
+    script_reading(keys, root, boundary, false)
+}
+
+/// [`facts_script`] reading each path alone (a `stat`, and a `cat` for a file, each): for
+/// files that changed while the one `cat` read them ([`FactsError::ChangedWhileRead`]).
+pub fn facts_script_one_by_one(
+    keys: &[FactKey],
+    root: &str,
+    boundary: &Boundary,
+) -> Result<Vec<u8>, NulByte> {
+    script_reading(keys, root, boundary, true)
+}
+
+/// The facts script; `each` reads every path alone.
+fn script_reading(
+    keys: &[FactKey],
+    root: &str,
+    boundary: &Boundary,
+    each: bool,
+) -> Result<Vec<u8>, NulByte> {
     let mut s = Script::new();
     s.code("LC_ALL=C; export LC_ALL\n");
     // Paths and commands that take a root (rpm --root, dnf --installroot) read it here.
@@ -121,6 +151,7 @@ pub fn facts_script(keys: &[FactKey], root: &str, boundary: &Boundary) -> Result
     s.code(&frame::prelude(boundary));
     s.code(ROOT_FN);
     s.code(FACT_FUNCTIONS);
+    s.code(if each { "vp_each=1\n" } else { "vp_each=\n" });
     // A local tree is not running: it has no CPUs or running kernel of its own (/proc and
     // uname would describe the controller), and its name is the one its files give.
     s.code("vmup_rec cpus; [ -n \"$VMUP_ROOT\" ] || vmup_cpus 2>/dev/null\n");
@@ -277,8 +308,8 @@ pub fn parse_facts(
 }
 
 /// Splits the one `contents` record among the files it holds, by the sizes `stat` gave
-/// before and after `cat` (the script compared both). Bytes that do not add up are an
-/// error, never a guess at where one file ends.
+/// just before `cat`. Bytes that do not add up are an error, never a guess at where one
+/// file ends.
 fn fill_contents(
     facts: &mut Facts,
     split: &[(String, usize)],
@@ -286,10 +317,10 @@ fn fill_contents(
 ) -> Result<(), FactsError> {
     let total: usize = split.iter().map(|(_, size)| size).sum();
     if total != bytes.len() {
-        return Err(FactsError::Malformed(format!(
-            "the files' contents are {} bytes, their sizes add up to {total}",
-            bytes.len()
-        )));
+        return Err(FactsError::ChangedWhileRead {
+            got: bytes.len(),
+            total,
+        });
     }
     let mut at = 0;
     for (path, size) in split {
@@ -339,9 +370,15 @@ pub fn merge_keys(keys: impl IntoIterator<Item = FactKey>) -> Vec<FactKey> {
 /// parsed.
 #[cfg(test)]
 pub(crate) fn run_with_path(keys: &[FactKey], root: &str, path: Option<&str>) -> Facts {
-    use std::io::Write;
     let b = Boundary::random();
     let script = facts_script(keys, root, &b).unwrap();
+    parse_facts(keys, &b, &sh_with_path(&script, path)).unwrap()
+}
+
+/// Test support: what `script` prints under a real `/bin/sh -s`, with `path` as its PATH.
+#[cfg(test)]
+pub(crate) fn sh_with_path(script: &[u8], path: Option<&str>) -> Vec<u8> {
+    use std::io::Write;
     let mut command = std::process::Command::new("/bin/sh");
     if let Some(path) = path {
         command.env("PATH", path);
@@ -352,287 +389,9 @@ pub(crate) fn run_with_path(keys: &[FactKey], root: &str, path: Option<&str>) ->
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(&script).unwrap();
-    let out = child.wait_with_output().unwrap();
-    parse_facts(keys, &b, &out.stdout).unwrap()
+    child.stdin.take().unwrap().write_all(script).unwrap();
+    child.wait_with_output().unwrap().stdout
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::symlink;
-
-    fn run(keys: &[FactKey], root: &str) -> Facts {
-        run_with_path(keys, root, None)
-    }
-
-    #[test]
-    fn gathers_every_kind_of_path_under_a_root() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_str().unwrap();
-        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
-        std::fs::write(
-            dir.path().join("etc/inittab"),
-            b"id:3:initdefault:\nno newline",
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("tls")).unwrap();
-        symlink("vmlinuz-2.6.9-55.ELxenU", dir.path().join("vmlinuz")).unwrap();
-        let keys = merge_keys(vec![
-            FactKey::Path {
-                path: "/etc/inittab".into(),
-                content: false,
-            },
-            FactKey::Path {
-                path: "/etc/inittab".into(),
-                content: true,
-            },
-            FactKey::Path {
-                path: "/tls".into(),
-                content: false,
-            },
-            FactKey::Path {
-                path: "/vmlinuz".into(),
-                content: false,
-            },
-            FactKey::Path {
-                path: "/missing".into(),
-                content: true,
-            },
-            FactKey::Command {
-                name: "echo".into(),
-                script: b"printf 'a\\nb'; exit 3".to_vec(),
-            },
-        ]);
-        let facts = run(&keys, root);
-        match &facts.paths["/etc/inittab"] {
-            PathFact::File { content, .. } => {
-                assert_eq!(
-                    content.as_deref(),
-                    Some(&b"id:3:initdefault:\nno newline"[..])
-                )
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(facts.paths["/tls"], PathFact::Dir { .. }));
-        assert_eq!(
-            facts.paths["/vmlinuz"],
-            PathFact::Symlink {
-                target: b"vmlinuz-2.6.9-55.ELxenU".to_vec()
-            }
-        );
-        assert_eq!(facts.paths["/missing"], PathFact::Absent);
-        assert_eq!(
-            facts.commands["echo"],
-            CommandOutput {
-                stdout: b"a\nb".to_vec(),
-                status: 3
-            }
-        );
-        assert_eq!(
-            facts.cpus, None,
-            "a tree has no CPUs: /proc is the controller's"
-        );
-        assert_eq!(facts.kernel_release, None, "a tree is not running");
-        assert_eq!(facts.hostname, None, "uname -n would name the controller");
-    }
-
-    #[test]
-    fn every_scratch_file_of_a_dead_apply_is_a_leftover_and_a_live_ones_is_not() {
-        let dir = tempfile::tempdir().unwrap();
-        let etc = dir.path().join("etc");
-        std::fs::create_dir(&etc).unwrap();
-        std::fs::write(etc.join("f"), b"x\n").unwrap();
-        // PID 2^22 + 1 is above Linux's pid_max: no process has it.
-        for suffix in ["new", "old", "exp"] {
-            std::fs::write(etc.join(format!("f.vmup-{suffix}.4194305")), b"").unwrap();
-        }
-        std::fs::write(etc.join(format!("f.vmup-exp.{}", std::process::id())), b"").unwrap();
-        let facts = run(
-            &[FactKey::Path {
-                path: "/etc/f".into(),
-                content: false,
-            }],
-            dir.path().to_str().unwrap(),
-        );
-        let mut found = facts.leftovers.clone();
-        found.sort();
-        assert_eq!(
-            found,
-            [
-                "/etc/f.vmup-exp.4194305",
-                "/etc/f.vmup-new.4194305",
-                "/etc/f.vmup-old.4194305"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_tree_is_named_by_its_own_files() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("etc/sysconfig")).unwrap();
-        std::fs::write(
-            dir.path().join("etc/sysconfig/network"),
-            "NETWORKING=yes\nHOSTNAME=\"ng2.grid.monash.edu.au\"\n",
-        )
-        .unwrap();
-        let root = dir.path().to_str().unwrap();
-        let gathered = |root: &str| run(&[], root);
-        assert_eq!(
-            gathered(root).hostname.as_deref(),
-            Some("ng2.grid.monash.edu.au")
-        );
-        std::fs::write(dir.path().join("etc/hostname"), "ng3\n").unwrap();
-        assert_eq!(gathered(root).hostname.as_deref(), Some("ng3"));
-        // A running machine counts its CPUs and names itself.
-        let me = gathered("");
-        assert!(me.cpus.unwrap_or(0) >= 1);
-        assert!(me.hostname.is_some());
-    }
-
-    /// A fact that says it runs in the script's own shell does (what it sets, the next
-    /// fact sees), and its `return` status is its status without ending the script; one
-    /// that does not still has a subshell, where `exit` ends only itself.
-    #[test]
-    fn in_shell_facts_run_as_functions_and_others_in_subshells() {
-        struct Sets(bool);
-        impl crate::facts::Fact for Sets {
-            type Value = ();
-            fn name(&self) -> String {
-                format!("sets {}", self.0)
-            }
-            fn script(&self, s: &mut Script) {
-                s.code("vmup_seen=here; echo set; return 3");
-            }
-            fn parse(&self, _: &CommandOutput) -> Result<(), crate::facts::FactError> {
-                Ok(())
-            }
-            fn in_shell(&self) -> bool {
-                self.0
-            }
-        }
-        let reads = |name: &str| FactKey::Command {
-            name: name.into(),
-            script: b"echo \"seen ${vmup_seen:-nothing}\"; exit 4".to_vec(),
-        };
-        use crate::facts::Fact;
-        for (in_shell, seen) in [(true, "seen here"), (false, "seen nothing")] {
-            let mut keys = vec![Sets(in_shell).key(), reads("z")];
-            if !in_shell {
-                // `return` outside a function is an error in a subshell: use exit there.
-                keys[0] = FactKey::Command {
-                    name: "sets false".into(),
-                    script: b"vmup_seen=here; echo set; exit 3".to_vec(),
-                };
-            }
-            let facts = run(&keys, "");
-            let set = &facts.commands[&format!("sets {in_shell}")];
-            assert_eq!((set.stdout.as_slice(), set.status), (&b"set"[..], 3));
-            let z = &facts.commands["z"];
-            assert_eq!((z.stdout.as_slice(), z.status), (seen.as_bytes(), 4));
-        }
-    }
-
-    /// Twenty files and directories cost one `stat`, one `cat` and one `stat` to confirm,
-    /// whatever their number: shims in front of the real tools log every start.
-    #[test]
-    fn many_paths_are_read_by_three_processes() {
-        let dir = tempfile::tempdir().unwrap();
-        let tree = dir.path().join("t");
-        let shims = dir.path().join("shims");
-        std::fs::create_dir_all(tree.join("etc/d")).unwrap();
-        std::fs::create_dir_all(&shims).unwrap();
-        let log = dir.path().join("log");
-        for tool in ["stat", "cat", "readlink"] {
-            let real = ["/usr/bin", "/bin"]
-                .iter()
-                .map(|d| std::path::Path::new(d).join(tool))
-                .find(|p| p.exists())
-                .unwrap();
-            let shim = shims.join(tool);
-            std::fs::write(
-                &shim,
-                format!(
-                    "#!/bin/sh\necho {tool} >> '{}'\nexec {} \"$@\"\n",
-                    log.display(),
-                    real.display()
-                ),
-            )
-            .unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        let mut keys = Vec::new();
-        for n in 0..20 {
-            // Sizes differ, one file is empty and one has no final newline.
-            let body = "x\n".repeat(n) + if n == 7 { "tail" } else { "" };
-            std::fs::write(tree.join(format!("etc/f{n}")), &body).unwrap();
-            keys.push(FactKey::Path {
-                path: format!("/etc/f{n}"),
-                content: n % 3 != 0,
-            });
-        }
-        keys.push(FactKey::Path {
-            path: "/etc/d".into(),
-            content: false,
-        });
-        let path = format!("{}:/usr/bin:/bin", shims.display());
-        let facts = run_with_path(&keys, tree.to_str().unwrap(), Some(&path));
-        assert_eq!(std::fs::read_to_string(&log).unwrap(), "stat\ncat\nstat\n");
-        for n in 0..20 {
-            let body = "x\n".repeat(n) + if n == 7 { "tail" } else { "" };
-            let want = (n % 3 != 0).then(|| body.into_bytes());
-            match &facts.paths[&format!("/etc/f{n}")] {
-                PathFact::File { mode, content, .. } => {
-                    assert_eq!((*mode, content), (0o644, &want), "f{n}")
-                }
-                other => panic!("f{n}: {other:?}"),
-            }
-        }
-        assert!(matches!(facts.paths["/etc/d"], PathFact::Dir { .. }));
-    }
-
-    /// A file changed between the `stat` and the `cat` (the second `stat` differs): the
-    /// script says `recat` and reads each file alone; the split contents are dropped.
-    #[test]
-    fn contents_read_again_after_recat_replace_the_split() {
-        let keys = vec![
-            FactKey::Path {
-                path: "/a".into(),
-                content: true,
-            },
-            FactKey::Path {
-                path: "/b".into(),
-                content: true,
-            },
-        ];
-        let b = Boundary::fixed("vmupB");
-        let out = b"\nvmupB cpus\n\nvmupB file 0 644 0 0 2\n\nvmupB file 1 644 0 0 1\n\nvmupB contents\nabX\nvmupB recat\n\nvmupB file 0 644 0 0\nabc\nvmupB file 1 600 0 0\nZ\nvmupB end\n";
-        let facts = parse_facts(&keys, &b, out).unwrap();
-        assert_eq!(facts.paths["/a"], PathFact::root_file(b"abc"));
-        assert!(
-            matches!(&facts.paths["/b"], PathFact::File { mode: 0o600, content: Some(c), .. } if c == b"Z")
-        );
-        // Without the recat, sizes that do not add up are an error, not a guess.
-        let bad = b"\nvmupB file 0 644 0 0 2\n\nvmupB file 1 644 0 0 1\n\nvmupB contents\nabXY\nvmupB end\n";
-        assert!(matches!(
-            parse_facts(&keys, &b, bad),
-            Err(FactsError::Malformed(_))
-        ));
-    }
-
-    #[test]
-    fn content_that_looks_like_framing_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let body = b"\nvmup0000 end\n\nvmup_rec absent 0\n".to_vec();
-        std::fs::write(dir.path().join("f"), &body).unwrap();
-        let keys = vec![FactKey::Path {
-            path: "/f".into(),
-            content: true,
-        }];
-        let facts = run(&keys, dir.path().to_str().unwrap());
-        assert!(
-            matches!(&facts.paths["/f"], PathFact::File { content: Some(c), .. } if *c == body)
-        );
-    }
-}
+mod tests;

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 
 use crate::remote::script::Script;
 
-pub use gather::{FactsError, facts_script, merge_keys, parse_facts};
+pub use gather::{FactsError, facts_script, facts_script_one_by_one, merge_keys, parse_facts};
 
 /// One thing a resource needs to know about a host.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -20,6 +20,8 @@ use super::{RemoteOutput, Transport, TransportError};
 pub enum Reply {
     /// Run the script with `/bin/sh -s` here and return what it printed.
     Run,
+    /// Run it with this `PATH` (where a test put stand-ins for the host's tools).
+    RunWithPath(String),
     /// Run it, then cut its standard output just before the first occurrence of this
     /// text, as a connection lost mid-script would.
     RunCutAt(&'static str),
@@ -145,9 +147,10 @@ impl Transport for ScriptedTransport {
                 host: self.host.clone(),
                 reason: format!("scripted failure at {}", expectation.label),
             }),
-            Reply::Run => run_here(&self.host, script),
+            Reply::Run => run_here(&self.host, script, None),
+            Reply::RunWithPath(path) => run_here(&self.host, script, Some(path.as_str())),
             Reply::RunCutAt(text) => {
-                let mut out = run_here(&self.host, script)?;
+                let mut out = run_here(&self.host, script, None)?;
                 if let Some(at) = out
                     .stdout
                     .windows(text.len())
@@ -187,12 +190,16 @@ fn first_lines(script: &[u8]) -> String {
     }
 }
 
-fn run_here(host: &str, script: &[u8]) -> Result<RemoteOutput, TransportError> {
+fn run_here(host: &str, script: &[u8], path: Option<&str>) -> Result<RemoteOutput, TransportError> {
     let io = |reason: String| TransportError::Io {
         host: host.to_string(),
         reason,
     };
-    let mut child = Command::new("/bin/sh")
+    let mut command = Command::new("/bin/sh");
+    if let Some(path) = path {
+        command.env("PATH", path);
+    }
+    let mut child = command
         .arg("-s")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
