@@ -136,17 +136,29 @@ fn scratch(i: usize) -> [String; 3] {
     ]
 }
 
-/// The script's effective ids as `vmup_ids=UID:GID`, from one `id` (its first two fields,
-/// digits only; empty when `id` fails or reports an effective id apart from the real one,
-/// `euid=`/`egid=`, where its first fields are not the ids new files get). With them a new
-/// file that already has its owner needs no `chown`: one process instead of one per file.
-const IDS: &str = r#"vmup_ids=$(id 2>/dev/null)
-case $vmup_ids in
-  uid=[0-9]*" gid="[0-9]*) case $vmup_ids in *euid=*|*egid=*) vmup_ids= ;; *)
-    vmup_u=${vmup_ids#uid=}; vmup_u=${vmup_u%%[!0-9]*}
-    vmup_g=${vmup_ids#* gid=}; vmup_g=${vmup_g%%[!0-9]*}
-    vmup_ids=$vmup_u:$vmup_g ;; esac ;;
-  *) vmup_ids= ;;
+/// The script's effective ids as `vmup_ids=UID:GID`: from the shell's own
+/// `/proc/self/status` (read by the shell, no process; its `Uid:`/`Gid:` lines give the real
+/// then the effective id), else from one `id` (its first two fields, digits only); empty
+/// when an effective id differs from the real one (`euid=`/`egid=`, or the two fields of
+/// the status line), where the real ids are not the ones new files get. With them a new
+/// file that already has its owner needs no `chown`: one process at most instead of one
+/// per file.
+const IDS: &str = r#"vmup_u=; vmup_g=
+{ while read -r vmup_k vmup_r vmup_x vmup_y; do case $vmup_k in
+    Uid:) vmup_u=$vmup_r; [ "$vmup_r" = "$vmup_x" ] || vmup_u=x ;;
+    Gid:) vmup_g=$vmup_r; [ "$vmup_r" = "$vmup_x" ] || vmup_g=x ;;
+  esac; done < /proc/self/status; } 2>/dev/null
+case $vmup_u:$vmup_g in
+  *x*|*[!0-9:]*) vmup_ids= ;;
+  [0-9]*:[0-9]*) vmup_ids=$vmup_u:$vmup_g ;;
+  *) vmup_ids=$(id 2>/dev/null)
+    case $vmup_ids in
+      uid=[0-9]*" gid="[0-9]*) case $vmup_ids in *euid=*|*egid=*) vmup_ids= ;; *)
+        vmup_u=${vmup_ids#uid=}; vmup_u=${vmup_u%%[!0-9]*}
+        vmup_g=${vmup_ids#* gid=}; vmup_g=${vmup_g%%[!0-9]*}
+        vmup_ids=$vmup_u:$vmup_g ;; esac ;;
+      *) vmup_ids= ;;
+    esac ;;
 esac
 "#;
 
@@ -430,4 +442,50 @@ fn check_then(s: &mut Script, i: usize, expect: &Expect, var: &str, cleanup: &st
     s.code(&format!(
         " || {{ {cleanup}vmup_fail {i} changed \"{what}\"; }}\n"
     ));
+}
+
+#[cfg(test)]
+mod ids_tests {
+    use super::IDS;
+
+    /// What [`IDS`] sets `vmup_ids` to, with `status` read instead of `/proc/self/status`
+    /// and `id` a stand-in printing `id_says`.
+    fn ids(status: Option<&str>, id_says: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("status");
+        if let Some(text) = status {
+            std::fs::write(&file, text).unwrap();
+        }
+        let script = IDS.replace("/proc/self/status", file.to_str().unwrap());
+        let script = format!("id() {{ echo '{id_says}'; }}\n{script}printf %s \"$vmup_ids\"");
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn ids_come_from_the_status_file_else_from_id_and_never_when_effective_ones_differ() {
+        let id = "uid=7(u) gid=8(g) groups=8(g)";
+        let status = "Name:\tsh\nUid:\t0\t0\t0\t0\nGid:\t5\t5\t5\t5\n";
+        assert_eq!(ids(Some(status), id), "0:5");
+        // No /proc: `id`'s first two fields.
+        assert_eq!(ids(None, id), "7:8");
+        assert_eq!(ids(Some("Name:\tsh\n"), id), "7:8");
+        assert_eq!(ids(None, "uid=7(u) gid=8(g) euid=0(root)"), "");
+        assert_eq!(ids(None, "nonsense"), "");
+        // A setuid shell: the real uid is not what new files get.
+        let setuid = "Uid:\t7\t0\t0\t0\nGid:\t8\t8\t8\t8\n";
+        assert_eq!(ids(Some(setuid), id), "");
+        // The real thing, as this test runs.
+        assert_eq!(
+            ids(
+                Some(&std::fs::read_to_string("/proc/self/status").unwrap()),
+                id
+            ),
+            format!("{}:{}", nix::unistd::getuid(), nix::unistd::getgid())
+        );
+    }
 }
