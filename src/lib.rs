@@ -30,8 +30,8 @@ mod layering {
 
     /// Each layer and the layers it may use.
     const ALLOWED: &[(&str, &[&str])] = &[
-        ("transport", &[]),
         ("remote", &[]),
+        ("transport", &["remote"]),
         ("formats", &[]),
         ("source", &[]),
         ("report", &[]),

@@ -24,21 +24,38 @@ pub fn gather_then(
     ctx: &HostCtx<'_>,
     hold: bool,
 ) -> Result<Facts, HostError> {
-    let (script, boundary) = facts_request(job, keys)?;
-    let output = ctx.remote_then(job, &script, hold)?;
-    match read_facts(job, keys, &boundary, &output) {
-        // A file changed between the one `stat` and the one `cat`: read each path alone,
-        // its bytes framed on their own, in one more round trip (rare: a file being written).
+    let mut facts = read_again_if_changed(keys, &job.host.path_root(), |script| {
+        ctx.remote_then(job, script, hold)
+    })?;
+    facts.cpus = facts.cpus.or(job.host.cpus);
+    facts.booted = job.booted.clone();
+    Ok(facts)
+}
+
+/// Runs the facts script for `keys` through `run` and parses what it printed. A file that
+/// changed between the script's one `stat` and its one `cat` is read again, each path alone
+/// and its bytes framed on their own, in one more round trip (rare: a file being written).
+fn read_again_if_changed(
+    keys: &[FactKey],
+    root: &str,
+    mut run: impl FnMut(&[u8]) -> Result<RemoteOutput, HostError>,
+) -> Result<Facts, HostError> {
+    let once = |run: &mut dyn FnMut(&[u8]) -> Result<RemoteOutput, HostError>, one_by_one: bool| {
+        let boundary = Boundary::random();
+        let script = if one_by_one {
+            facts_script_one_by_one(keys, root, &boundary)
+        } else {
+            facts_script(keys, root, &boundary)
+        }
+        .map_err(|e| HostError::Script(e.to_string()))?;
+        let output = run(&script)?;
+        parse_output(keys, &boundary, &output)
+    };
+    match once(&mut run, false) {
         Err(HostError::Facts {
             error: FactsError::ChangedWhileRead { .. },
             ..
-        }) => {
-            let boundary = Boundary::random();
-            let script = facts_script_one_by_one(keys, &job.host.path_root(), &boundary)
-                .map_err(|e| HostError::Script(e.to_string()))?;
-            let output = ctx.remote_then(job, &script, hold)?;
-            read_facts(job, keys, &boundary, &output)
-        }
+        }) => once(&mut run, true),
         read => read,
     }
 }
@@ -61,33 +78,35 @@ pub fn read_facts(
     boundary: &Boundary,
     output: &RemoteOutput,
 ) -> Result<Facts, HostError> {
-    let mut facts =
-        parse_facts(keys, boundary, &output.stdout).map_err(|error| HostError::Facts {
-            error,
-            detail: stderr_excerpt(output),
-        })?;
+    let mut facts = parse_output(keys, boundary, output)?;
     // A local tree cannot count its CPUs; the inventory may say what its domain gives it.
     facts.cpus = facts.cpus.or(job.host.cpus);
     facts.booted = job.booted.clone();
     Ok(facts)
 }
 
-/// Gathers `keys` from one machine in one round trip, outside of a fleet run (`vmup
+/// The facts in `output`, or why they cannot be read, with the script's standard error.
+fn parse_output(
+    keys: &[FactKey],
+    boundary: &Boundary,
+    output: &RemoteOutput,
+) -> Result<Facts, HostError> {
+    parse_facts(keys, boundary, &output.stdout).map_err(|error| HostError::Facts {
+        error,
+        detail: stderr_excerpt(output),
+    })
+}
+
+/// Gathers `keys` from one machine in one round trip (two if a file changed while it was
+/// read), outside of a fleet run (`vmup
 /// facts`, the booted-kernel pre-phase on a parent host).
 pub fn gather_facts(
     host: &Host,
     transport: &dyn Transport,
     keys: &[FactKey],
 ) -> Result<Facts, HostError> {
-    let boundary = Boundary::random();
-    let script = facts_script(keys, &host.path_root(), &boundary)
-        .map_err(|e| HostError::Script(e.to_string()))?;
-    let output = transport.run(&script)?;
     let mut facts =
-        parse_facts(keys, &boundary, &output.stdout).map_err(|error| HostError::Facts {
-            error,
-            detail: stderr_excerpt(&output),
-        })?;
+        read_again_if_changed(keys, &host.path_root(), |script| Ok(transport.run(script)?))?;
     facts.cpus = facts.cpus.or(host.cpus);
     Ok(facts)
 }

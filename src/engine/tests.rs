@@ -122,21 +122,16 @@ fn a_second_facts_round_asks_only_for_what_the_first_did_not_give() {
     t.verify().unwrap();
 }
 
-/// A file written between the facts script's one `stat` and its one `cat` (a stand-in
-/// `stat` appends to it after its first run, as another writer would): the bytes do not
-/// add up, so the engine reads each path again alone, and plans from what that read.
-#[test]
-fn a_file_changed_while_it_was_read_is_read_again_one_by_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let (inv, rb) = (tree(dir.path()), runbook());
-    let shims = dir.path().join("shims");
+/// A `PATH` whose `stat` appends a line to `file` after its first run, as another writer
+/// would between the facts script's `stat` and its `cat`.
+fn stat_that_appends_once(dir: &Path, file: &Path) -> String {
+    let shims = dir.join("shims");
     std::fs::create_dir(&shims).unwrap();
     let real = ["/usr/bin/stat", "/bin/stat"]
         .into_iter()
         .find(|p| Path::new(p).exists())
         .unwrap();
-    let file = dir.path().join("g/etc/securetty");
-    let once = dir.path().join("once");
+    let once = dir.join("once");
     std::fs::write(
         shims.join("stat"),
         format!(
@@ -152,7 +147,42 @@ exit $s
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(shims.join("stat"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:/usr/bin:/bin", shims.display());
+    format!("{}:/usr/bin:/bin", shims.display())
+}
+
+/// Outside a fleet run (`vmup facts`, the booted-kernel pre-phase) a file that changed
+/// while it was read is read again one by one too, not an error.
+#[test]
+fn gather_facts_reads_a_file_that_changed_while_it_was_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = tree(dir.path());
+    let path = stat_that_appends_once(dir.path(), &dir.path().join("g/etc/securetty"));
+    let t = ScriptedTransport::new("g")
+        .expect("facts", "vp_each=\n", Reply::RunWithPath(path.clone()))
+        .expect("facts one by one", "vp_each=1\n", Reply::RunWithPath(path));
+    let key = crate::facts::FactKey::Path {
+        path: "/etc/securetty".into(),
+        content: true,
+    };
+    let facts = super::gather::gather_facts(&inv.hosts[0], &t, std::slice::from_ref(&key))
+        .expect("read again, not an error");
+    match facts.paths.get("/etc/securetty") {
+        Some(crate::facts::PathFact::File { content, .. }) => {
+            assert_eq!(content.as_deref(), Some(&b"console\ntty1\n"[..]))
+        }
+        other => panic!("{other:?}"),
+    }
+    t.verify().unwrap();
+}
+
+/// A file written between the facts script's one `stat` and its one `cat` (a stand-in
+/// `stat` appends to it after its first run, as another writer would): the bytes do not
+/// add up, so the engine reads each path again alone, and plans from what that read.
+#[test]
+fn a_file_changed_while_it_was_read_is_read_again_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inv, rb) = (tree(dir.path()), runbook());
+    let path = stat_that_appends_once(dir.path(), &dir.path().join("g/etc/securetty"));
     let t = Arc::new(
         ScriptedTransport::new("g")
             .expect("facts", "vp_each=\n", Reply::RunWithPath(path.clone()))

@@ -10,20 +10,26 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Boundary(String);
 
+/// `prefix` and 32 random hex digits: a token no file a script prints can hold by chance,
+/// for the framing boundary and for a held shell's part markers (`transport::hold`).
+pub fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        // Fall back to time entropy; still unpredictable for file contents.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes.copy_from_slice(&nanos.to_le_bytes());
+    }
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
+
 impl Boundary {
     /// Makes a fresh random boundary for one script.
     pub fn random() -> Boundary {
-        let mut bytes = [0u8; 16];
-        if getrandom::getrandom(&mut bytes).is_err() {
-            // Fall back to time and address entropy; still unpredictable for file contents.
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            bytes.copy_from_slice(&nanos.to_le_bytes());
-        }
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Boundary(format!("vmup{hex}"))
+        Boundary(random_token("vmup"))
     }
 
     /// A fixed boundary, for tests and snapshots.

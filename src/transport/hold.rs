@@ -2,12 +2,15 @@
 //! how the part is wrapped so that its end, its status and its standard error can be told
 //! apart from what the next part prints, on a stream that does not end.
 //!
-//! The part runs as `{ SCRIPT\n} </dev/null`: the shell reads the whole group before it runs
+//! The part runs as `{ eval 'SCRIPT'\n} </dev/null`: the shell reads the whole group before it runs
 //! any of it, so nothing the script starts can read the next part from the shell's standard
 //! input, and a command that reads standard input sees its end at once instead of waiting for
 //! a part that never comes. Then the shell prints a marker line with the group's status on
 //! standard output and another on standard error, and waits for more input. Both markers
 //! carry a random token, so no file a script prints can end a part early.
+
+use crate::remote::frame::random_token;
+use crate::remote::quote::{NulByte, quote};
 
 /// The markers of one part.
 pub struct PartEnd {
@@ -27,32 +30,27 @@ pub struct Ended {
 impl PartEnd {
     /// Markers with a fresh random token.
     pub fn random() -> PartEnd {
-        let mut bytes = [0u8; 16];
-        if getrandom::getrandom(&mut bytes).is_err() {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0);
-            bytes.copy_from_slice(&nanos.to_le_bytes());
-        }
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         PartEnd {
-            token: format!("vmupend{hex}"),
+            token: random_token("vmupend"),
         }
     }
 
-    /// `script` as a part that leaves the shell reading its standard input after it.
-    pub fn wrap(&self, script: &[u8]) -> Vec<u8> {
-        let mut part = Vec::with_capacity(script.len() + 2 * self.token.len() + 64);
-        part.extend_from_slice(b"{\n");
-        part.extend_from_slice(script);
+    /// `script` as a part that leaves the shell reading its standard input after it. The
+    /// script is one quoted word given to `eval`: a script that leaves a construct open (a
+    /// quote, a brace, a here-document: a generator's bug) is then a syntax error at the
+    /// word's end instead of a shell waiting forever for the rest of it.
+    pub fn wrap(&self, script: &[u8]) -> Result<Vec<u8>, NulByte> {
+        let quoted = quote(script)?;
+        let mut part = Vec::with_capacity(quoted.len() + 2 * self.token.len() + 64);
+        part.extend_from_slice(b"{ eval ");
+        part.extend_from_slice(&quoted);
         part.extend_from_slice(b"\n} </dev/null\n");
         let token = &self.token;
         part.extend_from_slice(
             format!("printf '\\n%s %s\\n' {token} \"$?\"; printf '\\n%s\\n' {token} >&2\n")
                 .as_bytes(),
         );
-        part
+        Ok(part)
     }
 
     /// The end of the part in `stdout`, once its marker line is complete. `from` is where
@@ -107,7 +105,9 @@ mod tests {
             .spawn()
             .expect("sh");
         let mut stdin = sh.stdin.take().expect("stdin");
-        stdin.write_all(&end.wrap(part)).expect("write");
+        stdin
+            .write_all(&end.wrap(part).expect("no NUL"))
+            .expect("write");
         stdin.flush().expect("flush");
         let mut out = BufReader::new(sh.stdout.take().expect("stdout"));
         let mut err = BufReader::new(sh.stderr.take().expect("stderr"));
@@ -159,6 +159,48 @@ mod tests {
         assert_eq!(stdout, b"after\n");
         assert_eq!(ended.status, 0);
         assert_eq!(rest, b"second\n");
+    }
+
+    #[test]
+    fn a_part_left_open_ends_the_shell_instead_of_waiting_for_the_rest() {
+        let end = PartEnd::random();
+        let mut sh = Command::new("/bin/sh")
+            .arg("-s")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let mut stdin = sh.stdin.take().expect("stdin");
+        let part = end.wrap(b"echo \"it's open\n").expect("no NUL");
+        stdin.write_all(&part).expect("write");
+        stdin.flush().expect("flush");
+        // Standard input stays open, as it does on a held channel.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = sh.try_wait().expect("wait") {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = sh.kill();
+                panic!("the shell waits for the rest of the part");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        assert!(!status.success());
+        let mut stderr = String::new();
+        sh.stderr
+            .take()
+            .expect("stderr")
+            .read_to_string(&mut stderr)
+            .expect("read");
+        assert!(stderr.contains("Syntax error"), "{stderr}");
+        drop(stdin);
+    }
+
+    #[test]
+    fn a_nul_byte_cannot_be_held() {
+        assert!(PartEnd::random().wrap(b"echo a\0b").is_err());
     }
 
     #[test]

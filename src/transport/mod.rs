@@ -247,7 +247,9 @@ pub trait Transport: Send + Sync {
     /// changes then costs one exec for its facts and its apply, where the channel and shell
     /// were about as much of the host's CPU as everything the facts script starts. The next
     /// script sees the variables and functions this one left (scripts set what they use).
-    /// Transports without a session of their own run it alone.
+    /// Transports without a session of their own run it alone. A transport holds one shell
+    /// at a time: callers run a host's scripts in order (the engine's phases), never two at
+    /// once; a held shell found dead before the next script is replaced, not used.
     fn run_held(&self, script: &[u8]) -> Result<RemoteOutput, TransportError> {
         self.run(script)
     }

@@ -290,6 +290,96 @@ fn a_held_shell_runs_the_next_script_without_a_channel_of_its_own() {
     assert_eq!(sshd.wait_accepted(1), 1);
 }
 
+/// The pid of the held shell a part printed, and its parent's (the connection's sshd).
+fn shell_and_parent(stdout: &[u8]) -> (i32, i32) {
+    let pid: i32 = String::from_utf8_lossy(stdout)
+        .trim()
+        .parse()
+        .expect("a pid");
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the shell's stat");
+    let after_name = &stat[stat.rfind(')').expect("stat") + 2..];
+    let parent = after_name
+        .split(' ')
+        .nth(1)
+        .expect("ppid")
+        .parse()
+        .expect("a ppid");
+    (pid, parent)
+}
+
+/// Kills `pid` and waits until it is gone, then a moment more for the client to read the
+/// channel's (or the connection's) end.
+fn kill_and_settle(pid: i32) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+}
+
+#[test]
+fn a_held_shell_that_died_is_not_used_for_the_next_script() {
+    let sshd = Sshd::start();
+    let kh = write_file(sshd.dir.path(), "known_hosts", &sshd.known_hosts_line());
+    let config = ConfigText::default().host("t", sshd.port, &isolated(&keys().ed25519, &kh));
+    let context = context_from(&config, sshd.dir.path(), None);
+    let t = context.transport(target("t"));
+
+    // The shell is killed after the facts part: the apply gets a new channel on the same
+    // connection instead of "connection lost" on the dead one.
+    let facts = t.run_held(b"echo $$\n").expect("held run");
+    let (shell, _) = shell_and_parent(&facts.stdout);
+    kill_and_settle(shell);
+    assert_eq!(run_ok(&t, b"echo applied\n").stdout, b"applied\n");
+    assert_eq!(t.commands_run(), 2);
+    assert_eq!(sshd.wait_accepted(1), 1);
+
+    // The connection's sshd is killed: the apply connects again.
+    let facts = t.run_held(b"echo $$\n").expect("held run");
+    let (_, session) = shell_and_parent(&facts.stdout);
+    kill_and_settle(session);
+    assert_eq!(
+        run_ok(&t, b"echo applied again\n").stdout,
+        b"applied again\n"
+    );
+    assert_eq!(t.commands_run(), 4);
+    assert_eq!(sshd.wait_accepted(2), 2);
+}
+
+#[test]
+fn a_held_part_left_open_ends_with_a_syntax_error_instead_of_waiting() {
+    let sshd = Sshd::start();
+    let kh = write_file(sshd.dir.path(), "known_hosts", &sshd.known_hosts_line());
+    let config = ConfigText::default().host("t", sshd.port, &isolated(&keys().ed25519, &kh));
+    // The command timeout is only the test's guard: the part must end long before it.
+    let context = context_from(&config, sshd.dir.path(), Some(Duration::from_secs(30)));
+    let t = context.transport(target("t"));
+    // A quote or a brace left open is a syntax error; a here-document without its end
+    // line ends where the script does (as sh does at the end of a file).
+    let cases: [(&[u8], bool); 3] = [
+        (b"echo 'unclosed\n", true),
+        (b"{ echo brace\n", true),
+        (b"cat <<EOF\nno end\n", false),
+    ];
+    for (open, syntax_error) in cases {
+        let started = Instant::now();
+        let out = t.run_held(open).expect("an answer, not a timeout");
+        assert!(started.elapsed() < Duration::from_secs(20));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if syntax_error {
+            assert_ne!(out.status, Some(0), "{}", String::from_utf8_lossy(open));
+            assert!(stderr.contains("Syntax error"), "{stderr}");
+        } else {
+            assert_eq!(
+                (out.stdout.as_slice(), out.status),
+                (&b"no end\n"[..], Some(0))
+            );
+        }
+        assert_eq!(run_ok(&t, b"echo next\n").stdout, b"next\n");
+    }
+}
+
 #[test]
 fn accept_new_from_many_threads_records_the_key_once() {
     let sshd = Sshd::start();

@@ -4,6 +4,7 @@
 //! running ([`Held`], see [`super::super::hold`]), stdin fed while stdout and stderr are
 //! drained, and the command timeout.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -43,6 +44,23 @@ pub(super) struct Held {
 }
 
 impl Held {
+    /// Whether the channel is open and said nothing since the part's markers but flow
+    /// control: reads what has already arrived, without waiting.
+    fn is_quiet(&mut self) -> bool {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        loop {
+            let next = std::pin::pin!(self.read.wait());
+            match next.poll(&mut context) {
+                std::task::Poll::Pending => return true,
+                std::task::Poll::Ready(Some(
+                    ChannelMsg::WindowAdjusted { .. } | ChannelMsg::Success,
+                )) => continue,
+                // Closed, ended, exited, or output no part asked for.
+                std::task::Poll::Ready(_) => return false,
+            }
+        }
+    }
+
     /// Ends the shell: end of input, then its channel's last messages read off in the
     /// background, so the caller does not wait for them.
     pub(super) async fn release(mut self) {
@@ -61,6 +79,20 @@ impl Job {
         held: Option<Held>,
     ) -> (Result<RemoteOutput, TransportError>, Option<Held>) {
         let host = self.target.name.as_str();
+        let held = match held {
+            Some(mut held) => {
+                if self.held_is_alive(&mut held) {
+                    Some(held)
+                } else {
+                    // The shell or its connection ended since the last part (killed, an
+                    // idle drop, a reboot): nothing of this script was sent, so a new
+                    // channel is safe.
+                    tokio::spawn(held.release());
+                    None
+                }
+            }
+            None => None,
+        };
         let (mut read, write, user, command) = match held {
             Some(held) => (held.read, held.write, held.user, None),
             None => match self.channel().await {
@@ -89,7 +121,8 @@ impl Job {
         match exchanged {
             Ok((out, true)) => (Ok(out), Some(Held { read, write, user })),
             Ok((out, false)) => {
-                let method = self.target.become_method;
+                // Only a shell this script started can have been refused by sudo or doas.
+                let method = self.target.become_method.filter(|_| command.is_some());
                 match method.and_then(|m| refusal(m, host, Some(&user), &out)) {
                     Some(refused) => (Err(refused), None),
                     None => (Ok(out), None),
@@ -97,6 +130,18 @@ impl Job {
             }
             Err(e) => (Err(e), None),
         }
+    }
+
+    /// Whether the shell a held script left is still there to read the next one: its
+    /// connection is open and its channel has said nothing since the part's markers (an
+    /// end of file, an exit status or a close arrive when the shell or sshd died).
+    fn held_is_alive(&self, held: &mut Held) -> bool {
+        let connection_open = self
+            .connection
+            .try_lock()
+            .map(|slot| slot.as_ref().is_some_and(|c| !c.session.is_closed()))
+            .unwrap_or(true);
+        connection_open && held.is_quiet()
     }
 
     /// A new session channel and the login user, connecting first when there is no live
@@ -179,7 +224,9 @@ async fn exchange(
     };
     let what = command.unwrap_or("the script");
     let payload = match end {
-        Some(end) => end.wrap(&script),
+        Some(end) => end
+            .wrap(&script)
+            .map_err(|e| io_error(format!("cannot hold the shell for this script: {e}")))?,
         None => script,
     };
     let exchange = async {
@@ -300,6 +347,11 @@ async fn collect(read: &mut ChannelReadHalf, end: Option<&PartEnd>) -> Collected
                 held: true,
             };
         }
+    }
+    // A shell that died between its part's two markers: the part itself had ended.
+    if let Some(ended) = stdout_end {
+        out.stdout.truncate(ended.stdout_len);
+        out.status = Some(ended.status);
     }
     Collected {
         out,

@@ -35,13 +35,18 @@
 //! - the connection is opened on the first [`SshTransport::run`], reused afterwards, and
 //!   opened again (before sending anything) if it was found closed, e.g. after the guest was
 //!   rebooted; a script is never sent twice;
+//! - a script run with `run_held` leaves its shell reading standard input, and the next
+//!   script is written into it instead of a new channel (see `super::hold`); a held shell
+//!   whose channel or connection ended meanwhile is dropped and the next script gets a new
+//!   channel;
 //! - the command timeout sends SIGKILL to the remote shell (if sshd honours signal requests)
 //!   and closes the channel; processes the script started may outlive it.
 //!
 //! This file holds the public types and the per-run shared state; the work is split by
 //! concept: `connect` (target and hops, TCP, handshake), `algorithms` (what is offered),
 //! `host_keys` (known_hosts and `StrictHostKeyChecking`), `auth` (agent and key files),
-//! `proxy_jump` (parsing `ProxyJump`) and `exec` (one `sh -s` channel per script).
+//! `proxy_jump` (parsing `ProxyJump`) and `exec` (an `sh -s` channel per script, or the
+//! held one).
 
 mod algorithms;
 mod auth;
