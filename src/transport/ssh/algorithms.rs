@@ -3,6 +3,11 @@
 //! Two sets. The **modern** one is russh's defaults (curve25519, ML-KEM, DH groups 14-18
 //! with SHA-2; Ed25519, ECDSA and RSA with SHA-2 signatures; AES-GCM, ChaCha20, AES-CTR;
 //! SHA-2 MACs) plus ECDH over the NIST curves, without `ssh-rsa` (SHA-1 signatures). The
+//! NIST curves stay after curve25519 although OpenSSH 9.2 spends about 3 ms less CPU on a
+//! P-256 exchange (libcrypto) than on curve25519 (its reference code): russh computes P-256
+//! in portable Rust, which cost the controller about 0.35 ms per host, a fifth of its whole
+//! CPU per host (perf, 50-host test fleet). A fleet is limited by the one controller's CPU;
+//! each host's exchange runs on that host. The
 //! **legacy** one appends to it what OpenSSH 3.9p1 (CentOS 4) speaks and russh implements:
 //! key exchange `diffie-hellman-group14-sha1`, `diffie-hellman-group-exchange-sha1`,
 //! `diffie-hellman-group1-sha1`; host keys `ssh-rsa` with SHA-1 and `ssh-dss`; ciphers

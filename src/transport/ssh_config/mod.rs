@@ -33,9 +33,10 @@ mod tests;
 mod tokens;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use super::pattern::NameIndex;
 use tokens::LocalEnv;
 pub(crate) use tokens::{home_dir, local_user};
 
@@ -141,6 +142,9 @@ pub(crate) struct Overrides<'a> {
 #[derive(Debug, Clone)]
 pub struct SshConfig {
     entries: Vec<Entry>,
+    /// The entries by the `Host` names they can apply to, built on the first resolve
+    /// (after every file is read), so resolving a host does not try every block.
+    index: OnceLock<NameIndex>,
     notes: Vec<String>,
     local: LocalEnv,
 }
@@ -149,6 +153,7 @@ impl Default for SshConfig {
     fn default() -> Self {
         SshConfig {
             entries: Vec::new(),
+            index: OnceLock::new(),
             notes: Vec::new(),
             local: LocalEnv::current(),
         }

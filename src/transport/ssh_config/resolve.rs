@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::super::pattern::match_list;
+use super::super::pattern::{NameIndex, match_list};
 use super::tokens::{expand_tilde, expand_tokens};
 use super::{Entry, HostConfig, IdentityAgent, Overrides, SLOTS, Setting, SshConfig};
 
@@ -14,7 +14,18 @@ impl SshConfig {
     pub(crate) fn resolve_with(&self, host_alias: &str, overrides: &Overrides<'_>) -> HostConfig {
         let mut first: [Option<&Entry>; SLOTS] = [None; SLOTS];
         let mut identity_raw: Vec<&str> = Vec::new();
-        for entry in &self.entries {
+        let index = self.index.get_or_init(|| {
+            NameIndex::build(self.entries.iter().map(|e| {
+                e.conditions
+                    .iter()
+                    .map(|patterns| patterns.iter().map(String::as_str))
+            }))
+        });
+        for entry in index
+            .candidates(host_alias)
+            .into_iter()
+            .filter_map(|i| self.entries.get(i))
+        {
             let applies = entry
                 .conditions
                 .iter()

@@ -33,6 +33,34 @@ fn first_obtained_value_wins() {
 }
 
 #[test]
+fn a_block_per_host_resolves_in_file_order_with_wildcard_blocks_around_it() {
+    // A generated config: a literal block per host (found by name, not by trying each)
+    // between wildcard blocks, which still apply in file order.
+    let mut text = String::from("Host *.lan\n  User lan\n");
+    for i in 0..50 {
+        text.push_str(&format!(
+            "Host G{i:02} alias{i:02}\n  HostName 10.0.0.{i}\n"
+        ));
+    }
+    text.push_str("Host g0*\n  HostName wild\n  Port 2\nHost !g01 g01\n  Port 3\n");
+    text.push_str("Host *\n  User root\n  Port 22\n");
+    let c = parse(&text);
+    let h = c.resolve("g01");
+    assert_eq!(h.hostname.as_deref(), Some("10.0.0.1"));
+    assert_eq!(h.port, Some(2));
+    assert_eq!(h.user.as_deref(), Some("root"));
+    let h = c.resolve("alias07");
+    assert_eq!(h.hostname.as_deref(), Some("10.0.0.7"));
+    assert_eq!(h.port, Some(22));
+    let h = c.resolve("g99");
+    assert_eq!(h.hostname, None);
+    assert_eq!(h.port, Some(22));
+    let h = c.resolve("g05.lan");
+    assert_eq!(h.user.as_deref(), Some("lan"));
+    assert_eq!(h.hostname.as_deref(), Some("wild"));
+}
+
+#[test]
 fn global_lines_before_first_host_apply_everywhere() {
     let c = parse("User early\nHost x\n User late\n");
     assert_eq!(c.resolve("x").user.as_deref(), Some("early"));
