@@ -119,16 +119,10 @@ impl NameIndex {
             .map(Vec::as_slice)
             .unwrap_or_default();
         let mut out = Vec::with_capacity(named.len() + self.any.len());
-        let (mut a, mut b) = (named.iter().peekable(), self.any.iter().peekable());
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(&&x), Some(&&y)) if x < y => a.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, None) => break,
-            };
-            out.extend(next.copied());
-        }
+        out.extend_from_slice(named);
+        out.extend_from_slice(&self.any);
+        // Two ascending runs, never sharing a position: the stable sort merges them.
+        out.sort();
         out
     }
 }
